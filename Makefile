@@ -1,0 +1,66 @@
+# Make targets are thin wrappers over the CLI (`python -m pipeline ...`).
+# Every date-dependent target takes AS_OF=YYYY-MM-DD (default: today).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+AS_OF ?= $(shell date +%F)
+SCALE ?= city
+INPUTS ?= inputs
+OUTPUTS ?= outputs
+CLI := $(PY) -m pipeline --inputs $(INPUTS) --outputs $(OUTPUTS)
+
+.PHONY: help venv consolidate test check templates eval-templates demo overdue bulletin notice ratings cards bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install the project
+
+consolidate: $(STAMP)  ## merge inputs/returns into outputs/<AS_OF>/台账.xlsx, problem list and feedback
+	$(CLI) consolidate --as-of $(AS_OF)
+
+templates: $(STAMP)  ## write one blank pledge workbook per roster unit to outputs/templates/
+	$(CLI) templates
+
+eval-templates: $(STAMP)  ## write one assessment workbook per unit to outputs/eval-templates/
+	$(CLI) eval-templates
+
+demo: $(STAMP)  ## regenerate the demo campaign in inputs/ from a fixed seed
+	$(CLI) demo
+
+overdue: $(STAMP)  ## outputs/<AS_OF>/逾期清单.xlsx
+	$(CLI) overdue --as-of $(AS_OF)
+
+bulletin: $(STAMP)  ## outputs/<AS_OF>/通报.html
+	$(CLI) bulletin --as-of $(AS_OF)
+
+notice: $(STAMP)  ## outputs/<AS_OF>/公示_承诺事项.html and .xlsx
+	$(CLI) notice --as-of $(AS_OF)
+
+ratings: $(STAMP)  ## outputs/<AS_OF>/评价结果.xlsx and public rating notice
+	$(CLI) ratings --as-of $(AS_OF)
+
+cards: $(STAMP)  ## outputs/<AS_OF>/先锋岗承诺卡.html
+	$(CLI) cards --as-of $(AS_OF)
+
+bench: $(STAMP)  ## benchmark at SCALE=school|city|county against the floor and a naive baseline
+	$(PY) -m pipeline bench --scale $(SCALE) --as-of $(AS_OF)
+
+test: $(STAMP)  ## run the test suite
+	$(PY) -m pytest
+
+check: $(STAMP)  ## ruff and mypy
+	$(PY) -m ruff check pipeline schemas tests
+	$(PY) -m ruff format --check pipeline schemas tests
+	$(PY) -m mypy pipeline schemas
+
+clean:  ## remove generated outputs (keeps outputs/archive)
+	find $(OUTPUTS) -mindepth 1 -maxdepth 1 ! -name archive ! -name .gitkeep -exec rm -rf {} +

@@ -1,0 +1,61 @@
+"""Parse cache: a parsed workbook keyed by its content hash, its name and every
+version that changes how it is parsed (code, template layout, settings).
+
+A warm run re-reads and re-validates only workbooks whose content changed. Entries are
+pickles of our own objects in ``outputs/.cache/``; a corrupt or foreign entry is simply
+a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline import layout as L
+from pipeline.atomic import write_bytes_atomic
+
+CACHE_FORMAT = 3
+
+
+def _code_fingerprint() -> str:
+    """Hash of the parsing code itself, so an upgrade never serves stale parses."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for name in ("parse.py", "xlsx_read.py", "filecheck.py", "dates.py", "textnorm.py", "layout.py", "findings.py"):
+        p = here / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class ParseCache:
+    def __init__(self, root: Path | None, settings_fingerprint: str) -> None:
+        self.root = root
+        self.salt = f"{CACHE_FORMAT}:{_code_fingerprint()}:{L.TEMPLATE_VERSION}:{settings_fingerprint}"
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, sha256: str, name: str) -> str:
+        return hashlib.sha256(f"{self.salt}:{sha256}:{name}".encode()).hexdigest()
+
+    def get(self, sha256: str, name: str) -> Any | None:
+        if self.root is None:
+            return None
+        path = self.root / f"{self.key(sha256, name)}.pkl"
+        try:
+            with open(path, "rb") as fh:
+                value = pickle.load(fh)
+        except Exception:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, sha256: str, name: str, value: Any) -> None:
+        if self.root is None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(self.root / f"{self.key(sha256, name)}.pkl", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))

@@ -1,0 +1,105 @@
+"""Command-line interface: ``python -m pipeline <command>`` or the ``pledge`` script.
+
+A thin layer: each command parses its arguments, calls one function of the core, prints
+a Chinese summary and maps domain errors to exit codes:
+
+- 0: outputs written (findings are normal output);
+- 1: ``--strict`` and the run found errors (错误);
+- 2: settings or roster unusable, or bad arguments;
+- 3: another run holds the lock.
+
+Every make target is a wrapper over one command here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+
+# command name -> (module, one-line Chinese help). Each module defines
+# ``add_arguments(parser)`` and ``run(args) -> int``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "templates": ("pipeline.commands.templates", "为花名册中的每个单位生成公开承诺事项表"),
+    "consolidate": ("pipeline.commands.consolidate", "汇总各单位报回的承诺表，生成台账、问题清单和反馈表"),
+    "demo": ("pipeline.commands.demo", "按固定随机种子重新生成演示用的活动数据（inputs/）"),
+}
+
+
+def parse_as_of(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式不对，应为 YYYY-MM-DD，例如 2026-10-15") from None
+
+
+def add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=parse_as_of, default=dt.date.today(), metavar="YYYY-MM-DD",
+                        help="统计截止日期（默认今天）")
+
+
+@dataclass
+class Console:
+    """Where the summary goes; tests capture it."""
+
+    quiet: bool = False
+
+    def say(self, text: str = "") -> None:
+        if not self.quiet:
+            print(text)
+
+    def warn(self, text: str) -> None:
+        print(text, file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pledge", description="公开承诺活动数据处理程序（承诺表生成、汇总、跟踪、考核）")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--inputs", type=Path, default=Path("inputs"), help="输入目录（默认 inputs）")
+    parser.add_argument("--outputs", type=Path, default=Path("outputs"), help="输出目录（默认 outputs）")
+    parser.add_argument("--debug", action="store_true", help="出错时显示完整的技术信息（traceback）")
+    parser.add_argument("--quiet", action="store_true", help="不显示汇总信息")
+    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod = importlib.import_module(module)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help is 0, bad arguments 2
+        return int(exc.code or 0)
+    args.console = Console(quiet=args.quiet)
+    run: Callable[[argparse.Namespace], int] = args._run
+    try:
+        return run(args)
+    except PipelineError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"错误：{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("已中断，之前的输出保持不变。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the clerk, traceback with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"程序内部错误：{type(exc).__name__}: {exc}。输出未改变。请加 --debug 重新运行并把信息发给维护人员。", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,284 @@
+"""Consolidation core: returned workbooks in, ledger frames and findings out.
+
+No printing and no output files here (the CLI and the writers do that): the only disk
+access is reading the inbox, the parse cache and the archive of ingested versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import layout as L
+from pipeline.cache import ParseCache
+from pipeline.findings import ERROR, NOTICE, Finding, Findings
+from pipeline.intake import Archive, InboxFile, discover, identify_by_name, pick_newest
+from pipeline.parse import ParsedWorkbook, parse_workbook
+from pipeline.roster import Roster
+from pipeline.rules import RuleContext, member_rules, org_rules
+from pipeline.settings import Settings
+from pipeline.status import COMPLETED, OVERDUE, TRACKED, add_status
+from pipeline.xlsx_read import formula_cells_without_value, read_workbook
+
+INBOX = "returns"
+
+
+@dataclass
+class FileResult:
+    """What reading one distinct file gave (cached by content hash)."""
+
+    ok: bool
+    kind: str
+    message: str
+    parsed: ParsedWorkbook | None = None
+
+
+@dataclass
+class UnitReturn:
+    unit_code: str
+    unit_name: str
+    file: InboxFile
+    parsed: ParsedWorkbook
+    superseded: list[InboxFile] = field(default_factory=list)
+
+
+@dataclass
+class Consolidation:
+    as_of: dt.date
+    settings: Settings
+    roster: Roster
+    files: list[InboxFile]
+    used: dict[str, UnitReturn]
+    members: pd.DataFrame
+    orgs: pd.DataFrame
+    logs: pd.DataFrame
+    plans: pd.DataFrame
+    findings: list[Finding]
+    unreadable: list[InboxFile]
+    unidentified: list[InboxFile]
+    superseded: list[tuple[InboxFile, str]]  # (file, unit code)
+    letters: dict[tuple[str, str], dict[str, str]]
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+    @property
+    def missing_units(self) -> list[str]:
+        return [c for c in self.roster.codes if c not in self.used]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def unit_findings(self, unit_code: str) -> list[Finding]:
+        return [f for f in self.findings if f.unit_code == unit_code]
+
+
+def read_one(f: InboxFile, year: int) -> FileResult:
+    wb = read_workbook(f.path)
+    if wb.error or not wb.verdict.ok:
+        return FileResult(False, wb.verdict.kind, wb.error or wb.verdict.message)
+    parsed = parse_workbook(wb, f.rel, year, formula_cells=lambda sheet: set(formula_cells_without_value(f.path, sheet)))
+    return FileResult(True, wb.verdict.kind, "", parsed)
+
+
+def _with_unit(findings: list[Finding], code: str, name: str) -> list[Finding]:
+    return [replace(x, unit_code=code, unit_name=name) for x in findings]
+
+
+def _frames(used: dict[str, UnitReturn], layout: L.SheetLayout) -> tuple[pd.DataFrame, dict[tuple[str, str], dict[str, str]]]:
+    parts = []
+    letters: dict[tuple[str, str], dict[str, str]] = {}
+    for code, ur in used.items():
+        df = ur.parsed.frame(layout)
+        letters[(ur.file.rel, layout.name)] = ur.parsed.letters.get(layout.name, {})
+        parts.append(df.assign(unit_code=code, unit_name=ur.unit_name, file=ur.file.rel,
+                               sheet=ur.parsed.sheet_names.get(layout.name, layout.name)))
+    if not parts:
+        from pipeline.parse import empty_frame
+
+        empty = empty_frame(layout)
+        return empty.assign(unit_code="", unit_name="", file="", sheet="").iloc[0:0], letters
+    return pd.concat(parts, ignore_index=True), letters
+
+
+def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataFrame) -> list[Finding]:
+    """Fill member id and name into cell findings of member rows (from the parsed row)."""
+    who: dict[tuple[str, str, int], tuple[str, str]] = {}
+    for df in (members, logs):
+        for f, sh, r, mid, name in zip(df["file"], df["sheet"], df["excel_row"], df["member_id"], df["name"], strict=True):
+            who[(f, sh, int(r))] = (mid, name)
+    out = []
+    for x in findings:
+        digits = "".join(ch for ch in x.cell if ch.isdigit())
+        if x.member_id or not digits or x.cell.startswith("第"):
+            out.append(x)
+            continue
+        hit = who.get((x.file, x.sheet, int(digits)))
+        out.append(replace(x, member_id=hit[0], member_name=hit[1]) if hit else x)
+    return out
+
+
+def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date,
+                cache: ParseCache | None = None, archive: Archive | None = None, now: dt.datetime | None = None,
+                progress: object | None = None) -> Consolidation:
+    """Read every file under ``inputs/returns`` and build the ledger frames and findings."""
+    now = now or dt.datetime.now()
+    cache = cache or ParseCache(None, settings.fingerprint())
+    files = discover(inputs / INBOX)
+    findings = Findings(cap_per_rule=settings.findings_cap)
+    unit_names = dict(zip(roster.units["unit_code"], roster.units["unit_name"], strict=True))
+
+    # 1. Read each distinct content once (identical copies are noted, not re-read).
+    results: dict[str, FileResult] = {}
+    first_by_hash: dict[str, InboxFile] = {}
+    unique: list[InboxFile] = []
+    for f in files:
+        if f.sha256 in first_by_hash:
+            findings.notice("F105", f"与“{first_by_hash[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel)
+            continue
+        first_by_hash[f.sha256] = f
+        unique.append(f)
+    advance = getattr(progress, "advance", None)
+    for f in unique:
+        res = cache.get(f.sha256, f.rel)
+        if res is None:
+            res = read_one(f, settings.year)
+            cache.put(f.sha256, f.rel, res)
+        results[f.sha256] = res
+        if advance:
+            advance()
+
+    # 2. Identify each file's unit.
+    unreadable: list[InboxFile] = []
+    unidentified: list[InboxFile] = []
+    candidates: dict[str, list[InboxFile]] = defaultdict(list)
+    file_notes: dict[str, list[Finding]] = defaultdict(list)
+    for f in unique:
+        res = results[f.sha256]
+        if not res.ok or res.parsed is None:
+            unreadable.append(f)
+            findings.error("F101", res.message, file=f.rel)
+            if archive:
+                archive.add(f, "", "", now)
+            continue
+        p = res.parsed
+        if not p.is_pledge_form:
+            unidentified.append(f)
+            findings.error("F111", "这不是公开承诺事项表（找不到“党员承诺”“组织承诺”等工作表）。如发错了附件，请让单位重新发送承诺事项表。", file=f.rel)
+            if archive:
+                archive.add(f, "", str(p.version or ""), now)
+            continue
+        if res.kind in ("xls", "et"):
+            file_notes[f.rel].append(Finding(NOTICE, "F106", "这是旧版 Excel 格式，已读取。下次请用统一模板（.xlsx）填报。", file=f.rel))
+        meta_code = p.meta.get("unit_code", "")
+        by_name = identify_by_name(f.name, roster)
+        code = ""
+        if meta_code and meta_code in unit_names:
+            code = meta_code
+            if by_name and by_name != meta_code:
+                file_notes[f.rel].append(Finding(NOTICE, "F110", f"文件名像是“{unit_names[by_name]}”的，但表内（_meta）是“{unit_names[meta_code]}”。已按表内单位处理，请核对是否发错文件。", file=f.rel))
+        elif meta_code:
+            findings.error("F104", f"表内的单位编码“{meta_code}”不在花名册中。请使用办公室下发的本单位模板，或报办公室更新花名册。", file=f.rel)
+            unidentified.append(f)
+            if archive:
+                archive.add(f, "", str(p.version or ""), now)
+            continue
+        elif by_name:
+            code = by_name
+            file_notes[f.rel].append(Finding(NOTICE, "F107", f"文件中没有 _meta 表（可能复制到了新文件），已按文件名识别为“{unit_names[code]}”。请使用办公室下发的模板。", file=f.rel))
+        else:
+            findings.error("F102", "无法识别文件所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。请把文件名改为“单位编码_单位名称_公开承诺事项表.xlsx”后重新放入。", file=f.rel)
+            unidentified.append(f)
+            if archive:
+                archive.add(f, "", str(p.version or ""), now)
+            continue
+        meta_year = p.meta.get("campaign_year", "")
+        if meta_year and meta_year != str(settings.year):
+            file_notes[f.rel].append(Finding(ERROR, "F108", f"这是 {meta_year} 年度的承诺表，本次活动是 {settings.year} 年度。请使用本年度下发的模板重新填报。", file=f.rel))
+        if archive:
+            archive.add(f, code, str(p.version or ""), now)
+        candidates[code].append(f)
+    # Identical copies of an identified file go into the archive manifest too.
+    if archive:
+        for f in files:
+            if first_by_hash[f.sha256] is not f:
+                archive.add(f, "", "", now)
+
+    # 3. Newest version per unit.
+    used: dict[str, UnitReturn] = {}
+    superseded: list[tuple[InboxFile, str]] = []
+    for code in roster.codes:
+        if code not in candidates:
+            continue
+        newest, older, tied = pick_newest(candidates[code])
+        for o in older:
+            superseded.append((o, code))
+            tie = "（两个版本修改时间相同，按文件名顺序采用了后者，请确认）" if tied and o.mtime == newest.mtime else ""
+            findings.add(Finding(NOTICE, "F103", f"本单位有更新的版本“{newest.rel}”（{newest.mtime_text}），本文件（{o.mtime_text}）未采用{tie}。",
+                                 unit_code=code, unit_name=unit_names[code], file=o.rel))
+        parsed = results[newest.sha256].parsed
+        assert parsed is not None
+        used[code] = UnitReturn(code, unit_names[code], newest, parsed, older)
+        findings.extend(_with_unit(file_notes[newest.rel] + parsed.findings, code, unit_names[code]))
+        if parsed.version and parsed.version < L.TEMPLATE_VERSION:
+            findings.add(Finding(NOTICE, "F109", f"使用的是旧版模板（v{parsed.version}），已照常汇总。下次报送请使用新版模板（v{L.TEMPLATE_VERSION}，增加了“履诺计划”表）。",
+                                 unit_code=code, unit_name=unit_names[code], file=newest.rel))
+
+    # 4. Frames and rules.
+    members, letters = _frames(used, L.MEMBER_SHEET)
+    orgs, org_letters = _frames(used, L.ORG_SHEET)
+    logs, log_letters = _frames(used, L.LOG_SHEET)
+    plans, plan_letters = _frames(used, L.PLAN_SHEET)
+    letters.update(org_letters)
+    letters.update(log_letters)
+    letters.update(plan_letters)
+    bad = {(x.file, x.sheet, x.cell) for x in findings.items if x.rule in ("V101", "V103", "V106")}
+    ctx = RuleContext(settings, roster, as_of, letters, bad)
+    submitted = {code: ur.file.rel for code, ur in used.items()}
+    org_sheets = {code: ur.parsed.sheet_names.get(L.SHEET_ORG, L.SHEET_ORG) for code, ur in used.items()}
+    members, member_findings = member_rules(members, ctx, submitted)
+    findings.extend(member_findings)
+    findings.extend(org_rules(orgs, ctx, submitted, org_sheets))
+
+    final = _with_members(findings.finalised(), members, logs)
+    members = add_status(members[members["content"] != ""], as_of, settings.due_soon_days)
+    orgs = add_status(orgs[orgs["content"] != ""], as_of, settings.due_soon_days)
+    return Consolidation(
+        as_of=as_of, settings=settings, roster=roster, files=files, used=used, members=members.reset_index(drop=True),
+        orgs=orgs.reset_index(drop=True), logs=logs, plans=plans, findings=final,
+        unreadable=unreadable, unidentified=unidentified, superseded=superseded, letters=letters,
+        cache_hits=cache.hits, cache_misses=cache.misses,
+    )
+
+
+def unit_summary(c: Consolidation) -> pd.DataFrame:
+    """One row per roster unit: what it returned and how it stands (the 汇总 sheet)."""
+    rows = []
+    errors: dict[str, int] = defaultdict(int)
+    notices: dict[str, int] = defaultdict(int)
+    for f in c.findings:
+        if f.unit_code:
+            (errors if f.severity == ERROR else notices)[f.unit_code] += 1
+    for u in c.roster.units.itertuples(index=False):
+        ur = c.used.get(u.unit_code)
+        m = c.members[c.members["unit_code"] == u.unit_code]
+        o = c.orgs[c.orgs["unit_code"] == u.unit_code]
+        tracked = pd.concat([m["status"], o["status"]])
+        tracked = tracked[tracked.isin(TRACKED)]
+        done = int(tracked.isin(COMPLETED).sum())
+        rows.append({
+            "单位编码": u.unit_code, "单位名称": u.unit_name, "单位类型": u.unit_type,
+            "包靠领导": c.settings.leader_of(u.unit_code),
+            "是否报送": "是" if ur else "否", "采用文件": ur.file.rel if ur else "",
+            "报送时间": ur.file.mtime_text if ur else "",
+            "党员人数": len(c.roster.members_of(u.unit_code)),
+            "已承诺党员": int(m["member_id"].nunique()) if len(m) else 0,
+            "实事好事": int((m["kind"] == L.KIND_DEED).sum()), "改正缺点": int((m["kind"] == L.KIND_FAULT).sum()),
+            "组织承诺": len(o), "跟踪中承诺": len(tracked), "已完成": done, "逾期": int((tracked == OVERDUE).sum()),
+            "完成率": (done / len(tracked)) if len(tracked) else 0.0,
+            "错误": errors[u.unit_code], "提醒": notices[u.unit_code],
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,95 @@
+"""Per-unit feedback workbooks (反馈/<单位编码>_<单位名称>_问题反馈.xlsx).
+
+The unit's own workbook, values intact, every problem cell filled red (错误) or yellow
+(提醒) with a comment holding the message, plus a 问题清单 sheet of that unit's
+findings. The data sheets keep their names, headers, dropdowns and the hidden ``_meta``
+sheet, so the unit can correct this very file and send it back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pipeline import layout as L
+from pipeline.findings import ERROR, Finding, findings_frame
+from pipeline.sheet_writer import write_cell, write_frame
+from pipeline.xlsx_read import SheetGrid, read_workbook
+from pipeline.xlsx_write import formats, new_workbook, print_setup
+
+_CELL_RE = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+LAYOUTS = {s.name: s for s in L.DATA_SHEETS}
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def parse_cell(cell: str) -> tuple[int, int] | None:
+    m = _CELL_RE.match(cell or "")
+    if not m:
+        return None
+    return int(m.group(2)) - 1, _col_index(m.group(1))
+
+
+def _marks(findings: list[Finding]) -> dict[str, dict[tuple[int, int], tuple[str, list[str]]]]:
+    """sheet -> (row0, col0) -> (worst severity, messages)."""
+    out: dict[str, dict[tuple[int, int], tuple[str, list[str]]]] = defaultdict(dict)
+    for f in findings:
+        pos = parse_cell(f.cell)
+        if not f.sheet or pos is None:
+            continue
+        sev, msgs = out[f.sheet].get(pos, (f.severity, []))
+        if f.severity == ERROR:
+            sev = ERROR
+        msgs.append(f"【{f.severity}】{f.message}（{f.rule}）")
+        out[f.sheet][pos] = (sev, msgs)
+    return out
+
+
+def _write_grid(wb: Any, ws: Any, grid: SheetGrid, marks: dict[tuple[int, int], tuple[str, list[str]]], fmt: dict[str, Any]) -> None:
+    layout = LAYOUTS.get(grid.name)
+    n_cols = max(grid.n_cols, 1 + max((c for _, c in marks), default=0))
+    for r in range(max(grid.n_rows, 1 + max((r for r, _ in marks), default=-1))):
+        row = grid.rows[r] if r < grid.n_rows else []
+        for c in range(n_cols):
+            v = row[c] if c < len(row) else None
+            mark = marks.get((r, c))
+            if mark:
+                style = "error" if mark[0] == ERROR else "notice"
+                write_cell(ws, r, c, v, fmt, style)
+                ws.write_comment(r, c, "\n".join(mark[1])[:30000], {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"})
+            elif v is not None and v != "":
+                write_cell(ws, r, c, v, fmt, "header" if r == 0 and layout else "cell")
+    if layout:
+        for j, col in enumerate(layout.columns):
+            ws.set_column(j, j, col.width)
+        ws.freeze_panes(1, 0)
+        print_setup(ws)
+
+
+def write_feedback(source: Path, findings: list[Finding], path: Path, unit_label: str) -> None:
+    """Rewrite ``source`` with the problems of ``findings`` marked, to ``path``."""
+    wb_read = read_workbook(source)
+    wb = new_workbook(path)
+    fmt = formats(wb)
+    ws = wb.add_worksheet("问题清单")
+    ws.write_string(0, 0, f"{unit_label}：共 {sum(f.severity == ERROR for f in findings)} 处错误、"
+                          f"{sum(f.severity != ERROR for f in findings)} 处提醒。红色为错误（须修改），黄色为提醒（请核对）。"
+                          "改好后直接把本文件发回即可（问题清单表可保留）。", fmt["bold"])
+    write_frame(ws, findings_frame(findings), fmt, widths={"说明": 70, "文件": 30}, start_row=1)
+    marks = _marks(findings)
+    for name, grid in wb_read.sheets.items():
+        if name == "问题清单":
+            continue
+        sheet = wb.add_worksheet(name)
+        _write_grid(wb, sheet, grid, marks.get(name, {}), fmt)
+        if name == L.SHEET_META or name in wb_read.hidden:
+            sheet.hide()
+    wb.get_worksheet_by_name("问题清单").activate()
+    wb.close()

@@ -1,0 +1,136 @@
+"""One finding type for every problem from every stage.
+
+A finding is a record a clerk can act on: severity (错误 / 提醒), unit, file, sheet,
+Excel-style cell, member, a stable rule code and a Chinese message that says how to
+fix it. Stages append findings to a :class:`Findings` collector; writers turn the
+collector into the 问题清单 sheet and the per-unit feedback workbooks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+
+import pandas as pd
+
+ERROR = "错误"
+NOTICE = "提醒"
+SEVERITIES = (ERROR, NOTICE)
+
+# Column names of the problem list, in order (问题清单).
+PROBLEM_COLUMNS = ["级别", "单位编码", "单位", "文件", "工作表", "单元格", "党员编号", "姓名", "规则编号", "说明"]
+_FIELDS = ["severity", "unit_code", "unit_name", "file", "sheet", "cell", "member_id", "member_name", "rule", "message"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: str
+    rule: str
+    message: str
+    unit_code: str = ""
+    unit_name: str = ""
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    member_id: str = ""
+    member_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+
+    @property
+    def where(self) -> str:
+        """``file!sheet!cell`` as far as known, for one-line messages."""
+        parts = [p for p in (self.file, self.sheet, self.cell) if p]
+        return "!".join(parts)
+
+    def one_line(self) -> str:
+        where = f"{self.where}: " if self.where else ""
+        return f"[{self.severity}] {where}{self.message}（{self.rule}）"
+
+
+@dataclass
+class Findings:
+    """An ordered collector of findings with a flood guard.
+
+    ``cap_per_rule`` bounds how many findings of one rule are kept per file: past the
+    cap, one summary finding says how many more there were, so a workbook with 100,000
+    broken rows still yields a usable problem list.
+    """
+
+    cap_per_rule: int = 50
+    items: list[Finding] = field(default_factory=list)
+    _counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    _suppressed: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    _templates: dict[tuple[str, str, str], Finding] = field(default_factory=dict)
+
+    def add(self, finding: Finding) -> None:
+        key = (finding.file, finding.sheet, finding.rule)
+        self._counts[key] += 1
+        if self.cap_per_rule and self._counts[key] > self.cap_per_rule:
+            self._suppressed[key] += 1
+            self._templates.setdefault(key, finding)
+            return
+        self.items.append(finding)
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
+            self.add(f)
+
+    def error(self, rule: str, message: str, **where: str) -> None:
+        self.add(Finding(ERROR, rule, message, **where))
+
+    def notice(self, rule: str, message: str, **where: str) -> None:
+        self.add(Finding(NOTICE, rule, message, **where))
+
+    def finalised(self) -> list[Finding]:
+        """All kept findings plus one summary line per flooded (file, sheet, rule)."""
+        out = list(self.items)
+        for key, n in self._suppressed.items():
+            tmpl = self._templates[key]
+            out.append(
+                replace(
+                    tmpl,
+                    cell="",
+                    member_id="",
+                    member_name="",
+                    message=f"同类问题过多，以上仅列出前 {self.cap_per_rule} 处，另有 {n} 处同类问题未逐一列出，请按同样方法一并修改。",
+                )
+            )
+        return out
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.finalised())
+
+    def __len__(self) -> int:
+        return len(self.items) + len(self._suppressed)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.finalised() if f.severity == severity)
+
+    def to_frame(self) -> pd.DataFrame:
+        return findings_frame(self.finalised())
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """The problem list as a DataFrame with the Chinese column names, errors first."""
+    rows = [asdict(f) for f in findings]
+    df = pd.DataFrame(rows, columns=_FIELDS)
+    if df.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    df = df.astype(str)
+    df["_sev"] = df["severity"].map({ERROR: 0, NOTICE: 1})
+    df = df.sort_values(["_sev", "unit_code", "file", "sheet"], kind="stable").drop(columns="_sev")
+    df.columns = pd.Index(PROBLEM_COLUMNS)
+    return df.reset_index(drop=True)
+
+
+def frame_to_findings(df: pd.DataFrame) -> list[Finding]:
+    """Inverse of :func:`findings_frame` (used by caches and tests)."""
+    out = []
+    for rec in df.itertuples(index=False):
+        vals = dict(zip(_FIELDS, (str(v) for v in rec), strict=True))
+        out.append(Finding(**vals))
+    return out

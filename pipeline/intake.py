@@ -1,0 +1,146 @@
+"""Intake: find every returned file, archive it, identify its unit, pick versions.
+
+Nothing is lost: every distinct file content ever seen is copied to a content-addressed
+archive (``outputs/archive/<sha256>.<ext>``) with a manifest row (hash, original path,
+modification time, unit, template version, first seen). Nothing under ``inputs/`` is
+ever modified: files are opened read-only and hashed in streaming fashion.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.atomic import atomic_path, write_text_atomic
+from pipeline.roster import Roster
+from pipeline.textnorm import norm_code
+
+IGNORED_PREFIXES = ("~$", ".~lock", ".")
+MANIFEST_FIELDS = ["sha256", "original_path", "mtime", "size", "unit_code", "template_version", "first_seen"]
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    path: Path
+    rel: str  # path relative to the inbox, shown to the clerk
+    sha256: str
+    size: int
+    mtime: float
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def mtime_text(self) -> str:
+        return dt.datetime.fromtimestamp(self.mtime).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover(inbox: Path) -> list[InboxFile]:
+    """Every regular file under ``inbox`` (recursively), in a stable order."""
+    if not inbox.is_dir():
+        return []
+    out = []
+    for path in sorted(inbox.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        if any(part.startswith(IGNORED_PREFIXES) for part in path.relative_to(inbox).parts):
+            continue  # Excel/WPS lock files and hidden files
+        st = path.stat()
+        out.append(InboxFile(path, path.relative_to(inbox).as_posix(), file_hash(path), st.st_size, st.st_mtime))
+    return out
+
+
+def _name_key(text: str) -> str:
+    return re.sub(r"[\s_\-（）()]", "", text)
+
+
+def identify_by_name(file_name: str, roster: Roster) -> str:
+    """A unit code from a file name: its code as a whole token, else its full name."""
+    stem = Path(file_name).stem
+    tokens = {norm_code(t) for t in re.split(r"[\s_\-—.、，,（）()【】\[\]]+", stem)}
+    codes = [c for c in roster.codes if c.upper() in tokens]
+    if len(codes) == 1:
+        return codes[0]
+    key = _name_key(stem)
+    # Longest unit name first, so 第一党支部（…） wins over a shorter name it contains.
+    names = sorted(roster.units.itertuples(index=False), key=lambda u: -len(u.unit_name))
+    hits = [u.unit_code for u in names if _name_key(u.unit_name) and _name_key(u.unit_name) in key]
+    return hits[0] if hits else ""
+
+
+class Archive:
+    """Content-addressed copies of every ingested version, with a CSV manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.manifest_path = root / "manifest.csv"
+        self.rows: list[dict[str, str]] = []
+        if self.manifest_path.is_file():
+            with open(self.manifest_path, encoding="utf-8-sig", newline="") as fh:
+                self.rows = list(csv.DictReader(fh))
+        self._known = {(r["sha256"], r["original_path"]) for r in self.rows}
+        self._stored = {r["sha256"] for r in self.rows}
+
+    def blob(self, sha256: str, suffix: str = "") -> Path:
+        return self.root / sha256[:2] / f"{sha256}{suffix.lower()}"
+
+    def first_seen(self, sha256: str) -> str:
+        for r in self.rows:
+            if r["sha256"] == sha256:
+                return r["first_seen"]
+        return ""
+
+    def versions(self, unit_code: str) -> list[dict[str, str]]:
+        """Archived versions of one unit, oldest first (by modification time)."""
+        rows = [r for r in self.rows if r["unit_code"] == unit_code]
+        seen: dict[str, dict[str, str]] = {}
+        for r in sorted(rows, key=lambda r: (r["mtime"], r["first_seen"])):
+            seen.setdefault(r["sha256"], r)
+        return list(seen.values())
+
+    def add(self, f: InboxFile, unit_code: str, template_version: str, now: dt.datetime) -> None:
+        blob = self.blob(f.sha256, f.path.suffix)
+        if f.sha256 not in self._stored and not blob.exists():
+            with atomic_path(blob) as tmp:
+                shutil.copyfile(f.path, tmp)
+            self._stored.add(f.sha256)
+        if (f.sha256, f.rel) in self._known:
+            return
+        self._known.add((f.sha256, f.rel))
+        self.rows.append({
+            "sha256": f.sha256, "original_path": f.rel, "mtime": f.mtime_text, "size": str(f.size),
+            "unit_code": unit_code, "template_version": template_version, "first_seen": now.strftime("%Y-%m-%d %H:%M:%S"),
+        })
+
+    def save(self) -> None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=MANIFEST_FIELDS)
+        w.writeheader()
+        w.writerows(self.rows)
+        write_text_atomic(self.manifest_path, "\ufeff" + buf.getvalue())
+
+
+def pick_newest(candidates: Iterable[InboxFile]) -> tuple[InboxFile, list[InboxFile], bool]:
+    """The newest version (by modification time), the superseded ones, and whether the
+    newest time was tied (then the last by path is used, deterministically)."""
+    ordered = sorted(candidates, key=lambda f: (f.mtime, f.rel))
+    newest = ordered[-1]
+    tied = len(ordered) > 1 and ordered[-2].mtime == newest.mtime and ordered[-2].sha256 != newest.sha256
+    return newest, ordered[:-1], tied
+

@@ -1,0 +1,63 @@
+"""Shared xlsxwriter settings and formats for every workbook the project writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+
+# User text must never become a formula, a link or a number.
+WORKBOOK_OPTIONS: dict[str, Any] = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "default_date_format": "yyyy-mm-dd",
+}
+
+FONT = "宋体"
+
+
+def new_workbook(path: Path | str, constant_memory: bool = False) -> Workbook:
+    opts = dict(WORKBOOK_OPTIONS)
+    if constant_memory:
+        opts["constant_memory"] = True
+    wb = xlsxwriter.Workbook(str(path), opts)
+    # Deterministic document properties: re-runs give identical metadata.
+    wb.set_properties({"author": "公开承诺汇总程序"})
+    return wb
+
+
+def formats(wb: Workbook) -> dict[str, Any]:
+    base = {"font_name": FONT, "font_size": 11, "valign": "vcenter"}
+    return {
+        "title": wb.add_format({**base, "bold": True, "font_size": 16}),
+        "header": wb.add_format(
+            {**base, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "align": "center", "locked": True}
+        ),
+        "cell": wb.add_format({**base, "border": 1, "text_wrap": True}),
+        "locked": wb.add_format({**base, "border": 1, "text_wrap": True, "locked": True, "bg_color": "#F2F2F2"}),
+        "input": wb.add_format({**base, "border": 1, "text_wrap": True, "locked": False}),
+        "input_date": wb.add_format({**base, "border": 1, "locked": False, "num_format": "yyyy-mm-dd"}),
+        "date": wb.add_format({**base, "border": 1, "num_format": "yyyy-mm-dd"}),
+        "text": wb.add_format({**base, "text_wrap": True}),
+        "bold": wb.add_format({**base, "bold": True}),
+        "error": wb.add_format({**base, "border": 1, "text_wrap": True, "bg_color": "#FF9999"}),
+        "error_date": wb.add_format({**base, "border": 1, "bg_color": "#FF9999", "num_format": "yyyy-mm-dd"}),
+        "notice": wb.add_format({**base, "border": 1, "text_wrap": True, "bg_color": "#FFEB84"}),
+        "notice_date": wb.add_format({**base, "border": 1, "bg_color": "#FFEB84", "num_format": "yyyy-mm-dd"}),
+        "percent": wb.add_format({**base, "border": 1, "num_format": "0.0%"}),
+        "int": wb.add_format({**base, "border": 1, "num_format": "0"}),
+    }
+
+
+def print_setup(ws: Any, header_rows: int = 1, landscape: bool = True) -> None:
+    """A4, landscape by default, header rows repeated on every printed page."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.repeat_rows(0, header_rows - 1)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_footer("&C第 &P 页，共 &N 页")

@@ -1,0 +1,1 @@
+"""pandera schemas for the normalised frames (roster, pledges, org pledges, logs, evaluation)."""

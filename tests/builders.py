@@ -1,0 +1,134 @@
+"""Fixtures built by code: settings, rosters and filled workbooks for tests.
+
+Every test workbook comes from the real template writer (``Fill``), so tests exercise
+the same layout a unit receives; odd layouts are produced by post-processing with
+openpyxl in the test that needs them.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from pipeline import layout as L
+from pipeline.roster import HEADERS, Roster, load_roster
+from pipeline.settings import Settings, load_settings, parse_settings
+from pipeline.template_writer import Fill, UnitForm, unit_forms, write_template
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_SETTINGS = REPO / "inputs" / "campaign.toml"
+YEAR = 2026
+
+
+def settings_dict() -> dict[str, Any]:
+    return tomllib.loads(DEMO_SETTINGS.read_text(encoding="utf-8"))
+
+
+def settings() -> Settings:
+    return parse_settings(copy.deepcopy(settings_dict()))
+
+
+# (unit_code, unit_name, unit_type, member_id, name, gender, post, category, party_role)
+ROSTER_ROWS: list[tuple[str, ...]] = [
+    ("D00", "校党委", "党委", "", "", "", "", "", ""),
+    ("D01", "第一党支部", "党支部", "010001", "王建国", "男", "教师", "正式党员", "支部书记"),
+    ("D01", "第一党支部", "党支部", "010002", "李秀英", "女", "护士长", "正式党员", "支部委员"),
+    ("D01", "第一党支部", "党支部", "010003", "张伟", "男", "辅导员", "预备党员", ""),
+    ("D02", "第二党支部", "党支部", "020001", "刘芳", "女", "会计", "正式党员", "支部书记"),
+    ("D02", "第二党支部", "党支部", "020002", "陈磊", "男", "教师", "正式党员", ""),
+]
+
+
+def write_roster(path: Path, rows: list[tuple[Any, ...]] | None = None, headers: list[str] | None = None,
+                 title: str | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("花名册")
+    r0 = 0
+    if title:
+        ws.write_string(0, 0, title)
+        r0 = 2
+    for j, h in enumerate(headers or HEADERS):
+        ws.write_string(r0, j, h)
+    for i, row in enumerate(rows if rows is not None else ROSTER_ROWS, start=r0 + 1):
+        for j, v in enumerate(row):
+            if v is None or v == "":
+                continue
+            if isinstance(v, int | float):
+                ws.write_number(i, j, v)
+            else:
+                ws.write_string(i, j, str(v))
+    wb.close()
+    return path
+
+
+def make_inputs(tmp: Path, roster_rows: list[tuple[Any, ...]] | None = None) -> Path:
+    """A fresh inputs/ folder: demo settings, a small roster and an empty inbox."""
+    inputs = tmp / "inputs"
+    (inputs / "returns").mkdir(parents=True, exist_ok=True)
+    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
+    write_roster(inputs / "roster.xlsx", roster_rows)
+    return inputs
+
+
+def load(inputs: Path) -> tuple[Settings, Roster]:
+    return load_settings(inputs), load_roster(inputs)
+
+
+def d(month: int, day: int) -> dt.date:
+    return dt.date(YEAR, month, day)
+
+
+def deed(mid: str, name: str, text: str = "为社区老人免费测量血压", **kw: Any) -> dict[str, Any]:
+    row = {"member_id": mid, "name": name, "kind": L.KIND_DEED, "content": text, "deadline": d(10, 31),
+           "effect": "服务老人 50 人次", "review": L.REVIEW_APPROVED}
+    row.update(kw)
+    return row
+
+
+def fault(mid: str, name: str, text: str = "与学生沟通方式简单", **kw: Any) -> dict[str, Any]:
+    row = {"member_id": mid, "name": name, "kind": L.KIND_FAULT, "content": text, "measures": "每周与 2 名学生谈心",
+           "deadline": d(11, 10), "review": L.REVIEW_APPROVED}
+    row.update(kw)
+    return row
+
+
+def org(text: str, **kw: Any) -> dict[str, Any]:
+    row = {"content": text, "measures": "支部委员分工负责", "deadline": d(11, 15), "effect": "群众满意", "owner": "王建国",
+           "review": L.REVIEW_APPROVED}
+    row.update(kw)
+    return row
+
+
+def good_fill(form: UnitForm) -> Fill:
+    """A workbook that passes every rule: 2 deeds + 1 fault per member, 3 org items."""
+    rows: list[dict[str, Any]] = []
+    for mid, name in form.members:
+        rows += [deed(mid, name, f"{name}的实事一"), deed(mid, name, f"{name}的实事二"), fault(mid, name, f"{name}的缺点")]
+    for i, row in enumerate(rows, start=1):
+        row["seq"] = i
+    orgs = [dict(org(f"{form.unit_name}组织承诺{i}"), seq=i) for i in range(1, 4)]
+    return Fill(member_rows=rows, org_rows=orgs)
+
+
+def form_of(roster: Roster, code: str) -> UnitForm:
+    return next(f for f in unit_forms(roster) if f.unit_code == code)
+
+
+def write_return(inputs: Path, s: Settings, roster: Roster, code: str, fill: Fill | None = None, name: str | None = None,
+                 mtime: dt.datetime | None = None) -> Path:
+    form = form_of(roster, code)
+    path = inputs / "returns" / (name or L.template_filename(form.unit_code, form.unit_name))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_template(form, s, path, fill or good_fill(form))
+    if mtime:
+        ts = mtime.timestamp()
+        os.utime(path, (ts, ts))
+    return path
