@@ -33,6 +33,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=path.suffix + ".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs are ordinary files
     try:
         yield tmp
         os.replace(tmp, path)
@@ -87,6 +90,9 @@ class OutputStage:
         target.parent.mkdir(parents=True, exist_ok=True)
         recover(target)
         self.dir = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.dir, 0o777 & ~umask)
         self.written: set[str] = set()
 
     def path(self, relative: str) -> Path:

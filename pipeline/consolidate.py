@@ -18,6 +18,7 @@ from pipeline.cache import ParseCache
 from pipeline.findings import ERROR, NOTICE, Finding, Findings
 from pipeline.intake import Archive, InboxFile, discover, identify_by_name, pick_newest
 from pipeline.parse import ParsedWorkbook, parse_workbook
+from pipeline.plan_rules import plan_rules
 from pipeline.roster import Roster
 from pipeline.rules import RuleContext, member_rules, org_rules
 from pipeline.settings import Settings
@@ -101,7 +102,7 @@ def _frames(used: dict[str, UnitReturn], layout: L.SheetLayout) -> tuple[pd.Data
 
         empty = empty_frame(layout)
         return empty.assign(unit_code="", unit_name="", file="", sheet="").iloc[0:0], letters
-    return pd.concat(parts, ignore_index=True), letters
+    return pd.concat(parts, ignore_index=True).astype({"excel_row": "int64"}), letters
 
 
 def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataFrame) -> list[Finding]:
@@ -242,6 +243,7 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
     members, member_findings = member_rules(members, ctx, submitted)
     findings.extend(member_findings)
     findings.extend(org_rules(orgs, ctx, submitted, org_sheets))
+    findings.extend(plan_rules(plans, members, orgs, ctx, used))  # M101–M105 (pipeline.plan_rules)
 
     final = _with_members(findings.finalised(), members, logs)
     members = add_status(members[members["content"] != ""], as_of, settings.due_soon_days)

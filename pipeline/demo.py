@@ -204,6 +204,7 @@ class Member:
     category: str
     role: str
     unit_code: str
+    demo_role: str = ""
 
 
 @dataclass
@@ -304,19 +305,21 @@ def _write_roster(units: list[Unit], path: Path) -> None:
         wb.close()
 
 
-def _item(g: _Gen, u: Unit, m: Member | None, kind: str, used: list[str]) -> dict[str, Any]:
+def _item(g: _Gen, u: Unit, m: Member | None, kind: str, used: list[str], mine: list[str]) -> dict[str, Any]:
+    """One pledge: deeds unique in the unit, and no member with two of the same kind of text."""
     rng = g.rng
     fault = kind == L.KIND_FAULT
     while True:
         if fault:
             content, measures, effect = rng.choice(FAULTS)
-            effect = effect if rng.random() < 0.6 else ""
+            effect, tpl = (effect if rng.random() < 0.6 else ""), content
         else:
             tpl, eff = rng.choice(u.deeds)
             content, effect = g.fill(tpl), g.fill(eff)
             measures = rng.choice(DEED_MEASURES) if rng.random() < 0.35 else ""
-        if content not in used or len(used) > 200:
+        if tpl not in mine and (fault or content not in used):
             break
+    mine.append(tpl)
     used.append(content)
     due = g.deadline(fault)
     return {"member_id": m.member_id if m else "", "name": m.name if m else "", "kind": kind, "content": content,
@@ -369,8 +372,9 @@ def _pledges(g: _Gen, units: list[Unit]) -> dict[str, list[tuple[str, str, str]]
             n_deeds, n_faults = {"P101": (4, n_faults), "P102": (2, 0), "P104": (0, 0), "V103": (3, n_faults),
                                  "added": (3, n_faults), "P115": (2, n_faults), "P109": (n_deeds, max(n_faults, 1))
                                  }.get(role, (n_deeds, n_faults))
-            its = [_item(g, u, m, L.KIND_DEED, used) for _ in range(n_deeds)]
-            its += [_item(g, u, m, L.KIND_FAULT, used) for _ in range(n_faults)]
+            m.demo_role, mine = role, list[str]()
+            its = [_item(g, u, m, L.KIND_DEED, used, mine) for _ in range(n_deeds)]
+            its += [_item(g, u, m, L.KIND_FAULT, used, mine) for _ in range(n_faults)]
             for it in its:
                 _progress(g, it)
             first = its[0] if its else None
@@ -385,7 +389,7 @@ def _pledges(g: _Gen, units: list[Unit]) -> dict[str, list[tuple[str, str, str]]
                 first["progress"], first["done_on"] = "", None
                 _plant(first, "P111", "review", "支部审核为“待审核”")
             elif role == "P116" and first:
-                first["progress"], first["done_on"], first["_due"] = L.PROGRESS_DONE, None, first["_due"]
+                first["progress"], first["done_on"] = L.PROGRESS_DONE, None
                 _plant(first, "P116", "done_on", "已完成但没有完成日期")
             elif role == "T101" and first:
                 first["_sep_content"], first["content"] = first["content"], _edited(first["content"])
@@ -446,12 +450,11 @@ def _pledges(g: _Gen, units: list[Unit]) -> dict[str, list[tuple[str, str, str]]
             it["_due"] = it["deadline"] = g.hi
             it["progress"], it["done_on"] = L.PROGRESS_NOT_STARTED, None
         if u.code == "D02":  # rows of people who do not belong here
-            stranger = next(m for m in by_code["D01"].members if not m.role and m.member_id not in
-                            {x["member_id"] for x in by_code["D01"].items if x["_plant"]})
+            stranger = next(m for m in by_code["D01"].members if m.role != "支部书记" and not m.demo_role)
             stranger_name, _ = g.name(0.5)
             for mid, nm, rule, note in ((stranger.member_id, stranger.name, "P113", f"{stranger.name}是第一党支部的党员"),
                                         (UNKNOWN_ID, stranger_name, "P112", "党员编号 999999 不在花名册中")):
-                it = _item(g, u, None, L.KIND_DEED, used)
+                it = _item(g, u, None, L.KIND_DEED, used, [])
                 it.update(member_id=mid, name=nm, progress=L.PROGRESS_ONGOING, done_on=None, _foreign=True)
                 _plant(it, rule, "member_id", note)
                 u.items.append(it)
@@ -474,7 +477,8 @@ def _pledges(g: _Gen, units: list[Unit]) -> dict[str, list[tuple[str, str, str]]
 
 def _render(u: Unit, nov: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows for the September (pledges only) or November (with progress) version."""
-    members, orgs = [], []
+    members: list[dict[str, Any]] = []
+    orgs: list[dict[str, Any]] = []
     for it in u.items:
         if not it["_nov" if nov else "_sep"]:
             continue
@@ -511,12 +515,13 @@ def _logs(g: _Gen, u: Unit) -> list[dict[str, Any]]:
         if it["progress"] not in (L.PROGRESS_DONE, L.PROGRESS_ONGOING) or rng.random() > 0.6:
             continue
         m: Member | None = it["_member"]
-        c = it["content"] if len(it["content"]) <= 18 else it["content"][:18] + "…"
+        c = it["content"].replace("“", "").replace("”", "")
+        c = c if len(c) <= 20 else c[:20] + "…"
         base = {"member_id": m.member_id if m else "", "name": m.name if m else "", "pledge_ref": ref}
         done = it["done_on"]
         if done is None or rng.random() < 0.5:
             last = done - dt.timedelta(days=1) if done else g.hi
-            entries.append((_day(start + dt.timedelta(days=2), last, rng), len(entries),
+            entries.append((_day(min(start + dt.timedelta(days=2), last), last, rng), len(entries),
                             {**base, "note": rng.choice(LOG_PROGRESS).format(c=c), "evidence": rng.choice(EVIDENCE)}))
         if done is not None:
             entries.append((done, len(entries), {**base, "note": rng.choice(LOG_DONE).format(c=c), "evidence": rng.choice(EVIDENCE)}))
@@ -550,10 +555,6 @@ def _plans(g: _Gen, u: Unit) -> tuple[list[dict[str, Any]], int]:
             actual = done if k == len(steps) else min(max(planned + dt.timedelta(days=rng.randint(-3, 1)), start), done)
             rows.append({"pledge_ref": ref, "step": step, "planned_on": planned, "actual_on": actual, "owner": owner})
     return rows, overdue
-
-
-def _strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
 
 
 def _merge_member_cells(path: Path, first: int, last: int) -> None:
@@ -630,7 +631,7 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
         if (u.code, "sep") in names:
             rel = names[(u.code, "sep")]
             members, orgs = _render(u, nov=False)
-            write_template(form, s, returns / rel, Fill(member_rows=_strip(members), org_rows=orgs, meta=u.code != "D04"))
+            write_template(form, s, returns / rel, Fill(member_rows=members, org_rows=orgs, meta=u.code != "D04"))
             if u.code == "D04":
                 planted.append(PlantedMistake(rel, "", "", "F107", "", "没有 _meta 表，只能按文件名识别为 D04"))
         if (u.code, "nov") not in names:
@@ -654,7 +655,7 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
             first = next(it for it in u.items if it.get("_merge_first"))
             for f in ("member_id", "name"):
                 planted.append(PlantedMistake(rel, L.SHEET_MEMBER, f"{_letter(L.MEMBER_SHEET, f)}{merge[0]}", "V105",
-                                              first["member_id"], f"第 {merge[0]}—{merge[-1]} 行的{L.MEMBER_SHEET}合并了单元格"))
+                                              first["member_id"], f"第 {merge[0]}—{merge[-1]} 行的党员编号、姓名合并了单元格"))
         for rule, mid, note in whole[u.code]:
             sheet = L.SHEET_ORG if rule == "P103" else L.SHEET_MEMBER
             planted.append(PlantedMistake(rel, sheet, "", rule, mid, note))

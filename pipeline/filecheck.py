@@ -30,7 +30,7 @@ import sys
 import zipfile
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -250,17 +250,24 @@ def _as_text(head: bytes) -> str | None:
     if b"\x00" in sample:
         return None
     for enc in ("utf-8", "gb18030"):
-        try:
-            # the sample may end inside a multi-byte character: drop up to 3 trailing bytes
-            for cut in range(4):
-                try:
-                    return sample[: len(sample) - cut].decode(enc)
-                except UnicodeDecodeError:
-                    if cut == 3:
-                        raise
-        except UnicodeDecodeError:
-            continue
+        # the sample may end inside a multi-byte character: drop up to 3 trailing bytes
+        for cut in range(4):
+            try:
+                text = sample[: len(sample) - cut].decode(enc)
+            except UnicodeDecodeError:
+                continue
+            return text if _looks_like_text(text) else None
     return None
+
+
+def _looks_like_text(text: str) -> bool:
+    """Few control or private-use characters (gb18030 decodes almost any byte string)."""
+    bad = sum(
+        1
+        for ch in text
+        if (ord(ch) < 32 and ch not in "\t\r\n\f") or ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff"
+    )
+    return bool(text) and bad * 100 <= len(text)
 
 
 # --------------------------------------------------------------------------- zip
@@ -449,8 +456,7 @@ def _inspect_zip(path: Path, sz: SafeZip, caps: Caps) -> FileVerdict:
         ):
             kind = "xlsm"
         cells = _scan_members(sz, caps, scanner=_XlsxExtent)
-        names = _xlsx_part_names(sz)
-        _check_reach(cells, names, caps)
+        _check_reach(cells, lambda: _xlsx_part_names(sz), caps)
         return FileVerdict(ok=True, kind=kind, detail=f"{len(sz.infos)} members")
     if "word/document.xml" in lower:
         return _verdict("word", MSG_WORD_DOCX, "word/document.xml")
@@ -462,7 +468,7 @@ def _inspect_zip(path: Path, sz: SafeZip, caps: Caps) -> FileVerdict:
         mimetype = sz.head(lower["mimetype"], 200).strip()
         if mimetype == b"application/vnd.oasis.opendocument.spreadsheet" and "content.xml" in sz.by_name:
             cells = _scan_members(sz, caps, scanner=_OdsExtent)
-            _check_reach(cells, {}, caps)
+            _check_reach(cells, dict, caps)
             return FileVerdict(ok=True, kind="ods", detail="opendocument spreadsheet")
         if mimetype.startswith(b"application/vnd.oasis.opendocument"):
             return _verdict("not_excel", MSG_ODF_OTHER, mimetype.decode("ascii", "replace"))
@@ -548,7 +554,7 @@ def _check_head(info: zipfile.ZipInfo, head: bytes) -> None:
         raise _refuse("xml_entities", MSG_XML_ENTITIES, f"{info.filename}: {why}")
 
 
-def _check_reach(reach: dict[str, _Extent], part_names: dict[str, str], caps: Caps) -> None:
+def _check_reach(reach: dict[str, _Extent], part_names: Callable[[], dict[str, str]], caps: Caps) -> None:
     """Refuse when the cell rectangles (from A1) of all sheets together exceed max_cells."""
     total = sum(ext.area() for ext in reach.values())
     if total <= caps.max_cells:
@@ -556,7 +562,7 @@ def _check_reach(reach: dict[str, _Extent], part_names: dict[str, str], caps: Ca
     part, ext = max(reach.items(), key=lambda item: item[1].area())
     if ext.area() * 2 < total:
         raise _refuse("too_large", _msg_book_too_wide(), f"{total} cells over {len(reach)} sheets")
-    sheet = part_names.get(part) or ext.label or part
+    sheet = part_names().get(part) or ext.label or part
     far = cell_ref(min(ext.max_row, 1_048_575), min(ext.max_col, 16_383))
     raise _refuse("too_large", _msg_sheet_too_wide(sheet, far), f"{part}: {ext.area()} cells up to {far}")
 
@@ -611,7 +617,34 @@ class _XlsxExtent(_Extent):
         self._row = -1
         self._col = -1
 
+    _C_ANY = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c(?=[\s/>])")
+    _C_REF = re.compile(
+        rb"<(?:[A-Za-z_][\w.\-]*:)?c\s[^>]*?(?<![\w:.\-])r\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,9})[\"'][^>]*?(/?)>"
+    )
+
     def _scan(self, data: bytes) -> None:
+        refs = self._C_REF.findall(data)
+        if len(refs) == len(self._C_ANY.findall(data)):
+            self._scan_refs(refs)  # fast path: every cell names its position
+        else:
+            self._scan_tags(data)
+
+    def _scan_refs(self, refs: list[tuple[bytes, bytes, bytes]]) -> None:
+        if not refs:
+            return
+        valued = [(letters, digits) for letters, digits, slash in refs if not slash]
+        if valued:
+            self.max_row = max(self.max_row, max(int(d) for _, d in valued) - 1)
+            far = max((letters.upper() for letters, _ in valued), key=lambda s: (len(s), s))
+            col = 0
+            for ch in far:
+                col = col * 26 + ch - 64
+            self.max_col = max(self.max_col, col - 1)
+        last = _parse_ref(refs[-1][0] + refs[-1][1])
+        if last is not None:
+            self._row, self._col = last
+
+    def _scan_tags(self, data: bytes) -> None:
         row, col = self._row, self._col
         max_row, max_col = self.max_row, self.max_col
         attr_r = _ATTR_R.search
@@ -802,8 +835,8 @@ def _check_ole(path: Path, fp: BinaryIO, size: int, caps: Caps) -> FileVerdict:
     total = sum(area for area, *_ in reach)
     if total > caps.max_cells:
         area, sheet, max_row, max_col = max(reach)
-        if area * 2 < total and area <= caps.max_cells // 2:
-            return _verdict("too_large", _msg_book_too_wide(), f"{total} cells")
+        if area * 2 < total:
+            return _verdict("too_large", _msg_book_too_wide(), f"{total} cells over {len(reach)} sheets")
         far = cell_ref(max_row, max_col)
         return _verdict("too_large", _msg_sheet_too_wide(sheet, far), f"{sheet}: {area} cells up to {far}")
     return FileVerdict(ok=True, kind=kind, detail="BIFF workbook")

@@ -257,7 +257,7 @@ def parse_sheet(grid: SheetGrid, layout: L.SheetLayout, file: str, year: int, ad
             data[f] = [norm_code(v) for v in raw[f]]
         else:
             data[f] = parser.text(raw[f], letter, rows)
-    df = pd.DataFrame({k: pd.Series(v, dtype=object) if k != "excel_row" else v for k, v in data.items()})
+    df = pd.DataFrame({k: pd.Series(v, dtype=object) if k != "excel_row" else pd.Series(v, dtype="int64") for k, v in data.items()})
     for col in layout.columns:
         if col.kind != "date":
             df[col.field] = df[col.field].astype(str)

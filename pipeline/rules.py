@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -71,8 +71,9 @@ def fix_lost_zeros(m: pd.DataFrame, ctx: RuleContext) -> tuple[pd.DataFrame, lis
         if len(hits) == 1:
             fixed = hits.pop()
             ids[i] = fixed
-            out.append(ctx.finding(NOTICE, "V109", f"党员编号“{mid}”丢失了开头的 0，已按“{fixed}”理解。请把该列设为文本格式后填写。",
-                                   row, L.SHEET_MEMBER, "member_id"))
+            f = ctx.finding(NOTICE, "V109", f"党员编号“{mid}”丢失了开头的 0，已按“{fixed}”理解。请把该列设为文本格式后填写。",
+                            row, L.SHEET_MEMBER, "member_id")
+            out.append(replace(f, member_id=fixed))
     m = m.assign(member_id=ids)
     return m, out
 
@@ -135,7 +136,8 @@ def member_rules(m: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str]
     m, out = fix_lost_zeros(m, ctx)
     roster = ctx.roster.members.set_index("member_id")
     items = m[m["content"] != ""]
-    for row in m.itertuples(index=False):
+    foreign: set[int] = set()  # rows whose member is unknown or of another unit: not counted
+    for i, row in enumerate(m.itertuples(index=False)):
         if not row.member_id:
             if row.content:
                 out.append(ctx.finding(ERROR, "P119", "缺少党员编号。请填写该承诺所属党员的编号。", row, L.SHEET_MEMBER, "member_id"))
@@ -143,9 +145,11 @@ def member_rules(m: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str]
         if row.member_id not in roster.index:
             out.append(ctx.finding(ERROR, "P112", f"党员编号“{row.member_id}”不在花名册中。请核对编号；新转入的党员请先报办公室更新花名册。",
                                    row, L.SHEET_MEMBER, "member_id"))
+            foreign.add(i)
             continue
         home = roster.at[row.member_id, "unit_code"]
         if home != row.unit_code:
+            foreign.add(i)
             out.append(ctx.finding(ERROR, "P113", f"党员“{row.member_id}”属于{roster.at[row.member_id, 'unit_name']}，不属于本单位。请由其所在支部填报。",
                                    row, L.SHEET_MEMBER, "member_id"))
         expected = roster.at[row.member_id, "name"]
@@ -156,7 +160,9 @@ def member_rules(m: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str]
     out += _item_rules(m, ctx, L.SHEET_MEMBER, lambda r: r.kind)  # type: ignore[attr-defined]
     out += _duplicates(m, ["member_id", "content"], ctx, L.SHEET_MEMBER)
 
-    # Quotas per member, counting items not returned (退回).
+    # Quotas per member, counting items not returned (退回) of the unit's own members.
+    own = pd.Series([i not in foreign for i in range(len(m))], index=m.index, dtype=bool)
+    items = items[own[items.index]]
     counted = items[(items["review"] != L.REVIEW_RETURNED) & (items["member_id"] != "")]
     counts = counted.groupby(["unit_code", "member_id", "kind"]).size().unstack(fill_value=0)
     firsts = items[items["member_id"] != ""].drop_duplicates(["unit_code", "member_id"])
@@ -183,7 +189,7 @@ def member_rules(m: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str]
 def org_rules(o: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str], sheets: Mapping[str, str]) -> list[Finding]:
     """Rules on 组织承诺 rows, and the 3–5 quota per submitting unit."""
     s = ctx.settings
-    out = _item_rules(o, ctx, L.SHEET_ORG, lambda r: "")
+    out = _item_rules(o, ctx, L.SHEET_ORG, lambda r: L.KIND_DEED)  # org items are deeds for the people
     out += _duplicates(o, ["content"], ctx, L.SHEET_ORG)
     counted = o[(o["content"] != "") & (o["review"] != L.REVIEW_RETURNED)]
     n_by_unit = counted.groupby("unit_code").size()

@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 from pipeline.atomic import OutputStage, run_lock
+from pipeline.branch_ledger import BRANCH_DIR
+from pipeline.branch_ledger_writer import write_branch_ledgers
 from pipeline.cache import ParseCache
 from pipeline.cli import add_as_of
 from pipeline.consolidate import INBOX, Consolidation, consolidate
@@ -44,6 +46,7 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
 
 def write_outputs(c: Consolidation, stage: OutputStage) -> None:
     write_ledger(c, stage.path(LEDGER))
+    write_branch_ledgers(c, stage)  # 支部台账/ (pipeline.branch_ledger_writer)
     stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
     for code, ur in c.used.items():
         unit_findings = [f for f in c.findings if f.unit_code == code and f.file == ur.file.rel]
@@ -69,14 +72,14 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
     if c.superseded:
         lines.append(f"  已被新版本替代的文件 {len(c.superseded)} 个：{'、'.join(f.rel for f, _ in c.superseded)}")
     lines.append(f"党员承诺 {len(c.members)} 项，组织承诺 {len(c.orgs)} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。")
-    lines.append(f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表）。")
+    lines.append(f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账）。")
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
-        with OutputStage(args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR}) as stage:
+        with OutputStage(args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}) as stage:
             write_outputs(c, stage)
     for line in summary_lines(c, args.outputs / args.as_of.isoformat()):
         args.console.say(line)
