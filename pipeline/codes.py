@@ -93,3 +93,28 @@ CODES: dict[str, str] = {
 
 def title(code: str) -> str:
     return CODES.get(code, "")
+
+
+def readme_table() -> str:
+    rows = ["| code | 说明 |", "| --- | --- |"] + [f"| `{c}` | {t} |" for c, t in CODES.items()]
+    return "\n".join(rows)
+
+
+def update_readme(path: str = "README.md") -> None:
+    """Rewrite the code table between the README's ``codes:start``/``codes:end`` markers."""
+    import re
+    from pathlib import Path
+
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    block = f"<!-- codes:start -->\n{readme_table()}\n<!-- codes:end -->"
+    p.write_text(re.sub(r"<!-- codes:start -->.*<!-- codes:end -->", lambda _: block, text, flags=re.S), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--readme" in sys.argv:
+        update_readme()
+    else:
+        print(readme_table())
