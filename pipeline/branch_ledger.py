@@ -30,11 +30,32 @@ SHEET_URGE = "需督促党员"
 SHEET_FINDINGS = "问题清单"
 
 PLAN_COLUMNS = {
-    "ref_text": "承诺序号", "member_id": "党员编号", "name": "姓名", "content": "承诺事项", "deadline": "完成期限",
-    "status": "承诺状态", "step": "步骤", "planned_on": "计划完成时间", "actual_on": "实际完成时间", "owner": "责任人",
-    "remark": "备注", "milestone": "步骤状态", "days_overdue": "逾期天数", "source": "来源",
+    "ref_text": "承诺序号",
+    "member_id": "党员编号",
+    "name": "姓名",
+    "content": "承诺事项",
+    "deadline": "完成期限",
+    "status": "承诺状态",
+    "step": "步骤",
+    "planned_on": "计划完成时间",
+    "actual_on": "实际完成时间",
+    "owner": "责任人",
+    "remark": "备注",
+    "milestone": "步骤状态",
+    "days_overdue": "逾期天数",
+    "source": "来源",
 }
-URGE_COLUMNS = ["党员编号", "姓名", "岗位", "党员类别", "情况", "逾期承诺数", "最长逾期天数", "逾期计划步骤数", "明细"]
+URGE_COLUMNS = [
+    "党员编号",
+    "姓名",
+    "岗位",
+    "党员类别",
+    "情况",
+    "逾期承诺数",
+    "最长逾期天数",
+    "逾期计划步骤数",
+    "明细",
+]
 _DROP = ["单位编码", "单位名称"]  # the whole workbook is one unit's
 
 
@@ -68,7 +89,10 @@ def _plan_frame(steps: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=list(PLAN_COLUMNS.values()))
     s = steps.assign(
         ref_text=[r or p for r, p in zip(steps["ref"], steps["pledge_ref"], strict=True)],
-        source=[f"{f}!{sh}!{cell}" if cell else f"{f}!{sh}" for f, sh, cell in zip(steps["file"], steps["sheet"], steps["cell"], strict=True)],
+        source=[
+            f"{f}!{sh}!{cell}" if cell else f"{f}!{sh}"
+            for f, sh, cell in zip(steps["file"], steps["sheet"], steps["cell"], strict=True)
+        ],
     )
     out = s.reindex(columns=list(PLAN_COLUMNS))
     out.columns = pd.Index(list(PLAN_COLUMNS.values()))
@@ -89,24 +113,44 @@ def _urge(code: str, c: Consolidation, items: pd.DataFrame, steps: pd.DataFrame)
         reasons, details = [], []
         if live.empty:
             reasons.append("未承诺" if mine.empty else "承诺均被退回")
-            details.append("请督促按要求填报 2—3 件实事好事、1—2 个改正缺点" if mine.empty else "请帮助修改后重新报送承诺")
+            details.append(
+                "请督促按要求填报 2—3 件实事好事、1—2 个改正缺点"
+                if mine.empty
+                else "请帮助修改后重新报送承诺"
+            )
         if len(late):
             reasons.append(f"承诺逾期 {len(late)} 项")
-            details += [f"{r.content}（期限 {r.deadline:%Y-%m-%d}，逾期 {r.days_overdue} 天）" for r in late.itertuples(index=False)]
+            details += [
+                f"{r.content}（期限 {r.deadline:%Y-%m-%d}，逾期 {r.days_overdue} 天）"
+                for r in late.itertuples(index=False)
+            ]
         if len(ms):
             reasons.append(f"计划步骤逾期 {len(ms)} 个")
-            details += [f"{r.ref} {r.step}（计划 {r.planned_on:%Y-%m-%d}，逾期 {r.days_overdue} 天）" for r in ms.itertuples(index=False)]
+            details += [
+                f"{r.ref} {r.step}（计划 {r.planned_on:%Y-%m-%d}，逾期 {r.days_overdue} 天）"
+                for r in ms.itertuples(index=False)
+            ]
         if not reasons:
             continue
-        rows.append({
-            "党员编号": m.member_id, "姓名": m.name, "岗位": m.post, "党员类别": m.category, "情况": "；".join(reasons),
-            "逾期承诺数": len(late), "最长逾期天数": int(late["days_overdue"].max()) if len(late) else 0,
-            "逾期计划步骤数": len(ms), "明细": "；\n".join(details),
-        })
+        rows.append(
+            {
+                "党员编号": m.member_id,
+                "姓名": m.name,
+                "岗位": m.post,
+                "党员类别": m.category,
+                "情况": "；".join(reasons),
+                "逾期承诺数": len(late),
+                "最长逾期天数": int(late["days_overdue"].max()) if len(late) else 0,
+                "逾期计划步骤数": len(ms),
+                "明细": "；\n".join(details),
+            }
+        )
     return pd.DataFrame(rows, columns=URGE_COLUMNS)
 
 
-def _overview(c: Consolidation, code: str, summary: pd.Series, urge: pd.DataFrame, steps: pd.DataFrame) -> pd.DataFrame:
+def _overview(
+    c: Consolidation, code: str, summary: pd.Series, urge: pd.DataFrame, steps: pd.DataFrame
+) -> pd.DataFrame:
     n_late_steps = int((steps["milestone"] == STEP_OVERDUE).sum()) if len(steps) else 0
     not_pledged = int(urge["情况"].str.contains("未承诺|承诺均被退回", regex=True).sum()) if len(urge) else 0
     rows = [
@@ -152,14 +196,17 @@ def branch_ledgers(c: Consolidation) -> list[BranchLedger]:
             continue
         st = steps.get(code, steps_all.iloc[0:0])
         urge = _urge(code, c, items.get(code, c.members.iloc[0:0]), st)
-        out.append(BranchLedger(
-            unit_code=code, unit_name=ur.unit_name,
-            title=f"{c.settings.year}年{c.settings.name} {ur.unit_name}台账（统计截止 {c.as_of:%Y-%m-%d}）",
-            overview=_overview(c, code, summary.loc[code], urge, st),
-            members=members.get(code, ml.iloc[0:0]).drop(columns=_DROP).reset_index(drop=True),
-            orgs=orgs.get(code, ol.iloc[0:0]).drop(columns=_DROP).reset_index(drop=True),
-            urge=urge,
-            plans=_plan_frame(st),
-            findings=findings_frame(found.get(code, [])),
-        ))
+        out.append(
+            BranchLedger(
+                unit_code=code,
+                unit_name=ur.unit_name,
+                title=f"{c.settings.year}年{c.settings.name} {ur.unit_name}台账（统计截止 {c.as_of:%Y-%m-%d}）",
+                overview=_overview(c, code, summary.loc[code], urge, st),
+                members=members.get(code, ml.iloc[0:0]).drop(columns=_DROP).reset_index(drop=True),
+                orgs=orgs.get(code, ol.iloc[0:0]).drop(columns=_DROP).reset_index(drop=True),
+                urge=urge,
+                plans=_plan_frame(st),
+                findings=findings_frame(found.get(code, [])),
+            )
+        )
     return out

@@ -13,7 +13,14 @@ import pandas as pd
 
 from pipeline import layout as L
 from pipeline.atomic import OutputStage
-from pipeline.branch_ledger import BRANCH_DIR, SHEET_FINDINGS, SHEET_OVERVIEW, SHEET_URGE, BranchLedger, branch_ledgers
+from pipeline.branch_ledger import (
+    BRANCH_DIR,
+    SHEET_FINDINGS,
+    SHEET_OVERVIEW,
+    SHEET_URGE,
+    BranchLedger,
+    branch_ledgers,
+)
 from pipeline.consolidate import Consolidation
 from pipeline.plan_rules import STEP_OVERDUE
 from pipeline.sheet_writer import write_frame
@@ -28,7 +35,9 @@ def _mark(ws: Any, df: pd.DataFrame, column: str, value: str, fmt: Any) -> None:
     if column not in df.columns or df.empty:
         return
     j = list(df.columns).index(column)
-    ws.conditional_format(1, j, len(df), j, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": fmt})
+    ws.conditional_format(
+        1, j, len(df), j, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": fmt}
+    )
 
 
 def write_branch_ledger(b: BranchLedger, path: Path) -> None:

@@ -31,6 +31,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "templates": ("pipeline.commands.templates", "为花名册中的每个单位生成公开承诺事项表"),
     "consolidate": ("pipeline.commands.consolidate", "汇总各单位报回的承诺表，生成台账、问题清单和反馈表"),
     "demo": ("pipeline.commands.demo", "按固定随机种子重新生成演示用的活动数据（inputs/）"),
+    "overdue": ("pipeline.commands.overdue", "列出逾期、临期承诺和久未记实的党员（逾期清单.xlsx）"),
+    "bulletin": ("pipeline.commands.bulletin", "生成履诺情况通报（通报.html，可打印 A4）"),
+    "notice": ("pipeline.commands.notice", "生成审核通过的承诺事项公示（HTML 和 Excel）"),
+    "cards": ("pipeline.commands.cards", "生成“共产党员先锋岗”承诺桌签（可打印的 HTML）"),
+    "eval-templates": ("pipeline.commands.eval_templates", "为每个单位生成年终考核评价表（述职、民主评议、满意度测评）"),
+    "ratings": ("pipeline.commands.ratings", "年终考核评价：拟定等次、领导小组意见、评价结果和公示"),
 }
 
 

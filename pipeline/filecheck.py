@@ -7,10 +7,10 @@ containers without trusting their declared sizes, and returns a :class:`FileVerd
 What is checked, and why:
 
 * zip (xlsx/xlsm/ods): member count, declared sizes and ratios from the central directory,
-  then every member of a workbook is inflated once, streamed, to measure its *real* size
-  (a hostile zip can declare small sizes; python-calamine's zip reader does not stop at
-  the declared size), to refuse XML parts that start with a DTD (``<!DOCTYPE``/``<!ENTITY``)
-  and to find how far each sheet's cells reach.
+  then every member of a workbook is inflated once, streamed, in bounded chunks: to check
+  the caps against *real* sizes (declared sizes are only claims), to refuse XML parts that
+  start with a DTD (``<!DOCTYPE``/``<!ENTITY``), to check ``<sst uniqueCount>`` (calamine
+  reserves that many strings up front) and to find how far each sheet's cells reach.
 * OLE2 (xls/et): encrypted Office packages are recognised; the BIFF workbook stream is
   scanned for how far each sheet's cells reach.
 * Sheet reach matters because python-calamine allocates one slot per cell of the
@@ -152,10 +152,12 @@ def cell_ref(row0: int, col0: int) -> str:
     return f"{col_letter(col0)}{row0 + 1}"
 
 
-_REF_RE = re.compile(rb"\$?([A-Za-z]{1,3})\$?([0-9]{1,9})")
+_REF_RE = re.compile(rb"\$?([A-Za-z]+)\$?([0-9]+)")
 
 
 def _parse_ref(ref: bytes) -> tuple[int, int] | None:
+    """0-based (row, col) of an A1 reference; None if it is not one. Letters and digits
+    are not limited here: python-calamine wraps long ones around u32 (see _is_addressable)."""
     m = _REF_RE.fullmatch(ref)
     if not m:
         return None
@@ -166,6 +168,12 @@ def _parse_ref(ref: bytes) -> tuple[int, int] | None:
     if row < 1:
         return None
     return row - 1, col - 1
+
+
+def _is_addressable(letters: bytes, digits: bytes) -> bool:
+    """At most 3 letters and 7 digits: beyond that python-calamine wraps the numbers around
+    u32 and can land anywhere (``A99999999999`` makes it abort), and Excel never writes it."""
+    return len(letters) <= 3 and len(digits.lstrip(b"0")) <= 7
 
 
 # --------------------------------------------------------------------------- entry point
@@ -307,6 +315,8 @@ class SafeZip:
         MemberCorrupt on damaged data or on methods Excel never writes."""
         if info.flag_bits & 0x1:
             raise MemberCorrupt(f"{info.filename}: zip-level encryption")
+        if info.header_offset < 0 or info.compress_size < 0:
+            raise MemberCorrupt(f"{info.filename}: bad offsets")
         self.fp.seek(info.header_offset)
         local = self.fp.read(30)
         if len(local) != 30 or local[:4] != b"PK\x03\x04":
@@ -412,8 +422,8 @@ def _check_zip(path: Path, fp: BinaryIO, size: int, caps: Caps) -> FileVerdict:
         return _verdict("zip_bomb", MSG_TOO_MANY_PARTS, f"{entries} members, directory {cd_size} bytes")
     try:
         sz = SafeZip(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
-        return _verdict("corrupt", MSG_CORRUPT, f"zip: {exc}")
+    except Exception as exc:  # BadZipFile, NotImplementedError (odd versions), OSError, ...
+        return _verdict("corrupt", MSG_CORRUPT, f"zip: {type(exc).__name__}: {exc}")
     with sz:
         try:
             return _inspect_zip(path, sz, caps)
@@ -421,8 +431,8 @@ def _check_zip(path: Path, fp: BinaryIO, size: int, caps: Caps) -> FileVerdict:
             return _verdict("corrupt", MSG_CORRUPT, str(exc))
         except MemberTooLarge as exc:
             return _verdict("zip_bomb", MSG_ZIP_BOMB, str(exc))
-        except (zipfile.BadZipFile, EOFError, zlib.error, struct.error) as exc:
-            return _verdict("corrupt", MSG_CORRUPT, f"zip: {exc}")
+        except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, OSError, ValueError) as exc:
+            return _verdict("corrupt", MSG_CORRUPT, f"zip: {type(exc).__name__}: {exc}")
 
 
 def _check_declared_sizes(sz: SafeZip, caps: Caps) -> None:
@@ -540,12 +550,41 @@ def _scan_members(sz: SafeZip, caps: Caps, scanner: type[_Extent]) -> dict[str, 
             _check_head(info, head)
         total += size
         if size > info.file_size:
-            raise _refuse("zip_bomb", MSG_ZIP_BOMB, f"{info.filename}: inflates past its declared size")
+            # damaged deflate data also overruns; only a large overrun looks deliberate
+            hostile = size > MB and size > 2 * info.file_size
+            raise _refuse(
+                "zip_bomb" if hostile else "corrupt",
+                MSG_ZIP_BOMB if hostile else MSG_CORRUPT,
+                f"{info.filename}: inflates past its declared size ({size} > {info.file_size})",
+            )
+        _check_declared_counts(info, head, size)
         if ext is not None:
             ext.finish()
+            if ext.bad_ref:
+                raise _refuse(
+                    "corrupt", MSG_NONSTANDARD, f"{info.filename}: cell reference {ext.bad_ref[:40]}"
+                )
             if ext.area() > 0:
                 reach[info.filename] = ext
     return reach
+
+
+_SST_COUNT = re.compile(
+    rb"""<(?:[A-Za-z_][\w.\-]*:)?sst\s[^>]*?(?<![\w:.\-])uniqueCount\s*=\s*["']\+?([0-9]+)"""
+)
+
+
+def _check_declared_counts(info: zipfile.ZipInfo, head: bytes, size: int) -> None:
+    """python-calamine reserves room for ``<sst uniqueCount>`` strings up front, 24 bytes
+    each: a made-up count makes it ask for gigabytes and abort. Each string needs at least
+    the 4 bytes of ``<si>``."""
+    m = _SST_COUNT.search(head)
+    if m and int(m.group(1)) > size // 4 + 1000:
+        raise _refuse(
+            "corrupt",
+            MSG_NONSTANDARD,
+            f"{info.filename}: uniqueCount {m.group(1)[:20].decode()} for {size} bytes",
+        )
 
 
 def _check_head(info: zipfile.ZipInfo, head: bytes) -> None:
@@ -575,6 +614,7 @@ class _Extent:
     def __init__(self) -> None:
         self.max_row = -1
         self.max_col = -1
+        self.bad_ref = ""  # a cell reference no reader should be trusted with
         self._tail = b""
 
     def area(self) -> int:
@@ -619,7 +659,7 @@ class _XlsxExtent(_Extent):
 
     _C_ANY = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c(?=[\s/>])")
     _C_REF = re.compile(
-        rb"<(?:[A-Za-z_][\w.\-]*:)?c\s[^>]*?(?<![\w:.\-])r\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,9})[\"'][^>]*?(/?)>"
+        rb"<(?:[A-Za-z_][\w.\-]*:)?c\s[^>]*?(?<![\w:.\-])r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'][^>]*?(/?)>"
     )
 
     def _scan(self, data: bytes) -> None:
@@ -632,6 +672,10 @@ class _XlsxExtent(_Extent):
     def _scan_refs(self, refs: list[tuple[bytes, bytes, bytes]]) -> None:
         if not refs:
             return
+        for letters, digits, _slash in refs:
+            if (len(letters) > 3 or len(digits) > 7) and not _is_addressable(letters, digits):
+                self.bad_ref = (letters + digits).decode("ascii")
+                return
         valued = [(letters, digits) for letters, digits, slash in refs if not slash]
         if valued:
             self.max_row = max(self.max_row, max(int(d) for _, d in valued) - 1)
@@ -651,9 +695,16 @@ class _XlsxExtent(_Extent):
         for name, attrs in self._TAG.findall(data):
             m = attr_r(attrs)
             if name == b"row":
+                if m and m.group(1).isdigit() and not _is_addressable(b"A", m.group(1)):
+                    self.bad_ref = "row " + m.group(1).decode("ascii")
+                    break
                 row = int(m.group(1)) - 1 if m and m.group(1).isdigit() else row + 1
                 col = -1
                 continue
+            ref = _REF_RE.fullmatch(m.group(1)) if m else None
+            if ref and not _is_addressable(ref.group(1), ref.group(2)):
+                self.bad_ref = m.group(1).decode("ascii", "replace")  # type: ignore[union-attr]
+                break
             pos = _parse_ref(m.group(1)) if m else None
             if pos is None:
                 row, col = max(row, 0), col + 1
@@ -804,8 +855,17 @@ def _xlsx_part_names(sz: SafeZip) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- OLE2 / BIFF
+#
+# python-calamine parses every sheet of an .xls as soon as it opens it, and some malformed
+# files make it abort the whole process (checked with python-calamine 0.9.1): a cycle in
+# the directory's sector chain (it grows memory until the allocation fails) and a
+# DIMENSIONS record with rwMic > rwMac (u32 wrap-around, a 171 GB reservation); one value
+# at IV65536 costs about 1 GB. Older calamine releases also trusted sector numbers and
+# header counts. _Cfb and _biff_check walk the file the way calamine does and refuse
+# anything out of range, cyclic or larger than the file, before calamine sees it.
 
 _ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+MSG_XLS_MACRO = "这是含有宏（VBA）的旧版 .xls 文件，为安全起见不予读取，请用 Excel/WPS 另存为 .xlsx 再发送。"
 
 
 def _check_ole(path: Path, fp: BinaryIO, size: int, caps: Caps) -> FileVerdict:
@@ -815,23 +875,32 @@ def _check_ole(path: Path, fp: BinaryIO, size: int, caps: Caps) -> FileVerdict:
             return _verdict("encrypted", MSG_ENCRYPTED, "OLE2 EncryptionInfo/EncryptedPackage stream")
         try:
             cfb = _Cfb(data)
-            streams = {name.lower(): (name, typ, start, sz) for name, typ, start, sz in cfb.entries}
-            book = streams.get("workbook") or streams.get("book")
+            names = {name for name, _start, _len in cfb.entries}
+            book = cfb.find("Workbook") or cfb.find("Book")
             if book is None:
-                names = set(streams)
-                if "worddocument" in names:
+                lowered = {n.lower() for n in names}
+                if "worddocument" in lowered:
                     return _verdict("word", MSG_WORD_DOC, "WordDocument stream")
-                if "powerpoint document" in names:
+                if "powerpoint document" in lowered:
                     return _verdict("not_excel", MSG_PPT, "PowerPoint Document stream")
-                if any(n.startswith(("__substg1.0_", "__properties_version1.0")) for n in names):
+                if any(n.startswith(("__substg1.0_", "__properties_version1.0")) for n in lowered):
                     return _verdict("not_excel", MSG_MSG, "outlook message")
-                return _verdict("not_excel", MSG_OLE_OTHER, f"OLE2 streams: {sorted(names)[:8]}")
-            stream = cfb.read_stream(book[2], book[3])
-        except (_CfbError, struct.error, IndexError) as exc:
+                if lowered & {"workbook", "book"}:
+                    return _verdict(
+                        "corrupt", MSG_XLS_UNREADABLE, "workbook stream name not in canonical case"
+                    )
+                return _verdict("not_excel", MSG_OLE_OTHER, f"OLE2 streams: {sorted(lowered)[:8]}")
+            if "_VBA_PROJECT_CUR" in names:
+                return _verdict(kind, MSG_XLS_MACRO, "xls with a VBA project")
+            stream = cfb.read_stream(*book)
+        except (_CfbError, struct.error, IndexError, ValueError) as exc:
             return _verdict("corrupt", MSG_XLS_UNREADABLE, f"OLE2: {exc}")
-    reach, encrypted = _biff_reach(stream)
-    if encrypted:
+    try:
+        reach = _biff_check(stream)
+    except _BiffEncrypted:
         return _verdict("encrypted", MSG_ENCRYPTED, "BIFF FILEPASS record")
+    except _CfbError as exc:
+        return _verdict("corrupt", MSG_XLS_UNREADABLE, f"BIFF: {exc}")
     total = sum(area for area, *_ in reach)
     if total > caps.max_cells:
         area, sheet, max_row, max_col = max(reach)
@@ -846,151 +915,192 @@ class _CfbError(Exception):
     pass
 
 
-_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
+class _BiffEncrypted(Exception):
+    pass
+
+
+_END = 0xFFFFFFFE
+_RESERVED = 0xFFFFFFFA  # DIFAT chain: calamine follows ids below this
+_DIFSECT = 0xFFFFFFFC  # FAT sectors: calamine loads every DIFAT entry below this
+
+
+def _u32s(raw: bytes) -> array:
+    out = array("I")
+    out.frombytes(raw[: len(raw) - len(raw) % 4])
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out
 
 
 class _Cfb:
-    """Just enough of the compound file format to find and read one stream."""
+    """A compound file walked the way python-calamine's reader walks it (see above)."""
 
     def __init__(self, data: mmap.mmap) -> None:
         self.data = data
-        if len(data) < 512:
+        n = len(data)
+        if n < 512:
             raise _CfbError("shorter than the header")
-        major, bom, shift, mini_shift = struct.unpack_from("<HHHH", data, 26)
-        if bom != 0xFFFE or shift not in (9, 12) or mini_shift != 6:
-            raise _CfbError(f"bad header (v{major}, shift {shift})")
+        shift, mini_shift = struct.unpack_from("<HH", data, 30)
+        if shift not in (9, 12) or mini_shift != 6:
+            raise _CfbError(f"sector shift {shift}/{mini_shift}")
         self.ssize = 1 << shift
-        n_fat, first_dir, _tx, self.mini_cutoff, first_mini, n_mini, first_difat, n_difat = (
-            struct.unpack_from("<IIIIIIII", data, 44)
-        )
-        self.nsect = max(0, -(-(len(data) - self.ssize) // self.ssize))  # a short last sector counts
+        if n < self.ssize:
+            raise _CfbError("shorter than the header sector")
+        self.nsect = -(-(n - self.ssize) // self.ssize)  # a short last sector counts
+        dir_len, fat_len, dir_start = struct.unpack_from("<III", data, 40)
+        mini_start, mini_len, difat_start = struct.unpack_from("<III", data, 60)
+        (difat_cap,) = struct.unpack_from("<I", data, 62)  # sic: calamine reads bytes 62..66
+        if dir_len * self.ssize > n or fat_len > self.nsect + 1 or mini_len * self.ssize > n:
+            raise _CfbError("header counts larger than the file")
+        if difat_cap > 1 << 24:
+            raise _CfbError("header DIFAT count")
         difat = list(struct.unpack_from("<109I", data, 76))
-        sec, steps = first_difat, 0
-        per = self.ssize // 4 - 1
-        while sec < self.nsect and steps <= n_difat and steps <= self.nsect:
-            vals = struct.unpack_from(f"<{per + 1}I", data, self._off(sec))
-            difat.extend(vals[:per])
-            sec = vals[per]
-            steps += 1
-        fat_secs = [s for s in difat[: max(n_fat, 0)] if s < self.nsect]
-        if not fat_secs:
-            raise _CfbError("no FAT")
+        seen: set[int] = set()
+        sec = difat_start
+        while sec < _RESERVED:
+            if sec >= self.nsect or sec in seen:
+                raise _CfbError("broken DIFAT chain")
+            seen.add(sec)
+            difat.extend(_u32s(self._sector(sec)))
+            sec = difat.pop()
         fat = array("I")
-        for s in fat_secs:
-            fat.frombytes(data[self._off(s) : self._off(s) + self.ssize])
-        if sys.byteorder == "big":
-            fat.byteswap()
+        for sec in difat:
+            if sec < _DIFSECT:
+                if sec >= self.nsect:
+                    raise _CfbError("FAT sector past the end of the file")
+                fat.extend(_u32s(self._sector(sec)))
         self.fat = fat
-        directory = self._read_chain(self.fat, first_dir, None)
-        self.entries: list[tuple[str, int, int, int]] = []
-        root_start, root_size = _END, 0
-        for i in range(len(directory) // 128):
-            ent = directory[i * 128 : (i + 1) * 128]
-            name_len = min(struct.unpack_from("<H", ent, 64)[0], 64)
-            typ = ent[66]
-            start, size = struct.unpack_from("<IQ", ent, 116)
-            if self.ssize == 512:
-                size &= 0xFFFFFFFF
-            name = ent[: max(name_len - 2, 0)].decode("utf-16-le", "replace")
-            if typ == 5:
-                root_start, root_size = start, size
-            if typ in (1, 2):
-                self.entries.append((name, typ, start, size))
-        self._mini_stream: bytes | None = None
-        self._root = (root_start, root_size)
-        self._mini = (first_mini, n_mini)
+        directory = self._chain_bytes(dir_start, fat, self.nsect, self._sector)
+        self.entries: list[tuple[str, int, int]] = []
+        for i in range(0, len(directory), 128):
+            ent = directory[i : i + 128]
+            if len(ent) < 128:
+                raise _CfbError("partial directory entry")
+            name = ent[:64].decode("utf-16-le", "replace").split("\0", 1)[0]
+            (start,) = struct.unpack_from("<I", ent, 116)
+            (length,) = struct.unpack_from("<I" if self.ssize == 512 else "<Q", ent, 120)
+            self.entries.append((name, start, length))
+        if not self.entries:
+            raise _CfbError("empty directory")
+        self.ministream = b""
+        self.minifat = array("I")
+        if mini_len > 0:
+            root_start, root_len = self.entries[0][1], self.entries[0][2]
+            if root_len > n:
+                raise _CfbError("mini stream larger than the file")
+            self.ministream = self._chain_bytes(root_start, fat, self.nsect, self._sector)
+            if root_len > 0:
+                self.ministream = self.ministream[:root_len]
+            self.minifat = _u32s(
+                self._chain_bytes(mini_start, fat, self.nsect, self._sector)[: mini_len * self.ssize]
+            )
 
-    def _off(self, sec: int) -> int:
-        return (sec + 1) * self.ssize
+    def _sector(self, sec: int) -> bytes:
+        off = (sec + 1) * self.ssize
+        return self.data[off : off + self.ssize]
 
-    def _chain(self, table: array, start: int, limit: int) -> list[int]:
-        out: list[int] = []
+    def _mini_sector(self, sec: int) -> bytes:
+        return self.ministream[sec * 64 : sec * 64 + 64]
+
+    @staticmethod
+    def _chain_bytes(start: int, table: array, n_ids: int, read: Callable[[int], bytes]) -> bytes:
+        """Follow a chain to ENDOFCHAIN; every id must exist and no id may repeat."""
+        parts: list[bytes] = []
+        seen: set[int] = set()
         sec = start
-        while sec not in (_END, _FREE):
-            if sec >= len(table) or len(out) > limit:
+        while sec != _END:
+            if sec >= n_ids or sec >= len(table) or sec in seen:
                 raise _CfbError("broken sector chain")
-            out.append(sec)
+            seen.add(sec)
+            parts.append(read(sec))
             sec = table[sec]
-        return out
+        return b"".join(parts)
 
-    def _read_chain(self, table: array, start: int, size: int | None) -> bytes:
-        secs = self._chain(table, start, self.nsect)
-        if any(s >= self.nsect for s in secs):
-            raise _CfbError("sector past end of file")
-        data = b"".join(self.data[self._off(s) : self._off(s) + self.ssize] for s in secs)
-        if size is not None:
-            if size > len(data):
-                raise _CfbError("stream shorter than declared")
-            data = data[:size]
-        return data
+    def find(self, name: str) -> tuple[int, int] | None:
+        for entry_name, start, length in self.entries:
+            if entry_name == name:
+                return start, length
+        return None
 
-    def read_stream(self, start: int, size: int) -> bytes:
-        if size > len(self.data):
-            raise _CfbError("stream larger than the file")
-        if size >= self.mini_cutoff:
-            return self._read_chain(self.fat, start, size)
-        if self._mini_stream is None:
-            self._mini_stream = self._read_chain(self.fat, self._root[0], self._root[1])
-        minifat = array("I", self._read_chain(self.fat, self._mini[0], None))
-        if sys.byteorder == "big":
-            minifat.byteswap()
-        secs = self._chain(minifat, start, len(self._mini_stream) // 64 + 1)
-        out = b"".join(self._mini_stream[s * 64 : s * 64 + 64] for s in secs)
-        if size > len(out):
-            raise _CfbError("mini stream shorter than declared")
-        return out[:size]
+    def read_stream(self, start: int, length: int) -> bytes:
+        if length < 4096:  # calamine's cut-off, whatever the header says
+            n_mini = -(-len(self.ministream) // 64)
+            out = self._chain_bytes(start, self.minifat, n_mini, self._mini_sector)
+        else:
+            if length > len(self.data):
+                raise _CfbError("stream larger than the file")
+            out = self._chain_bytes(start, self.fat, self.nsect, self._sector)
+        return out[:length] if length > 0 else out
 
 
-# BIFF records whose body starts with (row u16, column u16) and that carry a value.
-# BLANK/MULBLANK (formatting only) are left out: python-calamine skips them too.
-_BIFF_CELLS = frozenset(
-    {0x0203, 0x0204, 0x00FD, 0x027E, 0x0205, 0x0006, 0x00D6, 0x0002, 0x0003, 0x0004, 0x0005, 0x0206, 0x0406}
-)
+# BIFF records whose body starts with (row u16, column u16) and that put a value in the
+# sheet; BLANK/MULBLANK (formatting only) are left out: python-calamine skips them too.
+_BIFF_CELLS = frozenset({0x0203, 0x0204, 0x00FD, 0x027E, 0x0205, 0x0006, 0x00D6})
 _BIFF_MULRK = 0x00BD
-_BIFF_BOF = frozenset({0x0809, 0x0409, 0x0209, 0x0009})
 _BIFF_EOF = 0x000A
+_BIFF_MAX_RESERVE = 65536 * 256  # DIMENSIONS of a full BIFF8 sheet
 
 
-def _biff_reach(stream: bytes) -> tuple[list[tuple[int, str, int, int]], bool]:
-    """(area, sheet name, max row, max col) per sheet, and whether FILEPASS is present."""
+def _biff_records(stream: bytes, pos: int) -> Iterator[tuple[int, int, int]]:
+    """(type, body offset, body length) from ``pos`` until the stream ends or breaks."""
     n = len(stream)
-    sheets: list[tuple[int, str]] = []
-    pos = 0
     while pos + 4 <= n:
         rtype, rlen = struct.unpack_from("<HH", stream, pos)
-        body = stream[pos + 4 : pos + 4 + rlen]
-        if rtype == 0x002F:
-            return [], True
-        if rtype == 0x0085 and len(body) >= 8:
-            sheets.append((struct.unpack_from("<I", body)[0], _boundsheet_name(body, len(sheets))))
-        if rtype == _BIFF_EOF:
-            break
+        if pos + 4 + rlen > n:
+            return
+        yield rtype, pos + 4, rlen
         pos += 4 + rlen
+
+
+def _biff_check(stream: bytes) -> list[tuple[int, str, int, int]]:
+    """Walk the globals and every sheet as python-calamine does; return
+    (area from A1, sheet name, max row, max col) per sheet holding values."""
+    sheets: list[tuple[int, str]] = []
+    for rtype, at, rlen in _biff_records(stream, 0):
+        if rtype == 0x002F:
+            raise _BiffEncrypted
+        if rtype == 0x00FC and rlen >= 8:  # SST: calamine reserves cstUnique strings
+            (unique,) = struct.unpack_from("<i", stream, at + 4)
+            if unique < 0 or unique > len(stream) // 3:
+                raise _CfbError(f"SST declares {unique} strings")
+        elif rtype == 0x0085 and rlen >= 8:
+            (offset,) = struct.unpack_from("<I", stream, at)
+            sheets.append((offset, _boundsheet_name(stream[at : at + rlen], len(sheets))))
+        elif rtype == _BIFF_EOF:
+            break
     out: list[tuple[int, str, int, int]] = []
     for offset, name in sheets:
         max_row = max_col = -1
-        depth = 0
-        pos = offset
-        while pos + 4 <= n:
-            rtype, rlen = struct.unpack_from("<HH", stream, pos)
-            body_at = pos + 4
-            pos = body_at + rlen
-            if rtype in _BIFF_BOF:
-                depth += 1
-            elif rtype == _BIFF_EOF:
-                depth -= 1
-                if depth <= 0:
-                    break
+        for rtype, at, rlen in _biff_records(stream, offset):
+            if rtype == _BIFF_EOF:  # calamine stops at the first EOF, embedded charts included
+                break
+            if rtype == 0x0200:
+                _check_dimensions(stream[at : at + rlen])
             elif rtype in _BIFF_CELLS and rlen >= 4:
-                row, col = struct.unpack_from("<HH", stream, body_at)
+                row, col = struct.unpack_from("<HH", stream, at)
                 max_row, max_col = max(max_row, row), max(max_col, col)
-            elif rtype == _BIFF_MULRK and rlen >= 6 and body_at + rlen <= n:
-                row = struct.unpack_from("<H", stream, body_at)[0]
-                last = struct.unpack_from("<H", stream, body_at + rlen - 2)[0]
+            elif rtype == _BIFF_MULRK and rlen >= 6:
+                row = struct.unpack_from("<H", stream, at)[0]
+                last = struct.unpack_from("<H", stream, at + rlen - 2)[0]
                 max_row, max_col = max(max_row, row), max(max_col, last)
         if max_row >= 0:
             out.append(((max_row + 1) * (max_col + 1), name, max_row, max_col))
-    return out, False
+    return out
+
+
+def _check_dimensions(body: bytes) -> None:
+    """calamine reserves rows*cols cells from DIMENSIONS with u32 wrap-around arithmetic."""
+    if len(body) == 10:
+        rf, rl, cf, cl = struct.unpack_from("<HHHH", body)
+    elif len(body) == 14:
+        rf, rl, cf, cl = struct.unpack_from("<IIHH", body)
+    else:
+        return  # calamine rejects the record: nothing reserved
+    end_r, end_c = (rl - 1, cl - 1) if rl >= 1 and cl >= 1 else (rf, cf)
+    rows = ((end_r - rf) % 2**32 + 1) % 2**32
+    cols = ((end_c - cf) % 2**32 + 1) % 2**32
+    if rows * cols > _BIFF_MAX_RESERVE:
+        raise _CfbError(f"DIMENSIONS {rf}..{rl} x {cf}..{cl}")
 
 
 def _boundsheet_name(body: bytes, index: int) -> str:
@@ -1009,6 +1119,7 @@ __all__ = [
     "MB",
     "MSG_CORRUPT",
     "MSG_ENCRYPTED",
+    "MSG_XLS_MACRO",
     "MSG_XLS_UNREADABLE",
     "Caps",
     "FileVerdict",

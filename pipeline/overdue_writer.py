@@ -32,7 +32,9 @@ def overdue_lists(c: Consolidation) -> OverdueLists:
     return OverdueLists(
         overdue=overdue_list(c.members, c.orgs, c.logs, c.as_of, order),
         due_soon=due_soon_list(c.members, c.orgs, c.logs, c.as_of, order),
-        silent=silent_members(c.roster.members, c.used, c.members, c.orgs, c.logs, c.as_of, c.settings.log_silence_days, order),
+        silent=silent_members(
+            c.roster.members, c.used, c.members, c.orgs, c.logs, c.as_of, c.settings.log_silence_days, order
+        ),
     )
 
 
@@ -47,7 +49,11 @@ def write_overdue(c: Consolidation, path: Path) -> OverdueLists:
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=True)
         fmt = formats(wb)
-        for name, df in ((SHEET_OVERDUE, lists.overdue), (SHEET_DUE_SOON, lists.due_soon), (SHEET_SILENT, lists.silent)):
+        for name, df in (
+            (SHEET_OVERDUE, lists.overdue),
+            (SHEET_DUE_SOON, lists.due_soon),
+            (SHEET_SILENT, lists.silent),
+        ):
             ws = wb.add_worksheet(name)
             ws.write_string(0, 0, titles[name], fmt["title"])
             write_frame(ws, df, fmt, widths=WIDTHS, start_row=1)

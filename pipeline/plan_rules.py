@@ -4,7 +4,7 @@ A plan step names its pledge in 承诺序号: ``党员-12`` is the row with 序�
 unit's 党员承诺, ``组织-3`` the row with 序号 3 of its 组织承诺. Cells are already
 normalised by ``norm_code`` (NFKC, no whitespace), so full-width ``党员－12`` arrives as
 ``党员-12``. :func:`norm_pledge_ref` also accepts ``党员12``, ``党员—12``, ``党员_12``,
-``党员-012``, ``党员-12号`` and a bare number ``12`` (meaning ``党员-12``).
+``党员-012``, ``党员-12号``, ``12.0`` and a bare number ``12`` (meaning ``党员-12``).
 
 Rules (all on the consolidated frames, findings name the plan cell):
 
@@ -49,7 +49,7 @@ STEP_PLEDGE_DONE = "承诺已完成"
 STEP_UNTRACKED = "承诺未跟踪"
 STEP_NO_PLEDGE = "承诺不存在"
 
-_REF_RE = re.compile(r"^(?:(党员|组织)[-_.—–‐−~]?)?0*(\d+)号?$")
+_REF_RE = re.compile(r"^(?:(党员|组织)[-_.—–‐−~]?)?0*(\d+)(?:\.0+)?号?$")
 
 # Columns added by resolve_plans (pledge fields of the referenced row).
 _PLEDGE_FIELDS = ("member_id", "name", "kind", "content", "deadline", "review", "progress", "status")
@@ -102,13 +102,23 @@ def resolve_plans(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame
 
 
 def _finding(ctx: RuleContext, severity: str, rule: str, message: str, row: Any, field: str) -> Finding:
-    return Finding(severity, rule, message, unit_code=row.unit_code, unit_name=row.unit_name, file=row.file,
-                   sheet=row.sheet, cell=ctx.cell(row, L.SHEET_PLAN, field),
-                   member_id=row.member_id, member_name=row.name if row.member_id else "")
+    return Finding(
+        severity,
+        rule,
+        message,
+        unit_code=row.unit_code,
+        unit_name=row.unit_name,
+        file=row.file,
+        sheet=row.sheet,
+        cell=ctx.cell(row, L.SHEET_PLAN, field),
+        member_id=row.member_id,
+        member_name=row.name if row.member_id else "",
+    )
 
 
-def plan_rules(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, ctx: RuleContext,
-               used: Mapping[str, Any]) -> list[Finding]:
+def plan_rules(
+    plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, ctx: RuleContext, used: Mapping[str, Any]
+) -> list[Finding]:
     """M101–M105 on the 履诺计划 rows of the versions in use.
 
     ``used`` is ``Consolidation.used`` (unit code -> UnitReturn): M104 for each workbook
@@ -119,10 +129,17 @@ def plan_rules(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, c
             continue
         old = ur.parsed.version and ur.parsed.version < L.PLAN_SHEET.since_version
         why = f"旧版模板 v{ur.parsed.version} 没有这张表" if old else "可能被删除或改名"
-        out.append(Finding(NOTICE, "M104",
-                           f"缺少履诺计划表（{why}），本单位的履诺计划按空白汇总。请使用新版模板（v{L.TEMPLATE_VERSION}）"
-                           "填写“履诺计划”，列明每项承诺的具体步骤和计划完成时间。",
-                           unit_code=code, unit_name=ur.unit_name, file=ur.file.rel))
+        out.append(
+            Finding(
+                NOTICE,
+                "M104",
+                f"缺少履诺计划表（{why}），本单位的履诺计划按空白汇总。请使用新版模板（v{L.TEMPLATE_VERSION}）"
+                "填写“履诺计划”，列明每项承诺的具体步骤和计划完成时间。",
+                unit_code=code,
+                unit_name=ur.unit_name,
+                file=ur.file.rel,
+            )
+        )
     if plans.empty:
         return out
     r = resolve_plans(plans, members, orgs)
@@ -132,8 +149,10 @@ def plan_rules(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, c
             if not raw:
                 msg = f"这一步骤没有填写“承诺序号”。请从下拉列表选择对应的承诺，如“{L.REF_MEMBER}-1”或“{L.REF_ORG}-1”。"
             elif not row.ref:
-                msg = (f"承诺序号“{raw}”无法识别。请从下拉列表选择，写法为“{L.REF_MEMBER}-序号”或“{L.REF_ORG}-序号”"
-                       "（序号是党员承诺表或组织承诺表第一列的数字）。")
+                msg = (
+                    f"承诺序号“{raw}”无法识别。请从下拉列表选择，写法为“{L.REF_MEMBER}-序号”或“{L.REF_ORG}-序号”"
+                    "（序号是党员承诺表或组织承诺表第一列的数字）。"
+                )
             else:
                 kind, seq = row.ref.split("-")
                 sheet = L.SHEET_MEMBER if kind == L.REF_MEMBER else L.SHEET_ORG
@@ -142,16 +161,43 @@ def plan_rules(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, c
             continue
         if row.planned_on is None:
             if ctx.unreported(row, L.SHEET_PLAN, "planned_on"):
-                out.append(_finding(ctx, NOTICE, "M105", f"步骤缺少“计划完成时间”。请填写日期，如 {ctx.settings.year}-10-15，便于按期督促。",
-                                    row, "planned_on"))
+                out.append(
+                    _finding(
+                        ctx,
+                        NOTICE,
+                        "M105",
+                        f"步骤缺少“计划完成时间”。请填写日期，如 {ctx.settings.year}-10-15，便于按期督促。",
+                        row,
+                        "planned_on",
+                    )
+                )
         elif row.deadline is not None and row.planned_on > row.deadline:
-            out.append(_finding(ctx, ERROR, "M102",
-                                f"计划完成时间 {row.planned_on:%Y-%m-%d} 晚于承诺“{row.ref}”的完成期限 {row.deadline:%Y-%m-%d}。"
-                                "请把计划完成时间调整到完成期限之前（含当天）。", row, "planned_on"))
-        if row.progress == L.PROGRESS_DONE and row.actual_on is None and ctx.unreported(row, L.SHEET_PLAN, "actual_on"):
-            out.append(_finding(ctx, NOTICE, "M103",
-                                f"承诺“{row.ref}”已标为“已完成”，但这一步骤没有“实际完成时间”。请补填实际完成时间，或核对承诺是否确已完成。",
-                                row, "actual_on"))
+            out.append(
+                _finding(
+                    ctx,
+                    ERROR,
+                    "M102",
+                    f"计划完成时间 {row.planned_on:%Y-%m-%d} 晚于承诺“{row.ref}”的完成期限 {row.deadline:%Y-%m-%d}。"
+                    "请把计划完成时间调整到完成期限之前（含当天）。",
+                    row,
+                    "planned_on",
+                )
+            )
+        if (
+            row.progress == L.PROGRESS_DONE
+            and row.actual_on is None
+            and ctx.unreported(row, L.SHEET_PLAN, "actual_on")
+        ):
+            out.append(
+                _finding(
+                    ctx,
+                    NOTICE,
+                    "M103",
+                    f"承诺“{row.ref}”已标为“已完成”，但这一步骤没有“实际完成时间”。请补填实际完成时间，或核对承诺是否确已完成。",
+                    row,
+                    "actual_on",
+                )
+            )
     return out
 
 
@@ -169,27 +215,38 @@ def _state(found: bool, status: str, planned: dt.date | None, actual: dt.date | 
     return STEP_OVERDUE if planned < as_of else STEP_PENDING
 
 
-def milestones(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+def milestones(
+    plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
     """Every plan step, resolved, with ``milestone`` (a STEP_* state) and ``days_overdue``
     (as-of minus planned date for 逾期 steps, else 0). ``members``/``orgs`` must carry
     ``status`` (as ``Consolidation.members``/``orgs`` do)."""
     r = resolve_plans(plans, members, orgs)
     r["milestone"] = pd.Series(
-        [_state(f, s, p, a, as_of) for f, s, p, a in zip(r["found"], r["status"], r["planned_on"], r["actual_on"], strict=True)],
-        index=r.index, dtype=str,
+        [
+            _state(f, s, p, a, as_of)
+            for f, s, p, a in zip(r["found"], r["status"], r["planned_on"], r["actual_on"], strict=True)
+        ],
+        index=r.index,
+        dtype=str,
     )
     r["days_overdue"] = pd.Series(
-        [(as_of - p).days if m == STEP_OVERDUE else 0 for m, p in zip(r["milestone"], r["planned_on"], strict=True)],
-        index=r.index, dtype=int,
+        [
+            (as_of - p).days if m == STEP_OVERDUE else 0
+            for m, p in zip(r["milestone"], r["planned_on"], strict=True)
+        ],
+        index=r.index,
+        dtype=int,
     )
     return r
 
 
 def _with_cell(df: pd.DataFrame, letters: Mapping[tuple[str, str], Mapping[str, str]]) -> pd.DataFrame:
-    cells = [
-        f"{letters.get((f, L.SHEET_PLAN), {}).get('planned_on', '')}{r}" if letters.get((f, L.SHEET_PLAN), {}).get("planned_on") else ""
-        for f, r in zip(df["file"], df["excel_row"], strict=True)
-    ]
+    """Add ``cell``: the step's 计划完成时间 cell ("" when the column was not found)."""
+    cells = []
+    for f, r in zip(df["file"], df["excel_row"], strict=True):
+        letter = letters.get((f, L.SHEET_PLAN), {}).get("planned_on", "")
+        cells.append(f"{letter}{r}" if letter else "")
     return df.assign(cell=pd.Series(cells, index=df.index, dtype=str))
 
 
@@ -209,7 +266,27 @@ def overdue_milestones(c: Consolidation) -> pd.DataFrame:
     completed."""
     steps = plan_steps(c)
     od = steps[steps["milestone"] == STEP_OVERDUE]
-    cols = ["unit_code", "unit_name", "file", "sheet", "excel_row", "cell", "ref", "member_id", "name", "kind", "content",
-            "deadline", "status", "step", "planned_on", "owner", "remark", "days_overdue"]
-    od = od.sort_values(["days_overdue", "unit_code", "excel_row"], ascending=[False, True, True], kind="stable")
+    cols = [
+        "unit_code",
+        "unit_name",
+        "file",
+        "sheet",
+        "excel_row",
+        "cell",
+        "ref",
+        "member_id",
+        "name",
+        "kind",
+        "content",
+        "deadline",
+        "status",
+        "step",
+        "planned_on",
+        "owner",
+        "remark",
+        "days_overdue",
+    ]
+    od = od.sort_values(
+        ["days_overdue", "unit_code", "excel_row"], ascending=[False, True, True], kind="stable"
+    )
     return od.reindex(columns=cols).reset_index(drop=True)

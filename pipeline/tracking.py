@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -32,11 +31,27 @@ from pipeline.status import COMPLETED, DONE, DUE_SOON, OVERDUE, TRACKED
 
 ORG_KIND = "组织承诺"
 NONE_TEXT = "无"
-_REF_RE = re.compile(rf"^\s*({L.REF_MEMBER}|{L.REF_ORG})?\s*[-－—–_]?\s*(\d+)(?:\.0+)?\s*$")
 
 # Columns of the union frame built by :func:`pledges`.
-PLEDGE_FIELDS = ("unit_code", "unit_name", "ref", "seq", "member_id", "name", "owner", "kind", "content", "measures",
-                 "deadline", "effect", "review", "progress", "done_on", "status", "days_overdue")
+PLEDGE_FIELDS = (
+    "unit_code",
+    "unit_name",
+    "ref",
+    "seq",
+    "member_id",
+    "name",
+    "owner",
+    "kind",
+    "content",
+    "measures",
+    "deadline",
+    "effect",
+    "review",
+    "progress",
+    "done_on",
+    "status",
+    "days_overdue",
+)
 
 
 def as_date(v: object) -> dt.date | None:
@@ -63,11 +78,11 @@ def seq_int(v: object) -> int | None:
 
 
 def norm_ref(text: object) -> str:
-    """``党员-14`` from ``党员-14``, ``党员14``, ``党员－14`` or ``14``; "" when unreadable."""
-    m = _REF_RE.match(str(text or ""))
-    if not m:
-        return ""
-    return f"{m.group(1) or L.REF_MEMBER}-{int(m.group(2))}"
+    """``党员-14`` from ``党员-14``, ``党员14``, ``党员－14`` or ``14``; "" when unreadable
+    (one parser for every pledge reference: :func:`pipeline.plan_rules.norm_pledge_ref`)."""
+    from pipeline.plan_rules import norm_pledge_ref
+
+    return norm_pledge_ref(text)
 
 
 def _text(v: object) -> str:
@@ -84,17 +99,27 @@ def pledges(members: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
         for rec in src.to_dict("records"):
             seq = seq_int(rec.get("seq"))
             is_org = prefix == L.REF_ORG
-            rows.append({
-                "unit_code": _text(rec.get("unit_code")), "unit_name": _text(rec.get("unit_name")),
-                "ref": f"{prefix}-{seq}" if seq is not None else "", "seq": seq,
-                "member_id": "" if is_org else _text(rec.get("member_id")), "name": "" if is_org else _text(rec.get("name")),
-                "owner": _text(rec.get("owner")) if is_org else "", "kind": ORG_KIND if is_org else _text(rec.get("kind")),
-                "content": _text(rec.get("content")), "measures": _text(rec.get("measures")),
-                "deadline": as_date(rec.get("deadline")), "effect": _text(rec.get("effect")),
-                "review": _text(rec.get("review")), "progress": _text(rec.get("progress")),
-                "done_on": as_date(rec.get("done_on")), "status": _text(rec.get("status")),
-                "days_overdue": int(rec.get("days_overdue") or 0),
-            })
+            rows.append(
+                {
+                    "unit_code": _text(rec.get("unit_code")),
+                    "unit_name": _text(rec.get("unit_name")),
+                    "ref": f"{prefix}-{seq}" if seq is not None else "",
+                    "seq": seq,
+                    "member_id": "" if is_org else _text(rec.get("member_id")),
+                    "name": "" if is_org else _text(rec.get("name")),
+                    "owner": _text(rec.get("owner")) if is_org else "",
+                    "kind": ORG_KIND if is_org else _text(rec.get("kind")),
+                    "content": _text(rec.get("content")),
+                    "measures": _text(rec.get("measures")),
+                    "deadline": as_date(rec.get("deadline")),
+                    "effect": _text(rec.get("effect")),
+                    "review": _text(rec.get("review")),
+                    "progress": _text(rec.get("progress")),
+                    "done_on": as_date(rec.get("done_on")),
+                    "status": _text(rec.get("status")),
+                    "days_overdue": int(rec.get("days_overdue") or 0),
+                }
+            )
     return pd.DataFrame(rows, columns=list(PLEDGE_FIELDS))
 
 
@@ -131,52 +156,82 @@ def _sorted(df: pd.DataFrame, unit_order: Sequence[str], extra: Sequence[str] = 
     if df.empty:
         return df.reset_index(drop=True)
     rank = _order(unit_order)
-    key = df.assign(_u=[rank.get(c, len(rank)) for c in df["unit_code"]], _org=(df["kind"] != ORG_KIND).astype(int),
-                    _seq=df["seq"].fillna(0))
-    return key.sort_values(["_u", *extra, "_org", "member_id", "_seq"], kind="stable").drop(columns=["_u", "_org", "_seq"])
+    key = df.assign(
+        _u=[rank.get(c, len(rank)) for c in df["unit_code"]],
+        _org=(df["kind"] != ORG_KIND).astype(int),
+        _seq=df["seq"].fillna(0),
+    )
+    return key.sort_values(["_u", *extra, "_org", "member_id", "_seq"], kind="stable").drop(
+        columns=["_u", "_org", "_seq"]
+    )
 
 
 def _date_or_none(d: dt.date | None) -> object:
     return d if d is not None else NONE_TEXT
 
 
-def _pledge_list(members: pd.DataFrame, orgs: pd.DataFrame, logs: pd.DataFrame, as_of: dt.date,
-                 unit_order: Sequence[str], status: str) -> pd.DataFrame:
+def _pledge_list(
+    members: pd.DataFrame,
+    orgs: pd.DataFrame,
+    logs: pd.DataFrame,
+    as_of: dt.date,
+    unit_order: Sequence[str],
+    status: str,
+) -> pd.DataFrame:
     pl = pledges(members, orgs)
     entries = log_entries(logs, pl, as_of)
     by_ref = _last(entries, ("unit_code", "ref"))
     by_member = _last(entries, ("member_id",))
     sel = _sorted(pl[pl["status"] == status], unit_order)
-    out = pd.DataFrame({
-        "单位编码": sel["unit_code"], "单位名称": sel["unit_name"], "党员编号": sel["member_id"],
-        "姓名": [n or o for n, o in zip(sel["name"], sel["owner"], strict=True)],
-        "承诺类型": sel["kind"], "承诺序号": sel["ref"], "承诺事项": sel["content"], "完成期限": sel["deadline"],
-    })
+    out = pd.DataFrame(
+        {
+            "单位编码": sel["unit_code"],
+            "单位名称": sel["unit_name"],
+            "党员编号": sel["member_id"],
+            "姓名": [n or o for n, o in zip(sel["name"], sel["owner"], strict=True)],
+            "承诺类型": sel["kind"],
+            "承诺序号": sel["ref"],
+            "承诺事项": sel["content"],
+            "完成期限": sel["deadline"],
+        }
+    )
     if status == OVERDUE:
         out["逾期天数"] = sel["days_overdue"].astype(int)
     else:
         out["剩余天数"] = [(d - as_of).days if d is not None else None for d in sel["deadline"]]
     out["完成情况"] = [p or L.PROGRESS_NOT_STARTED for p in sel["progress"]]
-    out["本项最近记实"] = [_date_or_none(by_ref.get((u, r))) for u, r in zip(sel["unit_code"], sel["ref"], strict=True)]
+    out["本项最近记实"] = [
+        _date_or_none(by_ref.get((u, r))) for u, r in zip(sel["unit_code"], sel["ref"], strict=True)
+    ]
     out["本人最近记实"] = [_date_or_none(by_member.get((m,))) if m else "" for m in sel["member_id"]]
     return out.reset_index(drop=True)
 
 
-def overdue_list(members: pd.DataFrame, orgs: pd.DataFrame, logs: pd.DataFrame, as_of: dt.date,
-                 unit_order: Sequence[str]) -> pd.DataFrame:
+def overdue_list(
+    members: pd.DataFrame, orgs: pd.DataFrame, logs: pd.DataFrame, as_of: dt.date, unit_order: Sequence[str]
+) -> pd.DataFrame:
     """Every pledge with status 逾期 (member and org pledges), by unit, org items first,
     then by member and 序号; with the last log dates of the pledge and of the member."""
     return _pledge_list(members, orgs, logs, as_of, unit_order, OVERDUE)
 
 
-def due_soon_list(members: pd.DataFrame, orgs: pd.DataFrame, logs: pd.DataFrame, as_of: dt.date,
-                  unit_order: Sequence[str]) -> pd.DataFrame:
+def due_soon_list(
+    members: pd.DataFrame, orgs: pd.DataFrame, logs: pd.DataFrame, as_of: dt.date, unit_order: Sequence[str]
+) -> pd.DataFrame:
     """Every pledge with status 临期 (deadline within ``due_soon_days``), with days left."""
     return _pledge_list(members, orgs, logs, as_of, unit_order, DUE_SOON)
 
 
-def silent_members(roster_members: pd.DataFrame, reported: Iterable[str], members: pd.DataFrame, orgs: pd.DataFrame,
-                   logs: pd.DataFrame, as_of: dt.date, silence_days: int, unit_order: Sequence[str]) -> pd.DataFrame:
+def silent_members(
+    roster_members: pd.DataFrame,
+    reported: Iterable[str],
+    members: pd.DataFrame,
+    orgs: pd.DataFrame,
+    logs: pd.DataFrame,
+    as_of: dt.date,
+    silence_days: int,
+    unit_order: Sequence[str],
+) -> pd.DataFrame:
     """Roster members of the units that returned a workbook whose last log entry is
     ``silence_days`` or more days before ``as_of`` (or who have none)."""
     reported = set(reported)
@@ -185,7 +240,12 @@ def silent_members(roster_members: pd.DataFrame, reported: Iterable[str], member
     last = _last(entries, ("member_id",))
     mine = pl[pl["member_id"] != ""]
     tracked = mine[mine["status"].isin(TRACKED)].groupby("member_id").size().to_dict()
-    open_ = mine[mine["status"].isin(TRACKED) & ~mine["status"].isin(COMPLETED)].groupby("member_id").size().to_dict()
+    open_ = (
+        mine[mine["status"].isin(TRACKED) & ~mine["status"].isin(COMPLETED)]
+        .groupby("member_id")
+        .size()
+        .to_dict()
+    )
     rank = _order(unit_order)
     rows = []
     for rec in roster_members.to_dict("records"):
@@ -196,42 +256,73 @@ def silent_members(roster_members: pd.DataFrame, reported: Iterable[str], member
         since = (as_of - day).days if day is not None else None
         if since is not None and since < silence_days:
             continue
-        rows.append({"_u": rank.get(code, len(rank)), "单位编码": code, "单位名称": rec["unit_name"], "党员编号": mid,
-                     "姓名": rec["name"], "最近记实日期": _date_or_none(day), "距今天数": since,
-                     "跟踪中承诺": int(tracked.get(mid, 0)), "未完成承诺": int(open_.get(mid, 0))})
-    cols = ["单位编码", "单位名称", "党员编号", "姓名", "最近记实日期", "距今天数", "跟踪中承诺", "未完成承诺"]
+        rows.append(
+            {
+                "_u": rank.get(code, len(rank)),
+                "单位编码": code,
+                "单位名称": rec["unit_name"],
+                "党员编号": mid,
+                "姓名": rec["name"],
+                "最近记实日期": _date_or_none(day),
+                "距今天数": since,
+                "跟踪中承诺": int(tracked.get(mid, 0)),
+                "未完成承诺": int(open_.get(mid, 0)),
+            }
+        )
+    cols = [
+        "单位编码",
+        "单位名称",
+        "党员编号",
+        "姓名",
+        "最近记实日期",
+        "距今天数",
+        "跟踪中承诺",
+        "未完成承诺",
+    ]
     if not rows:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame(rows).sort_values(["_u", "党员编号"], kind="stable")[cols].reset_index(drop=True)
 
 
-def overdue_milestones(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, as_of: dt.date,
-                       unit_order: Sequence[str]) -> pd.DataFrame:
-    """Plan steps (履诺计划) planned before ``as_of`` with no actual date, whose pledge
-    exists and is not done (nor returned / unreviewed)."""
-    pl = pledges(members, orgs)
-    by_ref = {(u, r): rec for u, r, rec in zip(pl["unit_code"], pl["ref"], pl.to_dict("records"), strict=True) if r}
-    rank = _order(unit_order)
-    rows = []
-    for rec in plans.to_dict("records"):
-        planned, actual = as_date(rec.get("planned_on")), as_date(rec.get("actual_on"))
-        if planned is None or actual is not None or planned >= as_of:
-            continue
-        code = _text(rec.get("unit_code"))
-        p = by_ref.get((code, norm_ref(rec.get("pledge_ref"))))
-        if p is None or p["status"] not in TRACKED or p["status"] in COMPLETED:
-            continue
-        rows.append({"_u": rank.get(code, len(rank)), "单位编码": code, "单位名称": _text(rec.get("unit_name")),
-                     "承诺序号": p["ref"], "姓名": p["name"] or p["owner"], "承诺事项": p["content"],
-                     "计划步骤": _text(rec.get("step")), "计划完成时间": planned, "逾期天数": (as_of - planned).days,
-                     "承诺状态": p["status"]})
+def overdue_milestones(
+    plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, as_of: dt.date, unit_order: Sequence[str]
+) -> pd.DataFrame:
+    """Overdue plan steps (履诺计划) in the bulletin's Chinese columns, by unit order.
+
+    The rule itself (planned before ``as_of``, no actual date, pledge approved and not
+    completed) lives in :func:`pipeline.plan_rules.milestones`."""
+    from pipeline.plan_rules import STEP_OVERDUE, milestones
+
     cols = ["单位编码", "单位名称", "承诺序号", "姓名", "承诺事项", "计划步骤", "计划完成时间", "逾期天数", "承诺状态"]
-    if not rows:
+    steps = milestones(plans, members, orgs, as_of)
+    od = steps[steps["milestone"] == STEP_OVERDUE]
+    if od.empty:
         return pd.DataFrame(columns=cols)
-    return pd.DataFrame(rows).sort_values(["_u", "计划完成时间"], kind="stable")[cols].reset_index(drop=True)
+    rank = _order(unit_order)
+    names = dict(zip(orgs["unit_code"] + "|" + orgs["seq"].astype(str), orgs["owner"], strict=True)) if len(orgs) else {}
+    out = pd.DataFrame(
+        {
+            "_u": [rank.get(u, len(rank)) for u in od["unit_code"]],
+            "单位编码": od["unit_code"].to_list(),
+            "单位名称": od["unit_name"].to_list(),
+            "承诺序号": od["ref"].to_list(),
+            "姓名": [
+                _text(n) or names.get(f"{u}|{r.split('-')[-1]}", "")
+                for n, u, r in zip(od["name"], od["unit_code"], od["ref"], strict=True)
+            ],
+            "承诺事项": od["content"].to_list(),
+            "计划步骤": od["step"].to_list(),
+            "计划完成时间": od["planned_on"].to_list(),
+            "逾期天数": od["days_overdue"].to_list(),
+            "承诺状态": od["status"].to_list(),
+        }
+    )
+    return out.sort_values(["_u", "计划完成时间"], kind="stable")[cols].reset_index(drop=True)
 
 
-def early_completions(members: pd.DataFrame, orgs: pd.DataFrame, days: int, unit_order: Sequence[str]) -> pd.DataFrame:
+def early_completions(
+    members: pd.DataFrame, orgs: pd.DataFrame, days: int, unit_order: Sequence[str]
+) -> pd.DataFrame:
     """Pledges with status 已完成 done at least ``days`` days before their deadline."""
     pl = pledges(members, orgs)
     early = [
@@ -239,16 +330,24 @@ def early_completions(members: pd.DataFrame, orgs: pd.DataFrame, days: int, unit
         for s, d, c in zip(pl["status"], pl["deadline"], pl["done_on"], strict=True)
     ]
     sel = _sorted(pl[pd.Series(early, index=pl.index, dtype=bool)], unit_order)
-    return pd.DataFrame({
-        "单位编码": sel["unit_code"], "单位名称": sel["unit_name"], "党员编号": sel["member_id"],
-        "姓名": [n or o for n, o in zip(sel["name"], sel["owner"], strict=True)], "承诺类型": sel["kind"],
-        "承诺事项": sel["content"], "完成期限": sel["deadline"], "完成日期": sel["done_on"],
-        "提前天数": [(d - c).days for d, c in zip(sel["deadline"], sel["done_on"], strict=True)],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "单位编码": sel["unit_code"],
+            "单位名称": sel["unit_name"],
+            "党员编号": sel["member_id"],
+            "姓名": [n or o for n, o in zip(sel["name"], sel["owner"], strict=True)],
+            "承诺类型": sel["kind"],
+            "承诺事项": sel["content"],
+            "完成期限": sel["deadline"],
+            "完成日期": sel["done_on"],
+            "提前天数": [(d - c).days for d, c in zip(sel["deadline"], sel["done_on"], strict=True)],
+        }
+    ).reset_index(drop=True)
 
 
-def unit_progress(members: pd.DataFrame, orgs: pd.DataFrame, unit_order: Sequence[str],
-                  unit_names: dict[str, str]) -> pd.DataFrame:
+def unit_progress(
+    members: pd.DataFrame, orgs: pd.DataFrame, unit_order: Sequence[str], unit_names: dict[str, str]
+) -> pd.DataFrame:
     """Per unit (``unit_order``): tracked pledges (approved), done (已完成 + 逾期完成),
     overdue, due soon and completion rate (done / tracked; 0 when nothing is tracked).
     The same counts as the 汇总 sheet of the ledger."""
@@ -258,7 +357,17 @@ def unit_progress(members: pd.DataFrame, orgs: pd.DataFrame, unit_order: Sequenc
     for code in unit_order:
         st = pl.loc[pl["unit_code"] == code, "status"]
         done = int(st.isin(COMPLETED).sum())
-        rows.append({"unit_code": code, "unit_name": unit_names.get(code, ""), "tracked": len(st), "done": done,
-                     "overdue": int((st == OVERDUE).sum()), "due_soon": int((st == DUE_SOON).sum()),
-                     "rate": done / len(st) if len(st) else 0.0})
-    return pd.DataFrame(rows, columns=["unit_code", "unit_name", "tracked", "done", "overdue", "due_soon", "rate"])
+        rows.append(
+            {
+                "unit_code": code,
+                "unit_name": unit_names.get(code, ""),
+                "tracked": len(st),
+                "done": done,
+                "overdue": int((st == OVERDUE).sum()),
+                "due_soon": int((st == DUE_SOON).sum()),
+                "rate": done / len(st) if len(st) else 0.0,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["unit_code", "unit_name", "tracked", "done", "overdue", "due_soon", "rate"]
+    )

@@ -46,8 +46,12 @@ ROSTER_ROWS: list[tuple[str, ...]] = [
 ]
 
 
-def write_roster(path: Path, rows: list[tuple[Any, ...]] | None = None, headers: list[str] | None = None,
-                 title: str | None = None) -> Path:
+def write_roster(
+    path: Path,
+    rows: list[tuple[Any, ...]] | None = None,
+    headers: list[str] | None = None,
+    title: str | None = None,
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("花名册")
@@ -87,22 +91,42 @@ def d(month: int, day: int) -> dt.date:
 
 
 def deed(mid: str, name: str, text: str = "为社区老人免费测量血压", **kw: Any) -> dict[str, Any]:
-    row = {"member_id": mid, "name": name, "kind": L.KIND_DEED, "content": text, "deadline": d(10, 31),
-           "effect": "服务老人 50 人次", "review": L.REVIEW_APPROVED}
+    row = {
+        "member_id": mid,
+        "name": name,
+        "kind": L.KIND_DEED,
+        "content": text,
+        "deadline": d(10, 31),
+        "effect": "服务老人 50 人次",
+        "review": L.REVIEW_APPROVED,
+    }
     row.update(kw)
     return row
 
 
 def fault(mid: str, name: str, text: str = "与学生沟通方式简单", **kw: Any) -> dict[str, Any]:
-    row = {"member_id": mid, "name": name, "kind": L.KIND_FAULT, "content": text, "measures": "每周与 2 名学生谈心",
-           "deadline": d(11, 10), "review": L.REVIEW_APPROVED}
+    row = {
+        "member_id": mid,
+        "name": name,
+        "kind": L.KIND_FAULT,
+        "content": text,
+        "measures": "每周与 2 名学生谈心",
+        "deadline": d(11, 10),
+        "review": L.REVIEW_APPROVED,
+    }
     row.update(kw)
     return row
 
 
 def org(text: str, **kw: Any) -> dict[str, Any]:
-    row = {"content": text, "measures": "支部委员分工负责", "deadline": d(11, 15), "effect": "群众满意", "owner": "王建国",
-           "review": L.REVIEW_APPROVED}
+    row = {
+        "content": text,
+        "measures": "支部委员分工负责",
+        "deadline": d(11, 15),
+        "effect": "群众满意",
+        "owner": "王建国",
+        "review": L.REVIEW_APPROVED,
+    }
     row.update(kw)
     return row
 
@@ -111,7 +135,11 @@ def good_fill(form: UnitForm) -> Fill:
     """A workbook that passes every rule: 2 deeds + 1 fault per member, 3 org items."""
     rows: list[dict[str, Any]] = []
     for mid, name in form.members:
-        rows += [deed(mid, name, f"{name}的实事一"), deed(mid, name, f"{name}的实事二"), fault(mid, name, f"{name}的缺点")]
+        rows += [
+            deed(mid, name, f"{name}的实事一"),
+            deed(mid, name, f"{name}的实事二"),
+            fault(mid, name, f"{name}的缺点"),
+        ]
     for i, row in enumerate(rows, start=1):
         row["seq"] = i
     orgs = [dict(org(f"{form.unit_name}组织承诺{i}"), seq=i) for i in range(1, 4)]
@@ -122,8 +150,15 @@ def form_of(roster: Roster, code: str) -> UnitForm:
     return next(f for f in unit_forms(roster) if f.unit_code == code)
 
 
-def write_return(inputs: Path, s: Settings, roster: Roster, code: str, fill: Fill | None = None, name: str | None = None,
-                 mtime: dt.datetime | None = None) -> Path:
+def write_return(
+    inputs: Path,
+    s: Settings,
+    roster: Roster,
+    code: str,
+    fill: Fill | None = None,
+    name: str | None = None,
+    mtime: dt.datetime | None = None,
+) -> Path:
     form = form_of(roster, code)
     path = inputs / "returns" / (name or L.template_filename(form.unit_code, form.unit_name))
     path.parent.mkdir(parents=True, exist_ok=True)

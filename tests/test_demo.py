@@ -21,11 +21,34 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = 2010
 SEPT = dt.datetime(2026, 9, 8, 10, 0).timestamp()
 NOV = dt.datetime(2026, 11, 18, 10, 0).timestamp()
-EXPECTED_RULES = Counter({
-    "P101": 1, "P102": 1, "P103": 1, "P104": 1, "P107": 1, "P108": 1, "P109": 1, "P110": 1, "P111": 1, "P112": 1,
-    "P113": 1, "P114": 1, "P115": 1, "P116": 1, "V101": 1, "V102": 2, "V103": 1, "V104": 1, "V105": 2, "T101": 1,
-    "F101": 1, "F105": 1, "F107": 1, "F109": 1,
-})
+EXPECTED_RULES = Counter(
+    {
+        "P101": 1,
+        "P102": 1,
+        "P103": 1,
+        "P104": 1,
+        "P107": 1,
+        "P108": 1,
+        "P109": 1,
+        "P110": 1,
+        "P111": 1,
+        "P112": 1,
+        "P113": 1,
+        "P114": 1,
+        "P115": 1,
+        "P116": 1,
+        "V101": 1,
+        "V102": 2,
+        "V103": 1,
+        "V104": 1,
+        "V105": 2,
+        "T101": 1,
+        "F101": 1,
+        "F105": 1,
+        "F107": 1,
+        "F109": 1,
+    }
+)
 
 
 def _inputs(tmp: Path) -> Path:
@@ -48,8 +71,12 @@ def _values(path: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def _xlsx(d: Path, m: DemoManifest) -> list[Path]:
-    return [d / "returns" / rel for rel in m.files if zipfile.is_zipfile(d / "returns" / rel)
-            and "xl/workbook.xml" in zipfile.ZipFile(d / "returns" / rel).namelist()]
+    return [
+        d / "returns" / rel
+        for rel in m.files
+        if zipfile.is_zipfile(d / "returns" / rel)
+        and "xl/workbook.xml" in zipfile.ZipFile(d / "returns" / rel).namelist()
+    ]
 
 
 def test_roster_loads_and_is_realistic(runs: list[tuple[Path, DemoManifest]]) -> None:

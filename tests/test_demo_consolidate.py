@@ -26,7 +26,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoManifest, 
     shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
     manifest = build_demo(inputs, 2010)
     out = root / "outputs"
-    assert main(["--inputs", str(inputs), "--outputs", str(out), "--quiet", "consolidate", "--as-of", AS_OF]) == 0
+    assert (
+        main(["--inputs", str(inputs), "--outputs", str(out), "--quiet", "consolidate", "--as-of", AS_OF])
+        == 0
+    )
     return inputs, manifest, out / AS_OF
 
 
@@ -84,7 +87,22 @@ def _values(path: Path) -> dict[str, list[tuple[object, ...]]]:
 def test_rerun_gives_same_cell_values(demo: tuple[Path, DemoManifest, Path], tmp_path: Path) -> None:
     inputs, _, out = demo
     again = tmp_path / "again"
-    assert main(["--inputs", str(inputs), "--outputs", str(again), "--quiet", "consolidate", "--as-of", AS_OF, "--no-cache"]) == 0
+    assert (
+        main(
+            [
+                "--inputs",
+                str(inputs),
+                "--outputs",
+                str(again),
+                "--quiet",
+                "consolidate",
+                "--as-of",
+                AS_OF,
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     first = sorted(p.relative_to(out) for p in out.rglob("*.xlsx"))
     second = sorted(p.relative_to(again / AS_OF) for p in (again / AS_OF).rglob("*.xlsx"))
     assert first == second and first
@@ -92,9 +110,13 @@ def test_rerun_gives_same_cell_values(demo: tuple[Path, DemoManifest, Path], tmp
         assert _values(out / rel) == _values(again / AS_OF / rel), rel
 
 
-def test_strict_exit_code(demo: tuple[Path, DemoManifest, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_strict_exit_code(
+    demo: tuple[Path, DemoManifest, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     inputs, _, _ = demo
-    code = main(["--inputs", str(inputs), "--outputs", str(tmp_path), "consolidate", "--as-of", AS_OF, "--strict"])
+    code = main(
+        ["--inputs", str(inputs), "--outputs", str(tmp_path), "consolidate", "--as-of", AS_OF, "--strict"]
+    )
     assert code == 1
     said = capsys.readouterr().out
     assert "6 个单位中 6 个已报送" in said and "无法读取的文件 1 个" in said

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import struct
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter
 
 from pipeline.filecheck import Caps, FileVerdict, check_file
 
@@ -46,8 +48,11 @@ def _rec(rtype: int, data: bytes = b"") -> bytes:
 def biff8_workbook(
     sheets: list[tuple[str, dict[tuple[int, int], object], list[tuple[int, int, int, int]], bool]],
     filepass: bool = False,
+    globals_extra: bytes = b"",
+    dimensions: tuple[int, int, int, int] | None = None,
 ) -> bytes:
-    """A minimal BIFF8 workbook stream: (name, {(row0, col0): str|number}, merges, hidden)."""
+    """A minimal BIFF8 workbook stream: (name, {(row0, col0): str|number}, merges, hidden).
+    ``dimensions`` overrides the DIMENSIONS record (rwMic, rwMac, colMic, colMac)."""
 
     def bof(dt: int) -> bytes:
         return _rec(0x0809, struct.pack("<HHHHII", 0x0600, dt, 0x0DBB, 0x07CC, 0, 0x0006))
@@ -57,7 +62,8 @@ def biff8_workbook(
         body = bof(0x0010)
         rows = [r for r, _ in cells] or [0]
         cols = [c for _, c in cells] or [0]
-        body += _rec(0x0200, struct.pack("<IIHHH", min(rows), max(rows) + 1, min(cols), max(cols) + 1, 0))
+        dims = dimensions or (min(rows), max(rows) + 1, min(cols), max(cols) + 1)
+        body += _rec(0x0200, struct.pack("<IIHHH", *dims, 0))
         for (r, c), v in sorted(cells.items()):
             if isinstance(v, str):
                 body += _rec(0x0204, struct.pack("<HHHHB", r, c, 0, len(v), 1) + v.encode("utf-16-le"))
@@ -72,7 +78,7 @@ def biff8_workbook(
         g = bof(0x0005)
         if filepass:
             g += _rec(0x002F, b"\x00\x00" + b"\x00" * 52)
-        g += _rec(0x0042, struct.pack("<H", 1200))
+        g += _rec(0x0042, struct.pack("<H", 1200)) + globals_extra
         for (name, _c, _m, hidden), off in zip(sheets, offsets, strict=True):
             g += _rec(
                 0x0085, struct.pack("<IBBBB", off, int(hidden), 0, len(name), 1) + name.encode("utf-16-le")
@@ -162,7 +168,7 @@ def ole_file(streams: dict[str, bytes], mini: bool = False) -> bytes:
     return header + struct.pack("<128I", *fat) + directory + b"".join(sectors)
 
 
-def make_xls(path: Path, sheets=None, **kwargs) -> Path:  # type: ignore[no-untyped-def]
+def make_xls(path: Path, sheets=None, extra_streams: dict[str, bytes] | None = None, **kwargs) -> Path:  # type: ignore[no-untyped-def]
     sheets = sheets or [
         (
             "承诺事项",
@@ -173,7 +179,8 @@ def make_xls(path: Path, sheets=None, **kwargs) -> Path:  # type: ignore[no-unty
         ("隐藏页", {(0, 0): "x"}, [], True),
     ]
     mini = kwargs.pop("mini", False)
-    path.write_bytes(ole_file({"Workbook": biff8_workbook(sheets, **kwargs)}, mini=mini))
+    streams = {"Workbook": biff8_workbook(sheets, **kwargs), **(extra_streams or {})}
+    path.write_bytes(ole_file(streams, mini=mini))
     return path
 
 
@@ -308,6 +315,57 @@ def test_xls_with_a_far_cell_is_refused_before_parsing(tmp_path: Path) -> None:
     assert "「表」" in v.message and "IV65536" in v.message
 
 
+def _patch(path: Path, offset: int, fmt: str, *values: int) -> Path:
+    data = bytearray(path.read_bytes())
+    struct.pack_into(fmt, data, offset, *values)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _patch_last_workbook_sector(path: Path, value: int) -> Path:
+    """FAT entry of the Workbook stream's last sector (sector 0 FAT, 1 directory, then the stream)."""
+    make_xls(path)
+    last = 2 + (path.stat().st_size - 3 * 512) // 512 - 1
+    return _patch(path, 512 + 4 * last, "<I", value)
+
+
+# Malformed .xls files that check_file must refuse before python-calamine opens them. The
+# first two made python-calamine 0.9.1 abort the whole process; the others are refused
+# because they point outside the file (older calamine releases trusted such values).
+HOSTILE_XLS = {
+    # DIMENSIONS with rwMic > rwMac: calamine's u32 subtraction wraps and it reserves 171 GB
+    "dimensions_wrap": lambda p: make_xls(p, dimensions=(213, 1, 0, 1)),
+    # the directory sector chained to itself: calamine reads it until an allocation fails
+    "dir_cycle": lambda p: _patch(make_xls(p), 512 + 4 * 1, "<I", 1),
+    # SST claiming 2**31-1 strings in a tiny stream
+    "sst_count": lambda p: make_xls(
+        p, globals_extra=_rec(0x00FC, struct.pack("<ii", 1, 0x7FFFFFFF) + b"\x01\x00\x00a")
+    ),
+    # an unused DIFAT slot pointing 8 GB past the end of the file
+    "difat_garbage": lambda p: _patch(make_xls(p), 76 + 4 * 5, "<I", 0x00FFFFFF),
+    # the Workbook stream's last sector chained back to its first
+    "chain_cycle": lambda p: _patch_last_workbook_sector(p, 2),
+    # a stream ending in FREESECT instead of ENDOFCHAIN
+    "chain_free": lambda p: _patch_last_workbook_sector(p, 0xFFFFFFFF),
+    # a directory length far beyond the file
+    "dir_len": lambda p: _patch(make_xls(p), 40, "<I", 0xFFFFFFF0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_XLS))
+def test_hostile_xls_is_refused(tmp_path: Path, case: str) -> None:
+    p = HOSTILE_XLS[case](tmp_path / "a.xls")
+    v = verdict(p)
+    assert not v.ok and v.kind in ("corrupt", "too_large"), v
+    assert ".xls" in v.message
+
+
+def test_xls_with_macros_is_refused(tmp_path: Path) -> None:
+    v = verdict(make_xls(tmp_path / "a.xls", extra_streams={"_VBA_PROJECT_CUR": b"\0" * 100}))
+    assert (v.ok, v.kind) == (False, "xls")
+    assert "宏" in v.message
+
+
 def test_doc_and_other_ole(tmp_path: Path) -> None:
     p = tmp_path / "a.xls"
     p.write_bytes(ole_file({"WordDocument": b"\1" * 5000}))
@@ -420,6 +478,32 @@ def test_a_far_cell_in_xlsx_is_refused_before_parsing(tmp_path: Path) -> None:
     v = verdict(p)
     assert (v.ok, v.kind) == (False, "too_large")
     assert "「承诺事项」" in v.message and "XFD1048576" in v.message
+
+
+@pytest.mark.parametrize("ref", ["A99999999999", "AAAAAAA1", "A4294967303"])
+def test_cell_reference_beyond_excel_is_refused(tmp_path: Path, ref: str) -> None:
+    # python-calamine wraps these around u32: the first two make it abort, the third lands on row 7
+    p = make_xlsx(tmp_path / "a.xlsx")
+    with zipfile.ZipFile(p) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+    bad = sheet.replace(b"</sheetData>", f'<row r="9"><c r="{ref}"><v>1</v></c></row></sheetData>'.encode())
+    v = verdict(rewrite_zip(p, tmp_path / "b.xlsx", {"xl/worksheets/sheet1.xml": bad}))
+    assert (v.ok, v.kind) == (False, "corrupt")
+    assert "另存为 .xlsx" in v.message
+
+
+def test_shared_strings_count_is_checked(tmp_path: Path) -> None:
+    # python-calamine reserves uniqueCount strings up front: 4e9 of them is a 96 GB request
+    p = tmp_path / "s.xlsx"
+    book = xlsxwriter.Workbook(p)
+    book.add_worksheet("表").write("A1", "党员编号")
+    book.close()
+    with zipfile.ZipFile(p) as zf:
+        sst = zf.read("xl/sharedStrings.xml")
+    assert verdict(p).ok
+    bad = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', sst)
+    v = verdict(rewrite_zip(p, tmp_path / "b.xlsx", {"xl/sharedStrings.xml": bad}))
+    assert (v.ok, v.kind) == (False, "corrupt")
 
 
 def test_formatting_only_cells_do_not_count(tmp_path: Path) -> None:

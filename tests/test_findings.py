@@ -2,12 +2,22 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.findings import ERROR, NOTICE, PROBLEM_COLUMNS, Finding, Findings, findings_frame, frame_to_findings
+from pipeline.findings import (
+    ERROR,
+    NOTICE,
+    PROBLEM_COLUMNS,
+    Finding,
+    Findings,
+    findings_frame,
+    frame_to_findings,
+)
 
 
 def test_problem_list_columns_and_order() -> None:
-    fs = [Finding(NOTICE, "P111", "待审核", unit_code="D01", file="a.xlsx", sheet="党员承诺", cell="I2"),
-          Finding(ERROR, "P106", "缺少完成期限", unit_code="D02", file="b.xlsx", sheet="党员承诺", cell="G3")]
+    fs = [
+        Finding(NOTICE, "P111", "待审核", unit_code="D01", file="a.xlsx", sheet="党员承诺", cell="I2"),
+        Finding(ERROR, "P106", "缺少完成期限", unit_code="D02", file="b.xlsx", sheet="党员承诺", cell="G3"),
+    ]
     df = findings_frame(fs)
     assert list(df.columns) == PROBLEM_COLUMNS
     assert list(df["级别"]) == [ERROR, NOTICE]  # errors first

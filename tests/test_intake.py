@@ -105,10 +105,21 @@ def _docx(path: Path) -> None:
         ("random.xlsx", lambda p: p.write_bytes(bytes(range(256)) * 20), ""),
         ("word.xlsx", _docx, "Word"),
         ("photo.jpg", lambda p: p.write_bytes(b"\xff\xd8\xff\xe0" + b"0" * 100), ""),
-        ("encrypted.xlsx", lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 600), "密码"),
+        (
+            "encrypted.xlsx",
+            lambda p: p.write_bytes(
+                b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                + b"\0" * 600
+                + "EncryptionInfo".encode("utf-16-le")
+                + b"\0" * 600
+            ),
+            "密码",
+        ),
     ],
 )
-def test_unreadable_files_are_findings_and_run_goes_on(tmp_path: Path, name: str, make: object, text: str) -> None:
+def test_unreadable_files_are_findings_and_run_goes_on(
+    tmp_path: Path, name: str, make: object, text: str
+) -> None:
     inputs = make_inputs(tmp_path)
     s, r = load(inputs)
     write_return(inputs, s, r, "D01")
@@ -152,7 +163,7 @@ def test_archive_keeps_every_version_and_inputs_untouched(tmp_path: Path) -> Non
     assert first in shas and len(set(shas)) == 2
     assert again.blob(first, ".xlsx").read_bytes()[:2] == b"PK"
     assert {row["unit_code"] for row in again.rows} == {"D01"}
-    assert [v["sha256"] for v in again.versions("D01")][0] == first
+    assert next(v["sha256"] for v in again.versions("D01")) == first
 
 
 def test_old_template_version_notice(tmp_path: Path) -> None:

@@ -25,10 +25,17 @@ def test_units_and_members(tmp_path: Path) -> None:
 
 
 def test_normalises_cells(tmp_path: Path) -> None:
-    rows = [("Ｄ０１ ", " 第一党支部\u3000", "党支部 ", "０１０００１", " 王建国 ", "男", "教师", " 正式党员", "")]
+    rows = [
+        ("Ｄ０１ ", " 第一党支部\u3000", "党支部 ", "０１０００１", " 王建国 ", "男", "教师", " 正式党员", "")
+    ]
     r = _load(tmp_path, rows, title="2026年党员花名册")  # a title row above the header
     m = r.members.iloc[0]
-    assert (m["unit_code"], m["member_id"], m["name"], m["category"]) == ("D01", "010001", "王建国", "正式党员")
+    assert (m["unit_code"], m["member_id"], m["name"], m["category"]) == (
+        "D01",
+        "010001",
+        "王建国",
+        "正式党员",
+    )
     assert r.unit_name("D01") == "第一党支部"
 
 
@@ -42,7 +49,9 @@ def test_normalises_cells(tmp_path: Path) -> None:
         (2, {2: "总支"}, "C4", "单位类型"),
     ],
 )
-def test_errors_name_their_cell(tmp_path: Path, row_index: int, change: dict[int, str], cell: str, text: str) -> None:
+def test_errors_name_their_cell(
+    tmp_path: Path, row_index: int, change: dict[int, str], cell: str, text: str
+) -> None:
     rows = [list(r) for r in ROSTER_ROWS]
     for col, value in change.items():
         rows[row_index][col] = value

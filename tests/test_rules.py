@@ -39,6 +39,7 @@ def test_good_workbook_has_no_findings(tmp_path: Path) -> None:
 def set_row(i: int, **kw: Any) -> Any:
     def edit(fill: Any) -> None:
         fill.member_rows[i].update(kw)
+
     return edit
 
 
@@ -66,7 +67,7 @@ CELL_CASES = [
     (set_row(0, kind="实事"), "V104", "D2"),
     (set_row(0, kind="其他"), "V103", "D2"),
     (set_row(0, review="同意"), "V104", "I2"),
-    (set_row(0, content="=HYPERLINK(\"http://x\")"), "V108", "E2"),
+    (set_row(0, content='=HYPERLINK("http://x")'), "V108", "E2"),
 ]
 
 
@@ -82,8 +83,11 @@ def test_quota_per_member(tmp_path: Path) -> None:
         fill.member_rows.append(dict(deed("010001", "王建国", "第三件"), seq=10))
         fill.member_rows.append(dict(deed("010001", "王建国", "第四件"), seq=11))
         fill.member_rows[5]["review"] = "退回"  # 010002's only shortcoming is returned
+
     c = run_with(tmp_path, edit)
-    assert [(m, "4 件" in msg) for m, msg in ((f.member_id, f.message) for f in c.findings if f.rule == "P101")] == [("010001", True)]
+    assert [
+        (m, "4 件" in msg) for m, msg in ((f.member_id, f.message) for f in c.findings if f.rule == "P101")
+    ] == [("010001", True)]
     assert [f.member_id for f in c.findings if f.rule == "P102"] == ["010002"]
     assert [f.cell for f in c.findings if f.rule == "P101"] == ["B2"]
 
@@ -147,6 +151,7 @@ def test_faults_counted_by_kind(tmp_path: Path) -> None:
     def edit(fill: Any) -> None:
         fill.member_rows.append(dict(fault("010001", "王建国", "第二个缺点"), seq=12))
         fill.member_rows.append(dict(fault("010001", "王建国", "第三个缺点"), seq=13))
+
     c = run_with(tmp_path, edit)
     assert [f.member_id for f in c.findings if f.rule == "P102"] == ["010001"]
     assert d(10, 31) in set(c.members["deadline"])

@@ -37,8 +37,17 @@ def _set(data: dict, key: str, value: object) -> None:
     data[last] = value
 
 
-@pytest.mark.parametrize("key", ["campaign.year", "campaign.name", "phases.pledge.start", "quotas.member_deeds.max",
-                                 "quotas.org_pledges", "tracking.due_soon_days"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "campaign.year",
+        "campaign.name",
+        "phases.pledge.start",
+        "quotas.member_deeds.max",
+        "quotas.org_pledges",
+        "tracking.due_soon_days",
+    ],
+)
 def test_missing_key_is_named(key: str) -> None:
     data = settings_dict()
     _drop(data, key)
@@ -71,7 +80,9 @@ def test_broken_toml_exits_2_with_message(tmp_path: Path, capsys: pytest.Capture
     inputs.mkdir()
     text = DEMO_SETTINGS.read_text(encoding="utf-8").replace("min = 2\n", "min = \n", 1)
     (inputs / "campaign.toml").write_text(text, encoding="utf-8")
-    code = main(["--inputs", str(inputs), "--outputs", str(tmp_path / "out"), "consolidate", "--as-of", "2026-10-01"])
+    code = main(
+        ["--inputs", str(inputs), "--outputs", str(tmp_path / "out"), "consolidate", "--as-of", "2026-10-01"]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "campaign.toml" in err and "格式错误" in err

@@ -15,8 +15,32 @@ from pipeline.template_writer import unit_forms, write_template, write_templates
 from pipeline.xlsx_read import read_workbook
 from tests.builders import form_of, good_fill, load, make_inputs
 
-MEMBER_HEADERS = ["序号", "党员编号", "姓名", "承诺类型", "承诺事项", "措施", "完成期限", "预期效果", "支部审核", "完成情况", "完成日期", "备注"]
-ORG_HEADERS = ["序号", "承诺事项", "措施", "完成期限", "预期效果", "责任人", "审核", "完成情况", "完成日期", "备注"]
+MEMBER_HEADERS = [
+    "序号",
+    "党员编号",
+    "姓名",
+    "承诺类型",
+    "承诺事项",
+    "措施",
+    "完成期限",
+    "预期效果",
+    "支部审核",
+    "完成情况",
+    "完成日期",
+    "备注",
+]
+ORG_HEADERS = [
+    "序号",
+    "承诺事项",
+    "措施",
+    "完成期限",
+    "预期效果",
+    "责任人",
+    "审核",
+    "完成情况",
+    "完成日期",
+    "备注",
+]
 LOG_HEADERS = ["日期", "党员编号", "姓名", "承诺序号", "履诺情况", "佐证材料"]
 
 
@@ -29,7 +53,11 @@ def written(tmp_path: Path) -> tuple[Path, list[Path]]:
 
 def test_one_workbook_per_roster_unit(written: tuple[Path, list[Path]]) -> None:
     _, paths = written
-    assert [p.name for p in paths] == ["D00_校党委_公开承诺事项表.xlsx", "D01_第一党支部_公开承诺事项表.xlsx", "D02_第二党支部_公开承诺事项表.xlsx"]
+    assert [p.name for p in paths] == [
+        "D00_校党委_公开承诺事项表.xlsx",
+        "D01_第一党支部_公开承诺事项表.xlsx",
+        "D02_第二党支部_公开承诺事项表.xlsx",
+    ]
 
 
 def test_headers_prefill_and_meta(written: tuple[Path, list[Path]]) -> None:

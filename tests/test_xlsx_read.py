@@ -28,7 +28,7 @@ from pipeline.xlsx_read import (
     normalize_header,
     read_workbook,
 )
-from tests.test_filecheck import make_xls, rewrite_zip
+from tests.test_filecheck import HOSTILE_XLS, make_xls, rewrite_zip
 
 COLUMNS = {
     "member_id": ["党员编号", "编号"],
@@ -180,6 +180,12 @@ def test_refused_files_come_back_with_one_message(tmp_path: Path, data: bytes, k
     assert wb.verdict.kind == kind
     assert wb.error == wb.verdict.message and wb.error
     assert wb.sheets == {} and not wb.ok
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_XLS))
+def test_hostile_xls_never_reaches_calamine(tmp_path: Path, case: str) -> None:
+    wb = read_workbook(HOSTILE_XLS[case](tmp_path / "a.xls"))  # would abort the process otherwise
+    assert wb.sheets == {} and wb.error
 
 
 def test_calamine_failure_becomes_a_message(tmp_path: Path) -> None:

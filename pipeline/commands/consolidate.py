@@ -45,6 +45,9 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
 
 
 def write_outputs(c: Consolidation, stage: OutputStage) -> None:
+    from pipeline.changes_writer import write_changes
+
+    c.findings.extend(write_changes(c, stage))  # 变更记录.xlsx (issue 4); its T101 notices join 问题清单
     write_ledger(c, stage.path(LEDGER))
     write_branch_ledgers(c, stage)  # 支部台账/ (pipeline.branch_ledger_writer)
     stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
