@@ -67,21 +67,40 @@ def discover(inbox: Path) -> list[InboxFile]:
 
 
 def _name_key(text: str) -> str:
-    return re.sub(r"[\s_\-（）()]", "", text)
+    return re.sub(r"[\s_\-—（）()【】\[\]]", "", text)
+
+
+def _name_variants(unit_name: str) -> set[str]:
+    """Ways a clerk writes a unit's name in a file name: in full, without the
+    parenthesised part, only the parenthesised part, and without 党/中共 (第一支部)."""
+    full = _name_key(unit_name)
+    short = _name_key(re.sub(r"[（(].*?[)）]", "", unit_name))
+    inner = "".join(re.findall(r"[（(](.*?)[)）]", unit_name))
+    variants = {full, short, _name_key(inner)}
+    variants |= {v.replace("中共", "").replace("党", "") for v in list(variants)}
+    return {v for v in variants if len(v) >= 3}
 
 
 def identify_by_name(file_name: str, roster: Roster) -> str:
-    """A unit code from a file name: its code as a whole token, else its full name."""
+    """A unit code from a file name: its code as a whole token, else a unique match of
+    one of its name variants (longest first); "" when nothing or several match."""
     stem = Path(file_name).stem
     tokens = {norm_code(t) for t in re.split(r"[\s_\-—.、，,（）()【】\[\]]+", stem)}
     codes = [c for c in roster.codes if c.upper() in tokens]
     if len(codes) == 1:
         return codes[0]
     key = _name_key(stem)
-    # Longest unit name first, so 第一党支部（…） wins over a shorter name it contains.
-    names = sorted(roster.units.itertuples(index=False), key=lambda u: -len(u.unit_name))
-    hits = [u.unit_code for u in names if _name_key(u.unit_name) and _name_key(u.unit_name) in key]
-    return hits[0] if hits else ""
+    key_no_party = key.replace("中共", "").replace("党", "")
+    best: dict[str, int] = {}
+    for u in roster.units.itertuples(index=False):
+        for v in _name_variants(u.unit_name):
+            if v in key or v in key_no_party:
+                best[u.unit_code] = max(best.get(u.unit_code, 0), len(v))
+    if not best:
+        return ""
+    top = max(best.values())
+    winners = [c for c, n in best.items() if n == top]
+    return winners[0] if len(winners) == 1 else ""
 
 
 class Archive:

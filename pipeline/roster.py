@@ -37,7 +37,7 @@ COLUMNS: dict[str, list[str]] = {
 REQUIRED = ("unit_code", "unit_name", "unit_type", "member_id", "name", "category")
 HEADERS = [v[0] for v in COLUMNS.values()]
 
-_MESSAGES = {
+_MESSAGES: dict[object, tuple[str, str]] = {
     ("unit_code", "required"): ("R101", "单位编码为空。请填写该党员所在单位的编码。"),
     ("unit_name", "required"): ("R102", "单位名称为空。请填写单位名称。"),
     "unit_type": ("R103", "单位类型“{value}”不正确，应为“党委”或“党支部”。"),
@@ -86,13 +86,13 @@ def roster_from_frame(raw: pd.DataFrame, file: str = ROSTER_FILE, sheet: str = "
     ``rows`` gives each frame row's 0-based Excel row and ``cols`` each field's 0-based
     column, so findings carry cells. Returns (roster or None, findings).
     """
-    rows = rows if rows is not None else list(range(1, len(raw) + 1))
+    excel_rows: list[int] = list(rows) if rows is not None else list(range(1, len(raw) + 1))
     cols = cols or {f: i for i, f in enumerate(COLUMNS)}
     findings: list[Finding] = []
 
     def where(index: object, field: str) -> dict[str, str]:
         i = int(index)  # type: ignore[call-overload]
-        cell = cell_ref(rows[i], cols[field]) if field in cols else ""
+        cell = cell_ref(excel_rows[i], cols[field]) if field in cols else ""
         return {"file": file, "sheet": sheet, "cell": cell, "member_id": str(df.at[i, "member_id"]) if "member_id" in df else "",
                 "member_name": str(df.at[i, "name"]) if "name" in df else ""}
 
@@ -113,7 +113,7 @@ def roster_from_frame(raw: pd.DataFrame, file: str = ROSTER_FILE, sheet: str = "
     df["gender"] = [norm_choice(v, ["男", "女"]) or v for v in df["gender"]]
     # Drop rows that are entirely blank (trailing rows, spacer rows).
     keep = (df != "").any(axis=1)
-    df, rows = df[keep].reset_index(drop=True), [r for r, k in zip(rows, keep, strict=True) if k]
+    df, excel_rows = df[keep].reset_index(drop=True), [r for r, k in zip(excel_rows, keep, strict=True) if k]
     findings += schema_findings(RosterSchema, df, where, _MESSAGES, focus=_FOCUS)
     if any(f.severity == ERROR for f in findings):
         return None, findings

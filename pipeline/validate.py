@@ -10,6 +10,7 @@ template, so the problem list says how to fix each case.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -25,7 +26,7 @@ def schema_findings(
     schema: pa.DataFrameSchema,
     df: pd.DataFrame,
     locate: Locator,
-    messages: Mapping[str | tuple[str, str], Message],
+    messages: Mapping[Any, Message],
     severity: str = ERROR,
     focus: Mapping[str, str] | None = None,
 ) -> list[Finding]:

@@ -181,7 +181,7 @@ def _read_checked(path: Path, verdict: FileVerdict, caps: Caps, max_rows: int) -
 
 
 def _absolute(
-    data: list[list[object]], start: tuple[int, int] | None, n_rows: int, n_cols: int
+    data: Sequence[Sequence[object]], start: tuple[int, int] | None, n_rows: int, n_cols: int
 ) -> list[list[object]]:
     """Rows indexed from A1 with None for empty cells, whatever padding calamine did."""
     r0, c0 = start or (0, 0)
@@ -261,9 +261,9 @@ def find_header(
             key = normalize_header(v)
             if not key:
                 continue
-            fld = lookup.get(key)
-            if fld is not None and fld not in colmap:
-                colmap[fld] = c
+            hit = lookup.get(key)
+            if hit is not None and hit not in colmap:
+                colmap[hit] = c
             else:
                 extra.append((c, _cell_text(v)))
         hits = sum(1 for f in required if f in colmap)

@@ -175,3 +175,29 @@ def test_old_template_version_notice(tmp_path: Path) -> None:
     c = consolidate(inputs, s, r, AS_OF)
     assert "F109" in [f.rule for f in c.findings]
     assert not [f for f in c.findings if f.severity == "错误"]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        ("D01_第一党支部_公开承诺事项表.xlsx", "D01"),
+        ("d01 承诺表.xlsx", "D01"),
+        ("第一党支部（基础医学教研室）承诺.xlsx", "D01"),
+        ("第一支部承诺表（修改稿）.xlsx", "D01"),
+        ("基础医学教研室支部.xlsx", "D01"),
+        ("临床护理教研室.xlsx", "D02"),
+        ("校党委承诺事项.xlsx", "D00"),
+        ("支部承诺表.xlsx", ""),
+        ("D01和D02合并.xlsx", ""),
+    ],
+)
+def test_identify_by_file_name(tmp_path: Path, file_name: str, expected: str) -> None:
+    from pipeline.intake import identify_by_name
+
+    rows = [
+        ("D00", "校党委", "党委", "", "", "", "", "", ""),
+        ("D01", "第一党支部（基础医学教研室）", "党支部", "010001", "王建国", "男", "教师", "正式党员", "支部书记"),
+        ("D02", "第二党支部（临床护理教研室）", "党支部", "020001", "刘芳", "女", "会计", "正式党员", "支部书记"),
+    ]
+    _, roster = load(make_inputs(tmp_path, rows))
+    assert identify_by_name(file_name, roster) == expected

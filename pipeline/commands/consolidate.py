@@ -75,7 +75,7 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
     if c.superseded:
         lines.append(f"  已被新版本替代的文件 {len(c.superseded)} 个：{'、'.join(f.rel for f, _ in c.superseded)}")
     lines.append(f"党员承诺 {len(c.members)} 项，组织承诺 {len(c.orgs)} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。")
-    lines.append(f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账）。")
+    lines.append(f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账），{out_dir}/变更记录.xlsx（与上次报送相比的变化）。")
     return lines
 
 
