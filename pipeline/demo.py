@@ -37,6 +37,7 @@ import openpyxl
 
 from pipeline import layout as L
 from pipeline.atomic import atomic_path
+from pipeline.demo_eval import build_eval_demo
 from pipeline.roster import HEADERS as ROSTER_HEADERS
 from pipeline.roster import ROSTER_FILE, load_roster
 from pipeline.settings import Settings, load_settings
@@ -670,4 +671,5 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
         ts = sept_ts if rel.startswith(sept_dir) else nov_ts
         os.utime(returns / rel, (ts, ts))
     planted.sort(key=lambda p: (p.file, p.sheet, p.rule, p.cell))
+    build_eval_demo(inputs, s, load_roster(inputs), seed)  # year-end assessment: inputs/evaluation/ (pipeline/demo_eval.py)
     return manifest

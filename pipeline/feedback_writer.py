@@ -73,6 +73,31 @@ def _write_grid(wb: Any, ws: Any, grid: SheetGrid, marks: dict[tuple[int, int], 
         print_setup(ws)
 
 
+_BAD_TITLE_RE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    """A worksheet name xlsxwriter accepts for the input sheet ``name``: files saved by
+    LibreOffice or edited by hand can carry names Excel refuses (over 31 characters, with
+    []:*?/\\, quoted, or equal to another but for case), and one such name must not stop
+    the whole run. ``taken`` holds the lower-cased names already used."""
+    title = _BAD_TITLE_RE.sub("_", name).strip("'") or "Sheet"
+    base, n = title, 1
+    while True:
+        units, cut = 0, 0
+        suffix = f"({n})" if n > 1 else ""
+        for ch in base:  # Excel counts UTF-16 code units
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > 31 - len(suffix):
+                break
+            cut += 1
+        title = base[:cut].rstrip("'") + suffix
+        if title.lower() not in taken:
+            taken.add(title.lower())
+            return title
+        n += 1
+
+
 def write_feedback(source: Path, findings: list[Finding], path: Path, unit_label: str) -> None:
     """Rewrite ``source`` with the problems of ``findings`` marked, to ``path``."""
     wb_read = read_workbook(source)
@@ -84,10 +109,11 @@ def write_feedback(source: Path, findings: list[Finding], path: Path, unit_label
                           "改好后直接把本文件发回即可（问题清单表可保留）。", fmt["bold"])
     write_frame(ws, findings_frame(findings), fmt, widths={"说明": 70, "文件": 30}, start_row=1)
     marks = _marks(findings)
+    titles = {"问题清单"}
     for name, grid in wb_read.sheets.items():
         if name == "问题清单":
             continue
-        sheet = wb.add_worksheet(name)
+        sheet = wb.add_worksheet(_sheet_title(name, titles))
         _write_grid(wb, sheet, grid, marks.get(name, {}), fmt)
         if name == L.SHEET_META or name in wb_read.hidden:
             sheet.hide()

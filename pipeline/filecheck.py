@@ -544,6 +544,13 @@ def _scan_members(sz: SafeZip, caps: Caps, scanner: type[_Extent]) -> dict[str, 
                     _check_head(info, head)
                     head_checked = True
             size += len(chunk)
+            if size > MB and size > 2 * info.file_size:
+                # a deliberate lie about the size: stop now rather than scan up to the caps
+                raise _refuse(
+                    "zip_bomb",
+                    MSG_ZIP_BOMB,
+                    f"{info.filename}: inflates past its declared size ({size}+ > {info.file_size})",
+                )
             if ext is not None:
                 ext.feed(chunk)
         if not head_checked:

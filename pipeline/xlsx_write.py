@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
 }
 
 FONT = "宋体"
+FIXED_CREATED = dt.datetime(2000, 1, 1)
 
 
 def new_workbook(path: Path | str, constant_memory: bool = False) -> Workbook:
@@ -24,8 +26,9 @@ def new_workbook(path: Path | str, constant_memory: bool = False) -> Workbook:
     if constant_memory:
         opts["constant_memory"] = True
     wb = xlsxwriter.Workbook(str(path), opts)
-    # Deterministic document properties: re-runs give identical metadata.
-    wb.set_properties({"author": "公开承诺汇总程序"})
+    # Fixed document properties: the same inputs give byte-identical workbooks, so a
+    # regenerated demo or template does not show up as changed in version control.
+    wb.set_properties({"author": "公开承诺汇总程序", "created": FIXED_CREATED})
     return wb
 
 

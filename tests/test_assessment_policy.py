@@ -40,7 +40,10 @@ def test_documented_defaults() -> None:
     assert sum(p.unit_weights.values()) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1/3", Fraction(1, 3)), (0.3, Fraction(3, 10)), ("１／２", Fraction(1, 2)), (1, Fraction(1))])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1/3", Fraction(1, 3)), (0.3, Fraction(3, 10)), ("１／２", Fraction(1, 2)), (1, Fraction(1))],
+)
 def test_share_forms(value: object, expected: Fraction) -> None:
     assert parse_policy(_set(settings_dict(), "assessment.good_cap.share", value)).good_cap_share == expected
 
@@ -73,8 +76,12 @@ def test_wrong_key_is_named(key: str, value: object, named: str) -> None:
 def test_cli_exit_2_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     inputs = make_inputs(tmp_path)
     toml = (inputs / "campaign.toml").read_text(encoding="utf-8")
-    (inputs / "campaign.toml").write_text(toml.replace('ties = "并列保留"', 'ties = "抽签"'), encoding="utf-8")
-    rc = main(["--inputs", str(inputs), "--outputs", str(tmp_path / "out"), "ratings", "--as-of", "2026-11-27"])
+    (inputs / "campaign.toml").write_text(
+        toml.replace('ties = "并列保留"', 'ties = "抽签"'), encoding="utf-8"
+    )
+    rc = main(
+        ["--inputs", str(inputs), "--outputs", str(tmp_path / "out"), "ratings", "--as-of", "2026-11-27"]
+    )
     assert rc == 2
     assert "assessment.good_cap.ties" in capsys.readouterr().err
     assert not (tmp_path / "out" / "2026-11-27").exists()

@@ -4,51 +4,19 @@ unit identification and versions, and the leadership group's opinions."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
 
 from pipeline.assessment import layout as A
 from pipeline.assessment.reader import KEEP, parse_count, read_evaluations, read_overrides
-from pipeline.assessment.template import EvalFill, eval_forms, write_eval_template, write_eval_templates
+from pipeline.assessment.template import write_eval_templates
 from pipeline.findings import ERROR, NOTICE, Finding
 from pipeline.roster import Roster
 from pipeline.settings import Settings
+from tests.assessment_builders import col, member_row, write_eval
 from tests.builders import load, make_inputs
-
-
-def col(f: str, sheet: Any = A.MEMBER_EVAL_SHEET) -> str:
-    return chr(ord("A") + sheet.index(f))
-
-
-def member_row(i: int, mid: str, name: str, **kw: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"seq": i, "member_id": mid, "name": name, "duty": "是", "voters": 10, "vote_good": 6, "vote_fair": 3,
-                           "vote_average": 1, "vote_poor": 0, "sat_satisfied": 8, "sat_fairly": 2, "sat_basic": 0,
-                           "sat_unsatisfied": 0}
-    row.update(kw)
-    return row
-
-
-D01 = [("010001", "王建国"), ("010002", "李秀英"), ("010003", "张伟")]
-
-
-def write_eval(inputs: Path, s: Settings, roster: Roster, code: str, rows: list[dict[str, Any]] | None = None,
-               unit_row: dict[str, Any] | None = None, name: str | None = None, meta: bool = True,
-               mtime: dt.datetime | None = None, year: int | None = None) -> Path:
-    form = next(f for f in eval_forms(roster) if f.unit_code == code)
-    if rows is None:
-        rows = [member_row(i, mid, n) for i, (mid, n, _c) in enumerate(form.members, start=1)]
-    unit = unit_row if unit_row is not None else {"duty": "是", "sat_satisfied": 30, "sat_fairly": 5, "sat_basic": 1,
-                                                  "sat_unsatisfied": 0}
-    path = inputs / A.INBOX / (name or A.eval_filename(form.unit_code, form.unit_name))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_eval_template(form, s, path, EvalFill(member_rows=rows, unit_row=unit, meta=meta, year=year))
-    if mtime:
-        os.utime(path, (mtime.timestamp(),) * 2)
-    return path
 
 
 @pytest.fixture
@@ -65,13 +33,20 @@ def by_rule(findings: list[Finding], rule: str) -> list[Finding]:
 def test_blank_template_layout(env: tuple[Path, Settings, Roster], tmp_path: Path) -> None:
     _inputs, s, roster = env
     paths = write_eval_templates(roster, s, tmp_path / "eval-templates")
-    assert [p.name for p in paths] == ["D00_校党委_考核评价表.xlsx", "D01_第一党支部_考核评价表.xlsx", "D02_第二党支部_考核评价表.xlsx"]
+    assert [p.name for p in paths] == [
+        "D00_校党委_考核评价表.xlsx",
+        "D01_第一党支部_考核评价表.xlsx",
+        "D02_第二党支部_考核评价表.xlsx",
+    ]
     wb = openpyxl.load_workbook(paths[1])
     assert wb.sheetnames == [A.SHEET_GUIDE, A.SHEET_MEMBERS, A.SHEET_UNIT, A.SHEET_META]
     ws = wb[A.SHEET_MEMBERS]
     assert [c.value for c in ws[1]] == A.MEMBER_EVAL_SHEET.headers
     assert [(ws.cell(r, 2).value, ws.cell(r, 3).value, ws.cell(r, 4).value) for r in (2, 3, 4)] == [
-        ("010001", "王建国", "正式党员"), ("010002", "李秀英", "正式党员"), ("010003", "张伟", "预备党员")]
+        ("010001", "王建国", "正式党员"),
+        ("010002", "李秀英", "正式党员"),
+        ("010003", "张伟", "预备党员"),
+    ]
     kinds = {dv.type for dv in ws.data_validations.dataValidation}
     assert kinds == {"list", "whole"}
     whole = next(dv for dv in ws.data_validations.dataValidation if dv.type == "whole")
@@ -80,15 +55,20 @@ def test_blank_template_layout(env: tuple[Path, Settings, Roster], tmp_path: Pat
     meta = wb[A.SHEET_META]
     assert meta.sheet_state == "hidden"
     assert {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(1, 7)} == {
-        "template_version": "1", "campaign_year": "2026", "unit_code": "D01", "unit_name": "第一党支部", "unit_type": "党支部",
-        "form": "考核评价表"}
+        "template_version": "1",
+        "campaign_year": "2026",
+        "unit_code": "D01",
+        "unit_name": "第一党支部",
+        "unit_type": "党支部",
+        "form": "考核评价表",
+    }
     unit = wb[A.SHEET_UNIT]
     assert [unit.cell(2, c).value for c in (1, 2, 3)] == ["D01", "第一党支部", "王建国"]
 
 
 def test_formula_text_stays_text(env: tuple[Path, Settings, Roster]) -> None:
     inputs, s, roster = env
-    rows = [member_row(1, "010001", "王建国", remark="=HYPERLINK(\"http://x\")")]
+    rows = [member_row(1, "010001", "王建国", remark='=HYPERLINK("http://x")')]
     path = write_eval(inputs, s, roster, "D01", rows)
     ws = openpyxl.load_workbook(path)[A.SHEET_MEMBERS]
     cell = ws[f"{col('remark')}2"]
@@ -136,8 +116,12 @@ def test_malformed_tallies(env: tuple[Path, Settings, Roster]) -> None:
         ("E104", ERROR, f"{col('member_id')}8"),
     }
     assert expected <= got, expected - got
-    assert all(f.file == path.name and f.sheet == A.SHEET_MEMBERS for f in ev.findings if f.unit_code == "D01" and f.cell)
-    e103 = by_rule(ev.findings, "E103")[0]
+    assert all(
+        f.file == path.name and f.sheet == A.SHEET_MEMBERS
+        for f in ev.findings
+        if f.unit_code == "D01" and f.cell
+    )
+    e103 = next(f for f in by_rule(ev.findings, "E103") if f.cell == f"{col('voters')}2")
     assert e103.member_id == "010001" and e103.member_name == "王建国" and "参评人数 10" in e103.message
     text = next(f for f in ev.findings if f.cell == f"{col('sat_fairly')}3")
     assert "十二" in text.message and text.member_id == "010002"
@@ -150,8 +134,11 @@ def test_malformed_tallies(env: tuple[Path, Settings, Roster]) -> None:
 
 def test_blank_voters_and_duty(env: tuple[Path, Settings, Roster]) -> None:
     inputs, s, roster = env
-    rows = [member_row(1, "010001", "王建国", voters=None), member_row(2, "010002", "李秀英", duty=""),
-            member_row(3, "010003", "张伟", duty="未述职"), ]
+    rows = [
+        member_row(1, "010001", "王建国", voters=None),
+        member_row(2, "010002", "李秀英", duty=""),
+        member_row(3, "010003", "张伟", duty="未述职"),
+    ]
     write_eval(inputs, s, roster, "D01", rows)
     ev = read_evaluations(inputs, s, roster)
     e108 = by_rule(ev.findings, "E108")
@@ -165,32 +152,54 @@ def test_blank_voters_and_duty(env: tuple[Path, Settings, Roster]) -> None:
 
 def test_member_without_figures_and_lost_zero(env: tuple[Path, Settings, Roster]) -> None:
     inputs, s, roster = env
-    rows = [member_row(1, 10001, "王建国"), {"seq": 2, "member_id": "010002", "name": "李秀英"},
-            member_row(3, "", "张伟")]
+    rows = [
+        member_row(1, 10001, "王建国"),
+        {"seq": 2, "member_id": "010002", "name": "李秀英"},
+        member_row(3, "", "张伟"),
+    ]
     write_eval(inputs, s, roster, "D01", rows)
     ev = read_evaluations(inputs, s, roster)
-    assert [(f.cell, f.member_id) for f in by_rule(ev.findings, "V109")] == [(f"{col('member_id')}2", "010001")]
+    assert [(f.cell, f.member_id) for f in by_rule(ev.findings, "V109")] == [
+        (f"{col('member_id')}2", "010001")
+    ]
     assert [(f.member_id, f.cell) for f in by_rule(ev.findings, "E113")] == [("010002", f"{col('duty')}3")]
     assert list(ev.members["member_id"]) == ["010001", "010003"]  # 张伟 found by name
 
 
 def test_unit_sheet_problems(env: tuple[Path, Settings, Roster]) -> None:
     inputs, s, roster = env
-    write_eval(inputs, s, roster, "D01", unit_row={"duty": "", "sat_satisfied": -3, "sat_fairly": 1, "sat_basic": 0,
-                                                    "sat_unsatisfied": 0})
+    write_eval(
+        inputs,
+        s,
+        roster,
+        "D01",
+        unit_row={"duty": "", "sat_satisfied": -3, "sat_fairly": 1, "sat_basic": 0, "sat_unsatisfied": 0},
+    )
     write_eval(inputs, s, roster, "D02", unit_row={})
     ev = read_evaluations(inputs, s, roster)
     d01 = {(f.rule, f.cell) for f in ev.findings if f.unit_code == "D01" and f.sheet == A.SHEET_UNIT}
-    assert d01 == {("E102", f"{col('sat_satisfied', A.UNIT_EVAL_SHEET)}2"), ("E105", f"{col('duty', A.UNIT_EVAL_SHEET)}2")}
+    assert d01 == {
+        ("E102", f"{col('sat_satisfied', A.UNIT_EVAL_SHEET)}2"),
+        ("E105", f"{col('duty', A.UNIT_EVAL_SHEET)}2"),
+    }
     assert bool(ev.units.set_index("unit_code").loc["D01", "invalid"])
     assert [f.unit_code for f in by_rule(ev.findings, "E116")] == ["D02"]
 
 
 def test_identification_versions_and_strangers(env: tuple[Path, Settings, Roster]) -> None:
     inputs, s, roster = env
-    old = write_eval(inputs, s, roster, "D01", name="D01_第一党支部_考核评价表_初稿.xlsx", mtime=dt.datetime(2026, 11, 20))
-    new = write_eval(inputs, s, roster, "D01", rows=[member_row(1, "010001", "王建国", vote_good=1)], name="第一党支部考评表（定稿）.xlsx",
-                     mtime=dt.datetime(2026, 11, 25))
+    old = write_eval(
+        inputs, s, roster, "D01", name="D01_第一党支部_考核评价表_初稿.xlsx", mtime=dt.datetime(2026, 11, 20)
+    )
+    new = write_eval(
+        inputs,
+        s,
+        roster,
+        "D01",
+        rows=[member_row(1, "010001", "王建国", vote_good=1)],
+        name="第一党支部考评表（定稿）.xlsx",
+        mtime=dt.datetime(2026, 11, 25),
+    )
     write_eval(inputs, s, roster, "D02", name="D02_考核评价表.xlsx", meta=False)
     write_eval(inputs, s, roster, "D02", name="last_year.xlsx", year=2025, mtime=dt.datetime(2026, 11, 1))
     (inputs / A.INBOX / "说明.xlsx").write_bytes(b"not a workbook")
@@ -219,8 +228,21 @@ def test_wrong_year_and_unknown_unit(env: tuple[Path, Settings, Roster]) -> None
 
 @pytest.mark.parametrize(
     ("value", "parsed"),
-    [(None, None), (3, 3), (3.0, 3), ("12", 12), (" 12 ", 12), ("１２", 12), ("12票", 12), (-2, -2), ("-2", -2),
-     (2.5, None), ("十二", None), (True, None), ("2.5", None)],
+    [
+        (None, None),
+        (3, 3),
+        (3.0, 3),
+        ("12", 12),
+        (" 12 ", 12),
+        ("１２", 12),
+        ("12票", 12),
+        (-2, -2),
+        ("-2", -2),
+        (2.5, None),
+        ("十二", None),
+        (True, None),
+        ("2.5", None),
+    ],
 )
 def test_parse_count(value: object, parsed: int | None) -> None:
     r = parse_count(value)
@@ -246,7 +268,11 @@ def test_overrides_reader(env: tuple[Path, Settings, Roster]) -> None:
     ovr = read_overrides(inputs)
     m = ovr.members.set_index("key")
     assert list(m.index) == ["010001", "010002", "010003"]
-    assert (m.loc["010001", "opinion"], m.loc["010001", "reason"], m.loc["010001", "opinion_cell"]) == ("好", "表现突出", "F2")
+    assert (m.loc["010001", "opinion"], m.loc["010001", "reason"], m.loc["010001", "opinion_cell"]) == (
+        "好",
+        "表现突出",
+        "F2",
+    )
     assert m.loc["010002", "opinion"] == KEEP and m.loc["010003", "opinion"] == ""
     (e107,) = ovr.findings
     assert (e107.rule, e107.cell, e107.member_id) == ("E107", "F4", "010003")

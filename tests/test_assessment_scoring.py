@@ -32,15 +32,39 @@ def policy(**kw: Any) -> AssessmentPolicy:
 
 def roster_members(*members: tuple[str, str] | tuple[str, str, str]) -> pd.DataFrame:
     """(member_id, unit_code[, category])."""
-    rows = [{"member_id": m[0], "name": f"党员{m[0]}", "category": m[2] if len(m) > 2 else "正式党员",  # type: ignore[misc]
-             "unit_code": m[1], "unit_name": f"{m[1]}支部", "party_role": ""} for m in members]
-    return pd.DataFrame(rows, columns=["member_id", "name", "category", "unit_code", "unit_name", "party_role"])
+    rows = [
+        {
+            "member_id": m[0],
+            "name": f"党员{m[0]}",
+            "category": m[2] if len(m) > 2 else "正式党员",  # type: ignore[misc]
+            "unit_code": m[1],
+            "unit_name": f"{m[1]}支部",
+            "party_role": "",
+        }
+        for m in members
+    ]
+    return pd.DataFrame(
+        rows, columns=["member_id", "name", "category", "unit_code", "unit_name", "party_role"]
+    )
 
 
-def tally(mid: str, unit: str, votes: tuple[int, int, int, int] = (10, 0, 0, 0), sats: tuple[int, int, int, int] | None = (10, 0, 0, 0),
-          duty: str = "是", voters: int | None = None, invalid: bool = False) -> dict[str, Any]:
-    row: dict[str, Any] = {"member_id": mid, "unit_code": unit, "name": f"党员{mid}", "duty": duty,
-                           "voters": sum(votes) if voters is None else voters, "invalid": invalid}
+def tally(
+    mid: str,
+    unit: str,
+    votes: tuple[int, int, int, int] = (10, 0, 0, 0),
+    sats: tuple[int, int, int, int] | None = (10, 0, 0, 0),
+    duty: str = "是",
+    voters: int | None = None,
+    invalid: bool = False,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "member_id": mid,
+        "unit_code": unit,
+        "name": f"党员{mid}",
+        "duty": duty,
+        "voters": sum(votes) if voters is None else voters,
+        "invalid": invalid,
+    }
     row.update(zip(S.VOTES, votes, strict=True))
     row.update(zip(S.SATS, sats if sats is not None else (None,) * 4, strict=True))
     return row
@@ -62,8 +86,13 @@ def done(mid: str, unit: str = "D01", n: int = 1) -> list[tuple[str, str, str]]:
     return [(mid, unit, "已完成")] * n
 
 
-def members(rm: pd.DataFrame, pl: pd.DataFrame, tl: pd.DataFrame, p: AssessmentPolicy = BASE,
-            units: set[str] | None = None) -> pd.DataFrame:
+def members(
+    rm: pd.DataFrame,
+    pl: pd.DataFrame,
+    tl: pd.DataFrame,
+    p: AssessmentPolicy = BASE,
+    units: set[str] | None = None,
+) -> pd.DataFrame:
     units = units if units is not None else set(rm["unit_code"])
     df = S.score_members(rm, pl, units, tl, units, p).set_index("member_id")
     return df.assign(basis=df["basis"].map("；".join))
@@ -97,7 +126,9 @@ def test_lower_grades(score_votes: tuple[int, int, int, int], expected: str) -> 
 
 def test_below_average_is_poor() -> None:
     rm = roster_members(("010001", "D01"))
-    m = members(rm, pledges(("010001", "D01", "逾期")), tallies(tally("010001", "D01", votes=(0, 0, 10, 0))), policy())
+    m = members(
+        rm, pledges(("010001", "D01", "逾期")), tallies(tally("010001", "D01", votes=(0, 0, 10, 0))), policy()
+    )
     assert m.loc["010001", "score"] == 44.0 and m.loc["010001", "proposed"] == "差"
     assert "低于“一般”线（60 分），为差" in m.loc["010001", "basis"]
 
@@ -122,7 +153,10 @@ def test_duty_rule_caps_and_can_be_switched_off() -> None:
     off = policy(duty_report=CapRule(False, "一般"))
     assert members(rm, pledges(*done("010001")), tl, off).loc["010001", "proposed"] == "好"
     # duty reported: no cap
-    assert members(rm, pledges(*done("010001")), tallies(tally("010001", "D01"))).loc["010001", "proposed"] == "好"
+    assert (
+        members(rm, pledges(*done("010001")), tallies(tally("010001", "D01"))).loc["010001", "proposed"]
+        == "好"
+    )
 
 
 def test_overdue_rule_boundary_zero_and_one() -> None:
@@ -134,16 +168,27 @@ def test_overdue_rule_boundary_zero_and_one() -> None:
     # 9 done + 1 overdue: score 96 -> 好 by score, capped at 较好
     m1 = members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期")), tl)
     r = m1.loc["010001"]
-    assert r["overdue"] == 1 and r["score"] == 96.0 and r["proposed"] == "较好" and r["rule"] == S.RULE_OVERDUE
+    assert (
+        r["overdue"] == 1 and r["score"] == 96.0 and r["proposed"] == "较好" and r["rule"] == S.RULE_OVERDUE
+    )
     assert "逾期承诺 1 项，等次上限为较好" in r["basis"]
     off = policy(overdue=CapRule(False, "较好"))
-    assert members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期")), tl, off).loc["010001", "proposed"] == "好"
+    assert (
+        members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期")), tl, off).loc[
+            "010001", "proposed"
+        ]
+        == "好"
+    )
 
 
 def test_cap_does_not_raise_a_lower_grade() -> None:
     rm = roster_members(("010001", "D01"))
-    m = members(rm, pledges(("010001", "D01", "逾期")), tallies(tally("010001", "D01", votes=(0, 0, 0, 10), duty="否")),
-                policy(poor_votes_enabled=False))
+    m = members(
+        rm,
+        pledges(("010001", "D01", "逾期")),
+        tallies(tally("010001", "D01", votes=(0, 0, 0, 10), duty="否")),
+        policy(poor_votes_enabled=False),
+    )
     assert m.loc["010001", "proposed"] == "差" and m.loc["010001", "rule"] == S.RULE_SCORE
 
 
@@ -197,7 +242,10 @@ def test_no_pledge_return_and_no_approved_pledge() -> None:
     tl = tallies(tally("010001", "D01"), tally("020001", "D02"))
     m = S.score_members(rm, pledges(), {"D01"}, tl, {"D01", "D02"}, BASE).set_index("member_id")
     m["basis"] = m["basis"].map("；".join)
-    assert m.loc["010001", "fulfil_score"] == 0.0 and "没有审核通过的承诺，履诺得分按 0 分计" in m.loc["010001", "basis"]
+    assert (
+        m.loc["010001", "fulfil_score"] == 0.0
+        and "没有审核通过的承诺，履诺得分按 0 分计" in m.loc["010001", "basis"]
+    )
     assert pd.isna(m.loc["020001", "fulfil_score"]) and m.loc["020001", "score"] == 100.0
     assert "本单位未报送承诺表，履诺得分不计" in m.loc["020001", "basis"]
 
@@ -228,7 +276,9 @@ def test_probationary_listed_or_graded() -> None:
 # ---------------------------------------------------------------------- the 好 cap
 
 
-def _cap_unit(peer: list[tuple[int, int, int, int]], p: AssessmentPolicy, categories: list[str] | None = None) -> pd.DataFrame:
+def _cap_unit(
+    peer: list[tuple[int, int, int, int]], p: AssessmentPolicy, categories: list[str] | None = None
+) -> pd.DataFrame:
     ids = [f"01000{i + 1}" for i in range(len(peer))]
     cats = categories or ["正式党员"] * len(peer)
     rm = roster_members(*[(mid, "D01", c) for mid, c in zip(ids, cats, strict=True)])
@@ -298,9 +348,22 @@ def test_good_cap_counts_only_graded_members() -> None:
 def overrides(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
     """(key, opinion (normalised), opinion as typed, reason)."""
     base = empty_overrides().members
-    recs = [{"key": k, "unit_code": "D01", "name": "", "proposed": "", "opinion": o, "opinion_raw": raw, "reason": reason,
-             "file": "领导小组意见.xlsx", "sheet": "党员评价", "opinion_cell": f"AE{i + 2}", "reason_cell": f"AF{i + 2}"}
-            for i, (k, o, raw, reason) in enumerate(rows)]
+    recs = [
+        {
+            "key": k,
+            "unit_code": "D01",
+            "name": "",
+            "proposed": "",
+            "opinion": o,
+            "opinion_raw": raw,
+            "reason": reason,
+            "file": "领导小组意见.xlsx",
+            "sheet": "党员评价",
+            "opinion_cell": f"AE{i + 2}",
+            "reason_cell": f"AF{i + 2}",
+        }
+        for i, (k, o, raw, reason) in enumerate(rows)
+    ]
     return pd.concat([base, pd.DataFrame(recs)], ignore_index=True) if recs else base
 
 
@@ -312,7 +375,9 @@ def _graded() -> pd.DataFrame:
 
 
 def test_override_with_reason_is_taken() -> None:
-    df, findings = S.apply_overrides(_graded(), overrides(("010001", "好", "好", "抗洪抢险表现突出")), "member_id")
+    df, findings = S.apply_overrides(
+        _graded(), overrides(("010001", "好", "好", "抗洪抢险表现突出")), "member_id"
+    )
     r = df.set_index("member_id").loc["010001"]
     assert (r["proposed"], r["final"], r["reason"]) == ("较好", "好", "抗洪抢险表现突出")
     assert r["decision"] == "领导小组调整：较好 → 好" and findings == []
@@ -329,7 +394,8 @@ def test_override_without_reason_is_not_taken() -> None:
 
 def test_override_confirming_or_same_grade_needs_no_reason() -> None:
     df, findings = S.apply_overrides(
-        _graded(), overrides(("010001", "较好", "较好", ""), ("010002", S.A.KEEP, "同意", "")), "member_id")
+        _graded(), overrides(("010001", "较好", "较好", ""), ("010002", S.A.KEEP, "同意", "")), "member_id"
+    )
     d = df.set_index("member_id")
     assert list(d["final"]) == list(d["proposed"]) and findings == []
     assert d.loc["010002", "decision"] == "领导小组同意拟定等次"
@@ -337,7 +403,8 @@ def test_override_confirming_or_same_grade_needs_no_reason() -> None:
 
 def test_override_unknown_member_and_reason_only() -> None:
     df, findings = S.apply_overrides(
-        _graded(), overrides(("019999", "好", "好", "理由"), ("010003", "", "", "只有理由")), "member_id")
+        _graded(), overrides(("019999", "好", "好", "理由"), ("010003", "", "", "只有理由")), "member_id"
+    )
     assert [f.rule for f in findings] == ["E112"]
     d = df.set_index("member_id")
     assert d.loc["010003", "final"] == "较好" and d.loc["010003", "reason"] == "只有理由"
@@ -346,7 +413,9 @@ def test_override_unknown_member_and_reason_only() -> None:
 def test_override_of_a_pending_member_with_reason() -> None:
     rm = roster_members(("010001", "D01"))
     m = S.score_members(rm, pledges(), {"D01"}, tallies(tally("X", "D01")), {"D01"}, BASE)
-    df, findings = S.apply_overrides(m, overrides(("010001", "一般", "一般", "病假，未参加评议")), "member_id")
+    df, findings = S.apply_overrides(
+        m, overrides(("010001", "一般", "一般", "病假，未参加评议")), "member_id"
+    )
     assert df.loc[0, "final"] == "一般" and findings == []
 
 
@@ -354,16 +423,36 @@ def test_override_of_a_pending_member_with_reason() -> None:
 
 
 def test_units_and_derived_tables() -> None:
-    units = pd.DataFrame({"unit_code": ["D00", "D01"], "unit_name": ["校党委", "第一支部"], "unit_type": ["党委", "党支部"]})
+    units = pd.DataFrame(
+        {"unit_code": ["D00", "D01"], "unit_name": ["校党委", "第一支部"], "unit_type": ["党委", "党支部"]}
+    )
     rm = roster_members(("010001", "D01"), ("010002", "D01"))
     pl = pledges(*done("010001"), ("010002", "D01", "逾期"))
     orgs = pd.DataFrame({"unit_code": ["D00", "D01", "D01"], "status": ["已完成", "已完成", "逾期"]})
     tl = tallies(tally("010001", "D01"), tally("010002", "D01", votes=(0, 0, 0, 10)))
-    ut = pd.DataFrame({"unit_code": ["D00", "D01"], "duty": ["是", "否"], "invalid": [False, False],
-                       **{c: pd.array([10, 10] if c == "sat_satisfied" else [0, 0], dtype="Int64") for c in S.SATS}})
+    ut = pd.DataFrame(
+        {
+            "unit_code": ["D00", "D01"],
+            "duty": ["是", "否"],
+            "invalid": [False, False],
+            **{c: pd.array([10, 10] if c == "sat_satisfied" else [0, 0], dtype="Int64") for c in S.SATS},
+        }
+    )
     nocap = policy(good_cap_enabled=False)
-    res = S.assess(units, rm, {"D01": "党员010001"}, pl, orgs, {"D00", "D01"}, tl, ut, {"D00", "D01"},
-                   empty_overrides().members, empty_overrides().units, nocap)
+    res = S.assess(
+        units,
+        rm,
+        {"D01": "党员010001"},
+        pl,
+        orgs,
+        {"D00", "D01"},
+        tl,
+        ut,
+        {"D00", "D01"},
+        empty_overrides().members,
+        empty_overrides().units,
+        nocap,
+    )
     u = res.units.set_index("unit_code")
     assert u.loc["D00", "score"] == 100.0 and u.loc["D00", "final"] == "好"
     assert "本单位没有直属党员，党员评价不计" in u.loc["D00", "basis"]
@@ -385,19 +474,58 @@ def test_unit_caps() -> None:
     rm = roster_members(("010001", "D01"))
     orgs = pd.DataFrame({"unit_code": ["D01"] * 10, "status": ["已完成"] * 9 + ["逾期"]})
     tl = tallies(tally("010001", "D01"))
-    ut = pd.DataFrame({"unit_code": ["D01"], "duty": ["是"], "invalid": [False],
-                       **{c: pd.array([10] if c == "sat_satisfied" else [0], dtype="Int64") for c in S.SATS}})
-    res = S.assess(units, rm, {}, pledges(*done("010001")), orgs, {"D01"}, tl, ut, {"D01"},
-                   empty_overrides().members, empty_overrides().units, policy(good_cap_enabled=False))
+    ut = pd.DataFrame(
+        {
+            "unit_code": ["D01"],
+            "duty": ["是"],
+            "invalid": [False],
+            **{c: pd.array([10] if c == "sat_satisfied" else [0], dtype="Int64") for c in S.SATS},
+        }
+    )
+    res = S.assess(
+        units,
+        rm,
+        {},
+        pledges(*done("010001")),
+        orgs,
+        {"D01"},
+        tl,
+        ut,
+        {"D01"},
+        empty_overrides().members,
+        empty_overrides().units,
+        policy(good_cap_enabled=False),
+    )
     r = res.units.iloc[0]
-    assert r["score"] == 97.0 and r["proposed"] == "较好" and "逾期组织承诺 1 项，等次上限为较好" in r["basis"]
+    assert (
+        r["score"] == 97.0 and r["proposed"] == "较好" and "逾期组织承诺 1 项，等次上限为较好" in r["basis"]
+    )
     ut.loc[0, "duty"] = "否"
-    res = S.assess(units, rm, {}, pledges(*done("010001")), orgs, {"D01"}, tl, ut, {"D01"},
-                   empty_overrides().members, empty_overrides().units, policy(good_cap_enabled=False))
-    assert res.units.iloc[0]["proposed"] == "一般" and "书记未述职，等次上限为一般" in res.units.iloc[0]["basis"]
+    res = S.assess(
+        units,
+        rm,
+        {},
+        pledges(*done("010001")),
+        orgs,
+        {"D01"},
+        tl,
+        ut,
+        {"D01"},
+        empty_overrides().members,
+        empty_overrides().units,
+        policy(good_cap_enabled=False),
+    )
+    assert (
+        res.units.iloc[0]["proposed"] == "一般" and "书记未述职，等次上限为一般" in res.units.iloc[0]["basis"]
+    )
 
 
 def test_stale_pledge_return_notice() -> None:
-    f = S.stale_pledge_findings({"D04": ("第四支部", "returns/a.xlsx", dt.date(2026, 9, 8)),
-                                 "D01": ("第一支部", "returns/b.xlsx", dt.date(2026, 11, 18))}, dt.date(2026, 11, 15))
+    f = S.stale_pledge_findings(
+        {
+            "D04": ("第四支部", "returns/a.xlsx", dt.date(2026, 9, 8)),
+            "D01": ("第一支部", "returns/b.xlsx", dt.date(2026, 11, 18)),
+        },
+        dt.date(2026, 11, 15),
+    )
     assert [(x.rule, x.unit_code) for x in f] == [("E117", "D04")]

@@ -23,21 +23,43 @@ META_KEYS = ("template_version", "campaign_year", "unit_code", "unit_name", "uni
 
 YES, NO = "是", "否"
 DUTY_CHOICES = (YES, NO)
-DUTY_ALIASES = {"已述职": YES, "述职": YES, "有": YES, "√": YES, "Y": YES, "YES": YES,
-                "未述职": NO, "没有": NO, "无": NO, "×": NO, "N": NO, "NO": NO}
+DUTY_ALIASES = {
+    "已述职": YES,
+    "述职": YES,
+    "有": YES,
+    "√": YES,
+    "Y": YES,
+    "YES": YES,
+    "未述职": NO,
+    "没有": NO,
+    "无": NO,
+    "×": NO,
+    "N": NO,
+    "NO": NO,
+}
 
 # vote fields: grade -> field; satisfaction fields: option -> field
 VOTE_FIELDS = {"好": "vote_good", "较好": "vote_fair", "一般": "vote_average", "差": "vote_poor"}
-SAT_FIELDS = {"满意": "sat_satisfied", "比较满意": "sat_fairly", "基本满意": "sat_basic", "不满意": "sat_unsatisfied"}
+SAT_FIELDS = {
+    "满意": "sat_satisfied",
+    "比较满意": "sat_fairly",
+    "基本满意": "sat_basic",
+    "不满意": "sat_unsatisfied",
+}
 COUNT_FIELDS = ("voters", *VOTE_FIELDS.values(), *SAT_FIELDS.values())
 
 
 def _votes() -> tuple[Column, ...]:
-    return tuple(Column(f, f"评议{g}票", 9, (f"{g}票", f"评议{g}", f"民主评议{g}"), "count") for g, f in VOTE_FIELDS.items())
+    return tuple(
+        Column(f, f"评议{g}票", 9, (f"{g}票", f"评议{g}", f"民主评议{g}"), "count")
+        for g, f in VOTE_FIELDS.items()
+    )
 
 
 def _sats() -> tuple[Column, ...]:
-    return tuple(Column(f, f"{o}票", 10, (o, f"满意度{o}", f"测评{o}"), "count") for o, f in SAT_FIELDS.items())
+    return tuple(
+        Column(f, f"{o}票", 10, (o, f"满意度{o}", f"测评{o}"), "count") for o, f in SAT_FIELDS.items()
+    )
 
 
 MEMBER_EVAL_SHEET = SheetLayout(

@@ -111,7 +111,9 @@ def _weights(r: TomlReader, key: str, names: tuple[str, ...]) -> dict[str, float
     out = {n: r.number(f"{key}.{n}", lo=0.0, hi=1.0) for n in names}
     if not math.isclose(sum(out.values()), 1.0, abs_tol=1e-6):
         total = " + ".join(f"{n}={out[n]:g}" for n in names)
-        raise SettingsError(f"{r.source}: 设置项 {key} 的各项权重之和应为 1，现在是 {total} = {sum(out.values()):g}。请调整。")
+        raise SettingsError(
+            f"{r.source}: 设置项 {key} 的各项权重之和应为 1，现在是 {total} = {sum(out.values()):g}。请调整。"
+        )
     return out
 
 

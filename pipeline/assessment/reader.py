@@ -132,20 +132,33 @@ def _locate(wb: WorkbookRead, layout: SheetLayout, taken: set[str]) -> str | Non
     return None
 
 
-def _parse_sheet(grid: SheetGrid, layout: SheetLayout, file: str, add: Any, formulas: set[str]) -> tuple[pd.DataFrame, dict[str, str]] | None:
+def _parse_sheet(
+    grid: SheetGrid, layout: SheetLayout, file: str, add: Any, formulas: set[str]
+) -> tuple[pd.DataFrame, dict[str, str]] | None:
     def finding(severity: str, rule: str, message: str, cell: str) -> None:
         add(Finding(severity, rule, message, file=file, sheet=grid.name, cell=cell))
 
     match = find_header(grid, layout.header_spec(), layout.required)
     if match is None:
-        finding(ERROR, "L102", f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的考核评价表，不要修改表头。", "")
+        finding(
+            ERROR,
+            "L102",
+            f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的考核评价表，不要修改表头。",
+            "",
+        )
         return None
     letters = {f: col_letter(c) for f, c in match.colmap.items()}
     for f in match.missing:
-        finding(ERROR, "L103", f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。",
-                f"A{match.row + 1}")
+        finding(
+            ERROR,
+            "L103",
+            f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。",
+            f"A{match.row + 1}",
+        )
     for c, text in match.extra:
-        finding(NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", f"{col_letter(c)}{match.row + 1}")
+        finding(
+            NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", f"{col_letter(c)}{match.row + 1}"
+        )
     if grid.truncated:
         finding(ERROR, "L106", f"“{grid.name}”行数过多，超出部分未读取。请删除多余的空行或无关内容。", "")
 
@@ -154,6 +167,7 @@ def _parse_sheet(grid: SheetGrid, layout: SheetLayout, file: str, add: Any, form
     keys = [f for f in ("member_id", "name") if f in match.colmap and layout.name == A.SHEET_MEMBERS]
     records: list[dict[str, Any]] = []
     for r in range(start, grid.n_rows):
+
         def val(f: str, r: int = r) -> object:
             return grid.value(r, match.colmap[f]) if f in match.colmap else None
 
@@ -167,12 +181,22 @@ def _parse_sheet(grid: SheetGrid, layout: SheetLayout, file: str, add: Any, form
             raw = val(f)
             cell = f"{letters.get(f, '')}{excel_row}"
             if f in letters and cell in formulas:
-                finding(ERROR, "V106", f"“{col.header}”是公式且没有计算结果，已按空白处理。请填写数值本身而不是公式。", cell)
+                finding(
+                    ERROR,
+                    "V106",
+                    f"“{col.header}”是公式且没有计算结果，已按空白处理。请填写数值本身而不是公式。",
+                    cell,
+                )
                 raw = None
             if col.kind == "count":
                 reading = parse_count(raw)
                 if reading.error:
-                    finding(ERROR, "E102", f"“{col.header}”{reading.error}。请填写不小于 0 的整数（没有票填 0）。", cell)
+                    finding(
+                        ERROR,
+                        "E102",
+                        f"“{col.header}”{reading.error}。请填写不小于 0 的整数（没有票填 0）。",
+                        cell,
+                    )
                 elif reading.note:
                     finding(NOTICE, "E102", f"“{col.header}”{reading.note}。请只填数字。", cell)
                 rec[f] = reading.value
@@ -180,17 +204,29 @@ def _parse_sheet(grid: SheetGrid, layout: SheetLayout, file: str, add: Any, form
                 text = norm_text(raw)
                 choice = norm_choice(text, A.DUTY_CHOICES, A.DUTY_ALIASES) if text else ""
                 if choice is None:
-                    finding(ERROR, "E105", f"“{col.header}”填的是“{text[:20]}”，不是可选值。请从下拉列表选择“是”或“否”。", cell)
+                    finding(
+                        ERROR,
+                        "E105",
+                        f"“{col.header}”填的是“{text[:20]}”，不是可选值。请从下拉列表选择“是”或“否”。",
+                        cell,
+                    )
                     choice = ""
                 elif choice and choice != text:
-                    finding(NOTICE, "E105", f"“{col.header}”填的是“{text[:20]}”，已按“{choice}”理解。请从下拉列表选择。", cell)
+                    finding(
+                        NOTICE,
+                        "E105",
+                        f"“{col.header}”填的是“{text[:20]}”，已按“{choice}”理解。请从下拉列表选择。",
+                        cell,
+                    )
                 rec[f] = choice
             elif col.kind == "code" or col.kind == "int":
                 rec[f] = norm_code(raw)
             else:
                 rec[f] = norm_text(raw)
         records.append(rec)
-    df = pd.DataFrame.from_records(records, columns=["excel_row", "filled", *[c.field for c in layout.columns]])
+    df = pd.DataFrame.from_records(
+        records, columns=["excel_row", "filled", *[c.field for c in layout.columns]]
+    )
     for col in layout.columns:
         if col.kind == "count":
             df[col.field] = pd.array(df[col.field].tolist(), dtype="Int64")
@@ -212,13 +248,28 @@ def parse_eval_workbook(wb: WorkbookRead, file: str, formula_cells: Any = None) 
     for layout in A.EVAL_SHEETS:
         name = _locate(wb, layout, taken)
         if name is None:
-            out.findings.append(Finding(ERROR, "L101", f"缺少工作表“{layout.name}”。请使用统一下发的考核评价表，不要删除或改名工作表。", file=file))
+            out.findings.append(
+                Finding(
+                    ERROR,
+                    "L101",
+                    f"缺少工作表“{layout.name}”。请使用统一下发的考核评价表，不要删除或改名工作表。",
+                    file=file,
+                )
+            )
             continue
         taken.add(name)
         found = True
         out.sheet_names[layout.name] = name
         if name != layout.name:
-            out.findings.append(Finding(NOTICE, "L107", f"工作表“{name}”按表头识别为“{layout.name}”。请不要修改工作表名称。", file=file, sheet=name))
+            out.findings.append(
+                Finding(
+                    NOTICE,
+                    "L107",
+                    f"工作表“{name}”按表头识别为“{layout.name}”。请不要修改工作表名称。",
+                    file=file,
+                    sheet=name,
+                )
+            )
         formulas = set(formula_cells(name)) if formula_cells else set()
         parsed = _parse_sheet(wb.sheets[name], layout, file, out.findings.append, formulas)
         if parsed is not None:
@@ -272,18 +323,36 @@ def _sheet_frame(used: dict[str, EvalReturn], layout: SheetLayout) -> pd.DataFra
         df = er.parsed.frames.get(layout.name)
         if df is None:
             continue
-        parts.append(df.assign(unit_code=code, unit_name=er.unit_name,
-                               file=er.file.rel, sheet=er.parsed.sheet_names.get(layout.name, layout.name)))
-    cols = list(dict.fromkeys(["excel_row", "filled", *[c.field for c in layout.columns], "unit_code", "unit_name", "file", "sheet"]))
+        parts.append(
+            df.assign(
+                unit_code=code,
+                unit_name=er.unit_name,
+                file=er.file.rel,
+                sheet=er.parsed.sheet_names.get(layout.name, layout.name),
+            )
+        )
+    cols = list(
+        dict.fromkeys(
+            [
+                "excel_row",
+                "filled",
+                *[c.field for c in layout.columns],
+                "unit_code",
+                "unit_name",
+                "file",
+                "sheet",
+            ]
+        )
+    )
     if not parts:
         empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
-        for c in layout.columns:
-            if c.kind == "count":
-                empty[c.field] = pd.Series([], dtype="Int64")
+        for column in layout.columns:
+            if column.kind == "count":
+                empty[column.field] = pd.Series([], dtype="Int64")
             else:
-                empty[c.field] = empty[c.field].astype(str)
-        for c in ("unit_code", "unit_name", "file", "sheet"):
-            empty[c] = empty[c].astype(str)
+                empty[column.field] = empty[column.field].astype(str)
+        for name in ("unit_code", "unit_name", "file", "sheet"):
+            empty[name] = empty[name].astype(str)
         empty["filled"] = empty["filled"].astype(bool)
         empty["excel_row"] = empty["excel_row"].astype(int)
         return empty
@@ -294,18 +363,31 @@ _MEMBER_MESSAGES = {
     "non_negative": ("E102", "票数“{value}”是负数。请填写不小于 0 的整数（没有票填 0）。"),
     "duty": ("E105", "述职填的是“{value}”，应为“是”或“否”。"),
     "has_member": ("E104", "这一行填了票数，但没有党员编号。请填写花名册中的党员编号。"),
-    "on_roster": ("E104", "党员编号“{value}”不在本单位花名册中，这一行未采用。请核对编号；花名册以外的人员不参加本单位评议。"),
+    "on_roster": (
+        "E104",
+        "党员编号“{value}”不在本单位花名册中，这一行未采用。请核对编号；花名册以外的人员不参加本单位评议。",
+    ),
     "unique_member": ("E109", "党员编号“{value}”在表中有多行，只采用第一行。请删除重复的行。"),
-    "votes_within_voters": ("E103", "四项评议票数之和超过了参评人数 {value}，这一行的票数未采用。请核对各项票数和参评人数。"),
+    "votes_within_voters": (
+        "E103",
+        "四项评议票数之和超过了参评人数 {value}，这一行的票数未采用。请核对各项票数和参评人数。",
+    ),
 }
-_MEMBER_FOCUS = {"has_member": "member_id", "on_roster": "member_id", "unique_member": "member_id", "votes_within_voters": "voters"}
+_MEMBER_FOCUS = {
+    "has_member": "member_id",
+    "on_roster": "member_id",
+    "unique_member": "member_id",
+    "votes_within_voters": "voters",
+}
 _UNIT_MESSAGES = {
     "non_negative": ("E102", "票数“{value}”是负数。请填写不小于 0 的整数（没有票填 0）。"),
     "duty": ("E105", "书记述职填的是“{value}”，应为“是”或“否”。"),
 }
 
 
-def _fix_ids(df: pd.DataFrame, roster: Roster, letters: dict[tuple[str, str], dict[str, str]], add: Any) -> pd.DataFrame:
+def _fix_ids(
+    df: pd.DataFrame, roster: Roster, letters: dict[tuple[str, str], dict[str, str]], add: Any
+) -> pd.DataFrame:
     """Blank ids with a unique roster name in the unit get the roster id; ids typed as
     numbers that lost their leading zeros are restored (V109 notice)."""
     m = roster.members
@@ -326,13 +408,26 @@ def _fix_ids(df: pd.DataFrame, roster: Roster, letters: dict[tuple[str, str], di
             if len(fixed) == 1:
                 ids[i] = fixed.pop()
                 letter = letters.get((row.file, A.SHEET_MEMBERS), {}).get("member_id", "")
-                add(Finding(NOTICE, "V109", f"党员编号“{mid}”丢失了开头的 0，已按“{ids[i]}”理解。请把该列设为文本格式后填写。",
-                            row.unit_code, row.unit_name, row.file, row.sheet, f"{letter}{row.excel_row}", ids[i], row.name))
+                add(
+                    Finding(
+                        NOTICE,
+                        "V109",
+                        f"党员编号“{mid}”丢失了开头的 0，已按“{ids[i]}”理解。请把该列设为文本格式后填写。",
+                        row.unit_code,
+                        row.unit_name,
+                        row.file,
+                        row.sheet,
+                        f"{letter}{row.excel_row}",
+                        ids[i],
+                        row.name,
+                    )
+                )
     return df.assign(member_id=ids)
 
 
-def _validate_members(df: pd.DataFrame, roster: Roster, letters: dict[tuple[str, str], dict[str, str]],
-                      findings: Findings) -> pd.DataFrame:
+def _validate_members(
+    df: pd.DataFrame, roster: Roster, letters: dict[tuple[str, str], dict[str, str]], findings: Findings
+) -> pd.DataFrame:
     df = _fix_ids(df.reset_index(drop=True), roster, letters, findings.add)
     names = dict(zip(roster.members["member_id"], roster.members["name"], strict=True))
 
@@ -342,28 +437,51 @@ def _validate_members(df: pd.DataFrame, roster: Roster, letters: dict[tuple[str,
 
     def where(index: object, column: str) -> dict[str, str]:
         i = int(index)  # type: ignore[call-overload]
-        return {"unit_code": df.at[i, "unit_code"], "unit_name": df.at[i, "unit_name"], "file": df.at[i, "file"],
-                "sheet": df.at[i, "sheet"], "cell": cell(i, column), "member_id": df.at[i, "member_id"],
-                "member_name": df.at[i, "name"]}
+        return {
+            "unit_code": df.at[i, "unit_code"],
+            "unit_name": df.at[i, "unit_name"],
+            "file": df.at[i, "file"],
+            "sheet": df.at[i, "sheet"],
+            "cell": cell(i, column),
+            "member_id": df.at[i, "member_id"],
+            "member_name": df.at[i, "name"],
+        }
 
     # A blank 参评人数 with votes filled in: use the vote total (notice).
     votes = df[list(A.VOTE_FIELDS.values())].sum(axis=1, min_count=1)
     infer = df["voters"].isna() & votes.notna()
     for i in df.index[infer]:
-        findings.add(Finding(NOTICE, "E108", f"“参评人数”未填写，已按四项评议票数之和 {int(votes[i])} 计算。请补填参评人数。",
-                             **where(i, "voters")))
+        findings.add(
+            Finding(
+                NOTICE,
+                "E108",
+                f"“参评人数”未填写，已按四项评议票数之和 {int(votes[i])} 计算。请补填参评人数。",
+                **where(i, "voters"),
+            )
+        )
     df.loc[infer, "voters"] = votes[infer]
     # A filled row without 述职: an error (it decides a hard rule).
     for i in df.index[df["filled"] & (df["duty"] == "")]:
         findings.add(Finding(ERROR, "E105", "“述职”未填写。请选择“是”或“否”。", **where(i, "duty")))
-    found = schema_findings(member_tally_schema(dict(zip(roster.members["member_id"], roster.members["unit_code"], strict=True))),
-                            df, where, _MEMBER_MESSAGES, focus=_MEMBER_FOCUS)
+    found = schema_findings(
+        member_tally_schema(dict(zip(roster.members["member_id"], roster.members["unit_code"], strict=True))),
+        df,
+        where,
+        _MEMBER_MESSAGES,
+        focus=_MEMBER_FOCUS,
+    )
     findings.extend(found)
     for i, row in enumerate(df.itertuples(index=False)):
         roster_name = names.get(row.member_id)
         if roster_name and row.name and row.name != roster_name and row.member_id:
-            findings.add(Finding(NOTICE, "E115", f"姓名“{row.name}”与花名册（{roster_name}）不一致，已按党员编号采用花名册姓名。请核对。",
-                                 **where(i, "name")))
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "E115",
+                    f"姓名“{row.name}”与花名册（{roster_name}）不一致，已按党员编号采用花名册姓名。请核对。",
+                    **where(i, "name"),
+                )
+            )
     # Drop rows that are not roster members of the unit, and later duplicates.
     drop_rules = {"E104", "E109"}
     bad_rows = {(f.file, f.sheet, f.cell) for f in findings.items if f.rule in drop_rules}
@@ -378,16 +496,33 @@ def _validate_members(df: pd.DataFrame, roster: Roster, letters: dict[tuple[str,
 
 def _row_errors(df: pd.DataFrame, findings: list[Finding], sheet_layout: str) -> pd.Series:
     """True for rows with an error finding in one of their cells."""
-    bad = {(f.file, f.sheet, int(d)) for f in findings if f.severity == ERROR and f.cell
-           for d in ["".join(ch for ch in f.cell if ch.isdigit())] if d}
-    return pd.Series([(f, s, int(r)) in bad for f, s, r in zip(df["file"], df["sheet"], df["excel_row"], strict=True)],
-                     index=df.index, dtype=bool)
+    bad = {
+        (f.file, f.sheet, int(d))
+        for f in findings
+        if f.severity == ERROR and f.cell
+        for d in ["".join(ch for ch in f.cell if ch.isdigit())]
+        if d
+    }
+    return pd.Series(
+        [(f, s, int(r)) in bad for f, s, r in zip(df["file"], df["sheet"], df["excel_row"], strict=True)],
+        index=df.index,
+        dtype=bool,
+    )
 
 
 def _with_members(findings: list[Finding], members: pd.DataFrame) -> list[Finding]:
     """Fill member id and name into cell findings of 党员评议 rows (from the parsed row)."""
-    who = {(f, s, int(r)): (mid, name) for f, s, r, mid, name in
-           zip(members["file"], members["sheet"], members["excel_row"], members["member_id"], members["name"], strict=True)}
+    who = {
+        (f, s, int(r)): (mid, name)
+        for f, s, r, mid, name in zip(
+            members["file"],
+            members["sheet"],
+            members["excel_row"],
+            members["member_id"],
+            members["name"],
+            strict=True,
+        )
+    }
     out = []
     for x in findings:
         digits = "".join(ch for ch in x.cell if ch.isdigit())
@@ -419,26 +554,59 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
             continue
         p = parse_eval_workbook(wb, f.rel, lambda sheet, f=f: formula_cells_without_value(f.path, sheet))
         if not p.is_eval_form:
-            findings.error("E111", "这不是考核评价表（找不到“党员评议”“单位测评”工作表）。如发错了附件，请让单位重新发送考核评价表。", file=f.rel)
+            findings.error(
+                "E111",
+                "这不是考核评价表（找不到“党员评议”“单位测评”工作表）。如发错了附件，请让单位重新发送考核评价表。",
+                file=f.rel,
+            )
             continue
         meta_code = p.meta.get("unit_code", "")
         by_name = identify_by_name(f.name, roster)
         if meta_code and meta_code in unit_names:
             code = meta_code
             if by_name and by_name != meta_code:
-                notes[f.rel].append(Finding(NOTICE, "F110", f"文件名像是“{unit_names[by_name]}”的，但表内（_meta）是“{unit_names[meta_code]}”。已按表内单位处理，请核对是否发错文件。", file=f.rel))
+                notes[f.rel].append(
+                    Finding(
+                        NOTICE,
+                        "F110",
+                        f"文件名像是“{unit_names[by_name]}”的，但表内（_meta）是“{unit_names[meta_code]}”。已按表内单位处理，请核对是否发错文件。",
+                        file=f.rel,
+                    )
+                )
         elif meta_code:
-            findings.error("E101", f"表内的单位编码“{meta_code}”不在花名册中。请使用办公室下发的本单位考核评价表。", file=f.rel)
+            findings.error(
+                "E101",
+                f"表内的单位编码“{meta_code}”不在花名册中。请使用办公室下发的本单位考核评价表。",
+                file=f.rel,
+            )
             continue
         elif by_name:
             code = by_name
-            notes[f.rel].append(Finding(NOTICE, "F107", f"文件中没有 _meta 表，已按文件名识别为“{unit_names[code]}”。请使用办公室下发的考核评价表。", file=f.rel))
+            notes[f.rel].append(
+                Finding(
+                    NOTICE,
+                    "F107",
+                    f"文件中没有 _meta 表，已按文件名识别为“{unit_names[code]}”。请使用办公室下发的考核评价表。",
+                    file=f.rel,
+                )
+            )
         else:
-            findings.error("E101", "无法识别考核评价表所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。请把文件名改为“单位编码_单位名称_考核评价表.xlsx”。", file=f.rel)
+            findings.error(
+                "E101",
+                "无法识别考核评价表所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。请把文件名改为“单位编码_单位名称_考核评价表.xlsx”。",
+                file=f.rel,
+            )
             continue
         year = p.meta.get("campaign_year", "")
         if year and year != str(settings.year):
-            notes[f.rel].append(Finding(ERROR, "F108", f"这是 {year} 年度的考核评价表，本次是 {settings.year} 年度。请使用本年度下发的表格重新填报。", file=f.rel))
+            notes[f.rel].append(
+                Finding(
+                    ERROR,
+                    "F108",
+                    f"这是 {year} 年度的考核评价表，本次是 {settings.year} 年度。请使用本年度下发的表格重新填报。",
+                    file=f.rel,
+                )
+            )
         parsed[f.sha256] = p
         candidates[code].append(f)
 
@@ -448,17 +616,38 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
             continue
         newest, older, _tied = pick_newest(candidates[code])
         for o in older:
-            findings.add(Finding(NOTICE, "F103", f"本单位有更新的考核评价表“{newest.rel}”（{newest.mtime_text}），本文件（{o.mtime_text}）未采用。",
-                                 unit_code=code, unit_name=unit_names[code], file=o.rel))
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "F103",
+                    f"本单位有更新的考核评价表“{newest.rel}”（{newest.mtime_text}），本文件（{o.mtime_text}）未采用。",
+                    unit_code=code,
+                    unit_name=unit_names[code],
+                    file=o.rel,
+                )
+            )
         p = parsed[newest.sha256]
         used[code] = EvalReturn(code, unit_names[code], newest, p, older)
-        findings.extend(replace(x, unit_code=code, unit_name=unit_names[code]) for x in notes[newest.rel] + p.findings)
+        findings.extend(
+            replace(x, unit_code=code, unit_name=unit_names[code]) for x in notes[newest.rel] + p.findings
+        )
 
     for code in roster.codes:
         if code not in used:
-            findings.add(Finding(NOTICE, "E110", f"没有收到本单位的考核评价表（述职、民主评议和满意度测评）。请催报，报回后放入 {A.INBOX}/ 文件夹再运行。",
-                                 unit_code=code, unit_name=unit_names[code]))
-    letters = {(er.file.rel, s): er.parsed.letters.get(s, {}) for er in used.values() for s in (A.SHEET_MEMBERS, A.SHEET_UNIT)}
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "E110",
+                    f"没有收到本单位的考核评价表（述职、民主评议和满意度测评）。请催报，报回后放入 {A.INBOX}/ 文件夹再运行。",
+                    unit_code=code,
+                    unit_name=unit_names[code],
+                )
+            )
+    letters = {
+        (er.file.rel, s): er.parsed.letters.get(s, {})
+        for er in used.values()
+        for s in (A.SHEET_MEMBERS, A.SHEET_UNIT)
+    }
     members = _validate_members(_sheet_frame(used, A.MEMBER_EVAL_SHEET), roster, letters, findings)
     units = _sheet_frame(used, A.UNIT_EVAL_SHEET)
     units = units[units["filled"]].drop_duplicates("unit_code", keep="first").reset_index(drop=True)
@@ -466,35 +655,64 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
     def unit_where(index: object, column: str) -> dict[str, str]:
         i = int(index)  # type: ignore[call-overload]
         letter = letters.get((units.at[i, "file"], A.SHEET_UNIT), {}).get(column, "")
-        return {"unit_code": units.at[i, "unit_code"], "unit_name": units.at[i, "unit_name"], "file": units.at[i, "file"],
-                "sheet": units.at[i, "sheet"], "cell": f"{letter}{units.at[i, 'excel_row']}" if letter else ""}
+        return {
+            "unit_code": units.at[i, "unit_code"],
+            "unit_name": units.at[i, "unit_name"],
+            "file": units.at[i, "file"],
+            "sheet": units.at[i, "sheet"],
+            "cell": f"{letter}{units.at[i, 'excel_row']}" if letter else "",
+        }
 
     findings.extend(schema_findings(UnitTallySchema, units, unit_where, _UNIT_MESSAGES))
     for i in units.index[units["duty"] == ""]:
         findings.add(Finding(ERROR, "E105", "“书记述职”未填写。请选择“是”或“否”。", **unit_where(i, "duty")))
     for code, er in used.items():
         if code not in set(units["unit_code"]):
-            findings.add(Finding(NOTICE, "E116", "“单位测评”表没有填写，本单位的满意度测评和书记述职按缺少处理。请补填后重新报送。",
-                                 unit_code=code, unit_name=er.unit_name, file=er.file.rel,
-                                 sheet=er.parsed.sheet_names.get(A.SHEET_UNIT, A.SHEET_UNIT)))
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "E116",
+                    "“单位测评”表没有填写，本单位的满意度测评和书记述职按缺少处理。请补填后重新报送。",
+                    unit_code=code,
+                    unit_name=er.unit_name,
+                    file=er.file.rel,
+                    sheet=er.parsed.sheet_names.get(A.SHEET_UNIT, A.SHEET_UNIT),
+                )
+            )
     # Roster members of a returned unit without figures.
     filled_ids = set(members.loc[members["filled"], "member_id"])
     for code, er in used.items():
         rows = members[members["unit_code"] == code].set_index("member_id")
-        for mid, name in zip(roster.members_of(code)["member_id"], roster.members_of(code)["name"], strict=True):
+        for mid, name in zip(
+            roster.members_of(code)["member_id"], roster.members_of(code)["name"], strict=True
+        ):
             if mid in filled_ids:
                 continue
             cell = ""
             if mid in rows.index:
                 letter = letters.get((er.file.rel, A.SHEET_MEMBERS), {}).get("duty", "")
                 cell = f"{letter}{int(rows.loc[mid, 'excel_row'])}" if letter else ""  # type: ignore[arg-type]
-            findings.add(Finding(NOTICE, "E113", "没有填写述职和评议票数。请补填后重新报送。", code, er.unit_name, er.file.rel,
-                                 er.parsed.sheet_names.get(A.SHEET_MEMBERS, A.SHEET_MEMBERS), cell, mid, name))
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "E113",
+                    "没有填写述职和评议票数。请补填后重新报送。",
+                    code,
+                    er.unit_name,
+                    er.file.rel,
+                    er.parsed.sheet_names.get(A.SHEET_MEMBERS, A.SHEET_MEMBERS),
+                    cell,
+                    mid,
+                    name,
+                )
+            )
     final = _with_members(findings.finalised(), members)
     members = members[members["filled"]].copy()
     members["invalid"] = _row_errors(members, final, A.SHEET_MEMBERS)
     units["invalid"] = _row_errors(units, final, A.SHEET_UNIT)
-    return Evaluations(members.reset_index(drop=True), units.reset_index(drop=True), used, files, final, overrides_files)
+    return Evaluations(
+        members.reset_index(drop=True), units.reset_index(drop=True), used, files, final, overrides_files
+    )
 
 
 # ----------------------------------------------------------------------- overrides
@@ -522,8 +740,19 @@ class Overrides:
     findings: list[Finding]
 
 
-_OVR_FRAME_COLS = ["key", "unit_code", "name", "proposed", "opinion", "opinion_raw", "reason", "file", "sheet", "opinion_cell",
-                   "reason_cell"]
+_OVR_FRAME_COLS = [
+    "key",
+    "unit_code",
+    "name",
+    "proposed",
+    "opinion",
+    "opinion_raw",
+    "reason",
+    "file",
+    "sheet",
+    "opinion_cell",
+    "reason_cell",
+]
 
 
 def empty_overrides() -> Overrides:
@@ -537,11 +766,19 @@ def _read_opinions(grid: SheetGrid, file: str, members: bool, add: Any) -> pd.Da
     match = find_header(grid, cols, (key, "opinion", "reason"))
     rows: list[dict[str, str]] = []
     if match is None or match.missing:
-        add(Finding(ERROR, "L103", f"“{grid.name}”找不到“{'党员编号' if members else '单位编码'}”“{A.COL_OPINION}”“{A.COL_REASON}”列。请保持评价结果表的表头不变。",
-                    file=file, sheet=grid.name))
+        add(
+            Finding(
+                ERROR,
+                "L103",
+                f"“{grid.name}”找不到“{'党员编号' if members else '单位编码'}”“{A.COL_OPINION}”“{A.COL_REASON}”列。请保持评价结果表的表头不变。",
+                file=file,
+                sheet=grid.name,
+            )
+        )
         return pd.DataFrame(columns=_OVR_FRAME_COLS)
     c = match.colmap
     for r in range(match.row + 1, grid.n_rows):
+
         def get(f: str, r: int = r) -> object:
             return grid.value(r, c[f]) if f in c else None
 
@@ -559,23 +796,56 @@ def _read_opinions(grid: SheetGrid, file: str, members: bool, add: Any) -> pd.Da
             elif grade:
                 opinion = grade
             else:
-                add(Finding(ERROR, "E107", f"领导小组意见“{opinion_raw[:20]}”不是等次。请填写 好、较好、一般、差 之一，或填“同意”表示同意拟定等次。",
-                            unit_code=norm_code(get("unit_code")), file=file, sheet=grid.name, cell=opinion_cell,
-                            member_id=k if members else "", member_name=norm_text(get("name")) if members else ""))
-        rows.append({"key": k, "unit_code": norm_code(get("unit_code")), "name": norm_text(get("name" if members else "unit_name")),
-                     "proposed": norm_text(get("proposed")), "opinion": opinion, "opinion_raw": opinion_raw, "reason": reason,
-                     "file": file, "sheet": grid.name, "opinion_cell": opinion_cell,
-                     "reason_cell": f"{col_letter(c['reason'])}{r + 1}"})
+                add(
+                    Finding(
+                        ERROR,
+                        "E107",
+                        f"领导小组意见“{opinion_raw[:20]}”不是等次。请填写 好、较好、一般、差 之一，或填“同意”表示同意拟定等次。",
+                        unit_code=norm_code(get("unit_code")),
+                        file=file,
+                        sheet=grid.name,
+                        cell=opinion_cell,
+                        member_id=k if members else "",
+                        member_name=norm_text(get("name")) if members else "",
+                    )
+                )
+        rows.append(
+            {
+                "key": k,
+                "unit_code": norm_code(get("unit_code")),
+                "name": norm_text(get("name" if members else "unit_name")),
+                "proposed": norm_text(get("proposed")),
+                "opinion": opinion,
+                "opinion_raw": opinion_raw,
+                "reason": reason,
+                "file": file,
+                "sheet": grid.name,
+                "opinion_cell": opinion_cell,
+                "reason_cell": f"{col_letter(c['reason'])}{r + 1}",
+            }
+        )
     return pd.DataFrame(rows, columns=_OVR_FRAME_COLS)
 
 
 def read_overrides(inputs: Path, overrides_files: list[InboxFile] | None = None) -> Overrides:
     """Read ``inputs/evaluation/领导小组意见.xlsx`` (newest if several); empty when absent."""
-    files = overrides_files if overrides_files is not None else [f for f in discover(inputs / A.INBOX) if is_overrides_file(f)]
+    files = (
+        overrides_files
+        if overrides_files is not None
+        else [f for f in discover(inputs / A.INBOX) if is_overrides_file(f)]
+    )
     if not files:
         return empty_overrides()
     newest, older, _ = pick_newest(files)
-    findings = [Finding(NOTICE, "F103", f"有更新的领导小组意见“{newest.rel}”（{newest.mtime_text}），本文件未采用。", file=o.rel) for o in older]
+    findings = [
+        Finding(
+            NOTICE,
+            "F103",
+            f"有更新的领导小组意见“{newest.rel}”（{newest.mtime_text}），本文件未采用。",
+            file=o.rel,
+        )
+        for o in older
+    ]
     wb = read_workbook(newest.path)
     if wb.error or not wb.verdict.ok:
         findings.append(Finding(ERROR, "F101", wb.error or wb.verdict.message, file=newest.rel))
@@ -593,7 +863,14 @@ def read_overrides(inputs: Path, overrides_files: list[InboxFile] | None = None)
                     grid = g
                     break
         if grid is None:
-            findings.append(Finding(NOTICE, "L101", f"领导小组意见中没有“{name}”工作表，这部分按没有调整处理。", file=newest.rel))
+            findings.append(
+                Finding(
+                    NOTICE,
+                    "L101",
+                    f"领导小组意见中没有“{name}”工作表，这部分按没有调整处理。",
+                    file=newest.rel,
+                )
+            )
             frames[members] = pd.DataFrame(columns=_OVR_FRAME_COLS)
             continue
         frames[members] = _read_opinions(grid, newest.rel, members, findings.append)

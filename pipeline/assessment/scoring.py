@@ -80,13 +80,15 @@ def fulfilment(pledges: pd.DataFrame, key: str, credit: dict[str, float]) -> pd.
     if t.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name=key))
     g = t.groupby(key)["status"]
-    out = pd.DataFrame({
-        "tracked": g.size(),
-        "done": g.apply(lambda s: int((s == DONE).sum())),
-        "done_late": g.apply(lambda s: int((s == DONE_LATE).sum())),
-        "overdue": g.apply(lambda s: int((s == OVERDUE).sum())),
-        "credit": g.apply(lambda s: float(sum(credit[x] for x in s))),
-    })
+    out = pd.DataFrame(
+        {
+            "tracked": g.size(),
+            "done": g.apply(lambda s: int((s == DONE).sum())),
+            "done_late": g.apply(lambda s: int((s == DONE_LATE).sum())),
+            "overdue": g.apply(lambda s: int((s == OVERDUE).sum())),
+            "credit": g.apply(lambda s: float(sum(credit[x] for x in s))),
+        }
+    )
     out["rate"] = out["credit"] / out["tracked"]
     return out
 
@@ -121,12 +123,23 @@ def _int(v: object) -> int | None:
 
 # ------------------------------------------------------------------ members
 
-_COMPONENT_NAMES = {"fulfilment": "履诺得分", "peer_review": "民主评议得分", "satisfaction": "满意度得分",
-                    "org_pledges": "组织承诺得分", "members": "党员评价得分"}
+_COMPONENT_NAMES = {
+    "fulfilment": "履诺得分",
+    "peer_review": "民主评议得分",
+    "satisfaction": "满意度得分",
+    "org_pledges": "组织承诺得分",
+    "members": "党员评价得分",
+}
 
 
-def score_members(roster_members: pd.DataFrame, pledges: pd.DataFrame, pledge_units: Iterable[str], tallies: pd.DataFrame,
-                  eval_units: Iterable[str], p: AssessmentPolicy) -> pd.DataFrame:
+def score_members(
+    roster_members: pd.DataFrame,
+    pledges: pd.DataFrame,
+    pledge_units: Iterable[str],
+    tallies: pd.DataFrame,
+    eval_units: Iterable[str],
+    p: AssessmentPolicy,
+) -> pd.DataFrame:
     """One row per roster member: every input figure, component scores, score, proposed
     grade (before the 好 cap), the deciding rule and the basis."""
     pledge_units, eval_units = set(pledge_units), set(eval_units)
@@ -135,13 +148,22 @@ def score_members(roster_members: pd.DataFrame, pledges: pd.DataFrame, pledge_un
     rows = []
     for m in roster_members.itertuples(index=False):
         basis: list[str] = []
-        rec: dict[str, object] = {"unit_code": m.unit_code, "unit_name": m.unit_name, "member_id": m.member_id, "name": m.name,
-                                  "category": m.category}
+        rec: dict[str, object] = {
+            "unit_code": m.unit_code,
+            "unit_name": m.unit_name,
+            "member_id": m.member_id,
+            "name": m.name,
+            "category": m.category,
+        }
         # fulfilment
         f = ful.loc[m.member_id] if m.member_id in ful.index else None
         tracked = int(f["tracked"]) if f is not None else 0
-        rec.update(tracked=tracked, done=int(f["done"]) if f is not None else 0,
-                   done_late=int(f["done_late"]) if f is not None else 0, overdue=int(f["overdue"]) if f is not None else 0)
+        rec.update(
+            tracked=tracked,
+            done=int(f["done"]) if f is not None else 0,
+            done_late=int(f["done_late"]) if f is not None else 0,
+            overdue=int(f["overdue"]) if f is not None else 0,
+        )
         if m.unit_code not in pledge_units:
             rec["fulfil_rate"], fulfil_score = None, None
             basis.append("本单位未报送承诺表，履诺得分不计")
@@ -156,15 +178,27 @@ def score_members(roster_members: pd.DataFrame, pledges: pd.DataFrame, pledge_un
         t = tal.loc[m.member_id] if len(tal) and m.member_id in tal.index else None
         invalid = bool(t["invalid"]) if t is not None else False
         rec["duty"] = str(t["duty"]) if t is not None else ""
-        rec["voters"] = _int(t["voters"]) if t is not None else None
-        for fld in (*VOTES, *SATS):
-            rec[fld] = _int(t[fld]) if t is not None else None
-        peer = None if t is None or invalid else points_score({g: rec[f] for g, f in A.VOTE_FIELDS.items()}, p.peer_review_points)  # type: ignore[misc]
-        sat = None if t is None or invalid else points_score({o: rec[f] for o, f in A.SAT_FIELDS.items()}, p.satisfaction_points)  # type: ignore[misc]
+        counts: dict[str, int | None] = {
+            fld: (_int(t[fld]) if t is not None else None) for fld in ("voters", *VOTES, *SATS)
+        }
+        rec.update(counts)
+        usable = t is not None and not invalid
+        peer = (
+            points_score({g: counts[f] for g, f in A.VOTE_FIELDS.items()}, p.peer_review_points)
+            if usable
+            else None
+        )
+        sat = (
+            points_score({o: counts[f] for o, f in A.SAT_FIELDS.items()}, p.satisfaction_points)
+            if usable
+            else None
+        )
         rec["peer_score"] = None if peer is None else _r2(peer)
         rec["sat_score"] = None if sat is None else _r2(sat)
-        score, missing = combine({"fulfilment": fulfil_score, "peer_review": rec["peer_score"], "satisfaction": rec["sat_score"]},  # type: ignore[dict-item]
-                                 p.weights)
+        score, missing = combine(
+            {"fulfilment": fulfil_score, "peer_review": rec["peer_score"], "satisfaction": rec["sat_score"]},  # type: ignore[dict-item]
+            p.weights,
+        )
         rec["score"] = score
         state, grade, rule = GRADED, "", RULE_SCORE
         if invalid:
@@ -187,21 +221,37 @@ def score_members(roster_members: pd.DataFrame, pledges: pd.DataFrame, pledge_un
                 basis.append("按其余各项折算")
             grade = p.grade_for(score)
             basis.append(score_basis(score, grade, p))
-            if p.duty_report.enabled and rec["duty"] == "否" and GRADES.index(grade) < GRADES.index(p.duty_report.max_grade):
+            if (
+                p.duty_report.enabled
+                and rec["duty"] == "否"
+                and GRADES.index(grade) < GRADES.index(p.duty_report.max_grade)
+            ):
                 grade, rule = p.duty_report.max_grade, RULE_DUTY
                 basis.append(f"未述职，等次上限为{grade}")
-            if p.overdue.enabled and rec["overdue"] and GRADES.index(grade) < GRADES.index(p.overdue.max_grade):  # type: ignore[arg-type]
+            if (
+                p.overdue.enabled
+                and rec["overdue"]
+                and GRADES.index(grade) < GRADES.index(p.overdue.max_grade)
+            ):  # type: ignore[arg-type]
                 grade, rule = p.overdue.max_grade, RULE_OVERDUE
                 basis.append(f"逾期承诺 {rec['overdue']} 项，等次上限为{grade}")
-            voters, poor = rec["voters"] or 0, rec["vote_poor"] or 0
-            if p.poor_votes_enabled and voters > 0 and poor * p.poor_votes_share.denominator > voters * p.poor_votes_share.numerator:  # type: ignore[operator]
-                basis.append(f"民主评议差票 {poor} 票，占参评人数 {voters} 人的 {_pct(poor / voters)}，"  # type: ignore[operator]
-                             f"超过 {share_text(p.poor_votes_share)}，评为差")
+            voters, poor = counts["voters"] or 0, counts["vote_poor"] or 0
+            if (
+                p.poor_votes_enabled
+                and voters > 0
+                and poor * p.poor_votes_share.denominator > voters * p.poor_votes_share.numerator
+            ):
+                basis.append(
+                    f"民主评议差票 {poor} 票，占参评人数 {voters} 人的 {_pct(poor / voters)}，"
+                    f"超过 {share_text(p.poor_votes_share)}，评为差"
+                )
                 if grade != POOR:
                     grade, rule = POOR, RULE_POOR
             if m.category == PROBATIONARY and p.probationary == PROBATIONARY_LIST:
                 state, grade, rule = LISTED, "", RULE_PROBATION
                 basis.append("预备党员，只列名、不定等次")
+        if state == PENDING:
+            rec["score"] = None  # a partial score would mislead: the figures stay, the score does not
         rec.update(state=state, proposed=grade, rule=rule, basis=basis)
         rows.append(rec)
     df = pd.DataFrame(rows, columns=MEMBER_COLUMNS_BEFORE_CAP)
@@ -209,8 +259,28 @@ def score_members(roster_members: pd.DataFrame, pledges: pd.DataFrame, pledge_un
 
 
 MEMBER_COLUMNS_BEFORE_CAP = [
-    "unit_code", "unit_name", "member_id", "name", "category", "tracked", "done", "done_late", "overdue", "fulfil_rate",
-    "fulfil_score", "duty", "voters", *VOTES, "peer_score", *SATS, "sat_score", "score", "state", "proposed", "rule", "basis",
+    "unit_code",
+    "unit_name",
+    "member_id",
+    "name",
+    "category",
+    "tracked",
+    "done",
+    "done_late",
+    "overdue",
+    "fulfil_rate",
+    "fulfil_score",
+    "duty",
+    "voters",
+    *VOTES,
+    "peer_score",
+    *SATS,
+    "sat_score",
+    "score",
+    "state",
+    "proposed",
+    "rule",
+    "basis",
 ]
 
 
@@ -253,7 +323,8 @@ def apply_good_cap(df: pd.DataFrame, p: AssessmentPolicy) -> tuple[pd.DataFrame,
                 keep = p.good_cap_ties == TIES_KEEP
                 df.at[i, "basis"].append(
                     f"{head}，与其他 {len(tied) - 1} 人得分并列（{_n(s)} 分），超出上限 {over} 人，"
-                    + ("均保留好，请领导小组决定" if keep else "均调为较好"))
+                    + ("均保留好，请领导小组决定" if keep else "均调为较好")
+                )
                 if not keep:
                     df.at[i, "proposed"], df.at[i, "rule"] = FAIR, RULE_CAP
                 continue
@@ -263,9 +334,15 @@ def apply_good_cap(df: pd.DataFrame, p: AssessmentPolicy) -> tuple[pd.DataFrame,
             names = "、".join(tied["name"])
             first = grp.iloc[0]
             action = "均保留“好”，请领导小组决定" if p.good_cap_ties == TIES_KEEP else "均调为“较好”"
-            findings.append(Finding(NOTICE, "E114",
-                                    f"好等次最多 {k} 名，但 {names} 得分并列（{_n(cut)} 分）跨过上限，{action}（设置 assessment.good_cap.ties）。",
-                                    unit_code=str(code), unit_name=str(first["unit_name"])))
+            findings.append(
+                Finding(
+                    NOTICE,
+                    "E114",
+                    f"好等次最多 {k} 名，但 {names} 得分并列（{_n(cut)} 分）跨过上限，{action}（设置 assessment.good_cap.ties）。",
+                    unit_code=str(code),
+                    unit_name=str(first["unit_name"]),
+                )
+            )
     return df, findings
 
 
@@ -284,9 +361,17 @@ def apply_overrides(df: pd.DataFrame, ovr: pd.DataFrame, key: str) -> tuple[pd.D
         where = {"file": o.file, "sheet": o.sheet, "cell": o.opinion_cell}
         i = index.get(o.key)
         if i is None:
-            findings.append(Finding(ERROR, "E112", f"领导小组意见中的{label}“{o.key}”（{o.name}）不在本次评价结果中，这条意见未采用。请核对编号。",
-                                    unit_code=o.unit_code, member_id=o.key if key == "member_id" else "",
-                                    member_name=o.name if key == "member_id" else "", **where))
+            findings.append(
+                Finding(
+                    ERROR,
+                    "E112",
+                    f"领导小组意见中的{label}“{o.key}”（{o.name}）不在本次评价结果中，这条意见未采用。请核对编号。",
+                    unit_code=o.unit_code,
+                    member_id=o.key if key == "member_id" else "",
+                    member_name=o.name if key == "member_id" else "",
+                    **where,
+                )
+            )
             continue
         row = df.loc[i]
         who = {"unit_code": row["unit_code"], "unit_name": row["unit_name"]}
@@ -310,18 +395,34 @@ def apply_overrides(df: pd.DataFrame, ovr: pd.DataFrame, key: str) -> tuple[pd.D
             df.at[i, "decision"] = f"领导小组调整：{proposed or '暂无等次'} → {o.opinion}"
         else:
             df.at[i, "decision"] = f"领导小组意见“{o.opinion}”没有调整理由，未采用"
-            findings.append(Finding(ERROR, "E106",
-                                    f"领导小组意见为“{o.opinion}”，与本次拟定等次{shown}不同{was}，但没有填写调整理由，本次仍按拟定等次。"
-                                    "如确需调整，请在“调整理由”列写明理由（领导小组集体研究的依据）。", **who, **where))
+            findings.append(
+                Finding(
+                    ERROR,
+                    "E106",
+                    f"领导小组意见为“{o.opinion}”，与本次拟定等次{shown}不同{was}，但没有填写调整理由，本次仍按拟定等次。"
+                    "如确需调整，请在“调整理由”列写明理由（领导小组集体研究的依据）。",
+                    **who,
+                    **where,
+                )
+            )
     return df, findings
 
 
 # ------------------------------------------------------------------ units
 
 
-def score_units(roster_units: pd.DataFrame, roster_members: pd.DataFrame, members: pd.DataFrame, pledges: pd.DataFrame,
-                orgs: pd.DataFrame, pledge_units: Iterable[str], unit_tallies: pd.DataFrame, eval_units: Iterable[str],
-                secretaries: dict[str, str], p: AssessmentPolicy) -> pd.DataFrame:
+def score_units(
+    roster_units: pd.DataFrame,
+    roster_members: pd.DataFrame,
+    members: pd.DataFrame,
+    pledges: pd.DataFrame,
+    orgs: pd.DataFrame,
+    pledge_units: Iterable[str],
+    unit_tallies: pd.DataFrame,
+    eval_units: Iterable[str],
+    secretaries: dict[str, str],
+    p: AssessmentPolicy,
+) -> pd.DataFrame:
     """One row per roster unit; ``members`` carries the members' final grades."""
     pledge_units, eval_units = set(pledge_units), set(eval_units)
     mful = fulfilment(pledges, "unit_code", p.fulfilment_credit)
@@ -332,8 +433,12 @@ def score_units(roster_units: pd.DataFrame, roster_members: pd.DataFrame, member
     for u in roster_units.itertuples(index=False):
         code = u.unit_code
         basis: list[str] = []
-        rec: dict[str, object] = {"unit_code": code, "unit_name": u.unit_name, "unit_type": u.unit_type,
-                                  "secretary": secretaries.get(code, "")}
+        rec: dict[str, object] = {
+            "unit_code": code,
+            "unit_name": u.unit_name,
+            "unit_type": u.unit_type,
+            "secretary": secretaries.get(code, ""),
+        }
         mf = mful.loc[code] if code in mful.index else None
         of = oful.loc[code] if code in oful.index else None
         rec["tracked"] = int(mf["tracked"]) if mf is not None else 0
@@ -366,11 +471,26 @@ def score_units(roster_units: pd.DataFrame, roster_members: pd.DataFrame, member
         t = tal.loc[code] if len(tal) and code in tal.index else None
         invalid = bool(t["invalid"]) if t is not None else False
         rec["duty"] = str(t["duty"]) if t is not None else ""
-        for fld in SATS:
-            rec[fld] = _int(t[fld]) if t is not None else None
-        sat = None if t is None or invalid else points_score({o: rec[f] for o, f in A.SAT_FIELDS.items()}, p.satisfaction_points)  # type: ignore[misc]
-        rec.update(fulfil_score=fscore, org_score=oscore, members_score=mscore, sat_score=None if sat is None else _r2(sat))
-        parts = {"fulfilment": fscore, "org_pledges": oscore, "members": mscore, "satisfaction": rec["sat_score"]}
+        counts = {fld: (_int(t[fld]) if t is not None else None) for fld in SATS}
+        rec.update(counts)
+        usable = t is not None and not invalid
+        sat = (
+            points_score({o: counts[f] for o, f in A.SAT_FIELDS.items()}, p.satisfaction_points)
+            if usable
+            else None
+        )
+        rec.update(
+            fulfil_score=fscore,
+            org_score=oscore,
+            members_score=mscore,
+            sat_score=None if sat is None else _r2(sat),
+        )
+        parts = {
+            "fulfilment": fscore,
+            "org_pledges": oscore,
+            "members": mscore,
+            "satisfaction": rec["sat_score"],
+        }
         score, missing = combine(parts, p.unit_weights)  # type: ignore[arg-type]
         rec["score"] = score
         state, grade, rule = GRADED, "", RULE_SCORE
@@ -382,19 +502,33 @@ def score_units(roster_units: pd.DataFrame, roster_members: pd.DataFrame, member
             basis.append("没有可用的考核数据，暂不评定")
         else:
             if "members" in missing:
-                basis.append("本单位没有直属党员，党员评价不计" if not has_members else "本单位党员均未评定等次，党员评价不计")
+                basis.append(
+                    "本单位没有直属党员，党员评价不计"
+                    if not has_members
+                    else "本单位党员均未评定等次，党员评价不计"
+                )
             if "satisfaction" in missing:
                 basis.append("缺少单位满意度测评票数")
             if missing:
                 basis.append("按其余各项折算")
             grade = p.grade_for(score)
             basis.append(score_basis(score, grade, p))
-            if p.duty_report.enabled and rec["duty"] == "否" and GRADES.index(grade) < GRADES.index(p.duty_report.max_grade):
+            if (
+                p.duty_report.enabled
+                and rec["duty"] == "否"
+                and GRADES.index(grade) < GRADES.index(p.duty_report.max_grade)
+            ):
                 grade, rule = p.duty_report.max_grade, RULE_DUTY
                 basis.append(f"书记未述职，等次上限为{grade}")
-            if p.overdue.enabled and rec["org_overdue"] and GRADES.index(grade) < GRADES.index(p.overdue.max_grade):  # type: ignore[arg-type]
+            if (
+                p.overdue.enabled
+                and rec["org_overdue"]
+                and GRADES.index(grade) < GRADES.index(p.overdue.max_grade)
+            ):  # type: ignore[arg-type]
                 grade, rule = p.overdue.max_grade, RULE_OVERDUE
                 basis.append(f"逾期组织承诺 {rec['org_overdue']} 项，等次上限为{grade}")
+        if state == PENDING:
+            rec["score"] = None  # a partial score would mislead: the figures stay, the score does not
         rec.update(state=state, proposed=grade, rule=rule, basis=basis)
         rows.append(rec)
     return pd.DataFrame(rows)
@@ -405,10 +539,17 @@ def stale_pledge_findings(returns: dict[str, tuple[str, str, dt.date]], fulfil_e
     phase: their unfinished pledges count as overdue. ``returns``: code -> (unit name,
     file, date the file was saved)."""
     return [
-        Finding(NOTICE, "E117", f"本单位采用的承诺表是 {saved:%Y-%m-%d} 保存的，早于履诺阶段结束（{fulfil_end:%Y-%m-%d}），"
-                "承诺完成情况按该版本计算，未完成的承诺都算逾期。如有更新的进度，请让本单位重新报送承诺表后再运行。",
-                unit_code=code, unit_name=name, file=file)
-        for code, (name, file, saved) in returns.items() if saved < fulfil_end
+        Finding(
+            NOTICE,
+            "E117",
+            f"本单位采用的承诺表是 {saved:%Y-%m-%d} 保存的，早于履诺阶段结束（{fulfil_end:%Y-%m-%d}），"
+            "承诺完成情况按该版本计算，未完成的承诺都算逾期。如有更新的进度，请让本单位重新报送承诺表后再运行。",
+            unit_code=code,
+            unit_name=name,
+            file=file,
+        )
+        for code, (name, file, saved) in returns.items()
+        if saved < fulfil_end
     ]
 
 
@@ -422,15 +563,27 @@ class Assessment:
     findings: list[Finding] = field(default_factory=list)
 
 
-def assess(roster_units: pd.DataFrame, roster_members: pd.DataFrame, secretaries: dict[str, str], pledges: pd.DataFrame,
-           orgs: pd.DataFrame, pledge_units: Iterable[str], tallies: pd.DataFrame, unit_tallies: pd.DataFrame,
-           eval_units: Iterable[str], member_overrides: pd.DataFrame, unit_overrides: pd.DataFrame,
-           p: AssessmentPolicy) -> Assessment:
+def assess(
+    roster_units: pd.DataFrame,
+    roster_members: pd.DataFrame,
+    secretaries: dict[str, str],
+    pledges: pd.DataFrame,
+    orgs: pd.DataFrame,
+    pledge_units: Iterable[str],
+    tallies: pd.DataFrame,
+    unit_tallies: pd.DataFrame,
+    eval_units: Iterable[str],
+    member_overrides: pd.DataFrame,
+    unit_overrides: pd.DataFrame,
+    p: AssessmentPolicy,
+) -> Assessment:
     pledge_units, eval_units = set(pledge_units), set(eval_units)
     m = score_members(roster_members, pledges, pledge_units, tallies, eval_units, p)
     m, cap_findings = apply_good_cap(m, p)
     m, m_findings = apply_overrides(m, member_overrides, "member_id")
-    u = score_units(roster_units, roster_members, m, pledges, orgs, pledge_units, unit_tallies, eval_units, secretaries, p)
+    u = score_units(
+        roster_units, roster_members, m, pledges, orgs, pledge_units, unit_tallies, eval_units, secretaries, p
+    )
     u, u_findings = apply_overrides(u, unit_overrides, "unit_code")
     for df in (m, u):
         df["basis"] = ["；".join(b) for b in df["basis"]]
@@ -444,21 +597,51 @@ def secretaries_table(units: pd.DataFrame) -> pd.DataFrame:
     """支部书记述职考核: the unit's results as part of each secretary's duty assessment."""
     rows = []
     for u in units.itertuples(index=False):
-        rows.append({
-            "单位编码": u.unit_code, "单位名称": u.unit_name, "单位类型": u.unit_type, "书记": u.secretary,
-            "书记述职": u.duty, "党员承诺完成率": u.member_rate, "组织承诺完成率": u.org_rate, "逾期组织承诺": u.org_overdue,
-            "党员人数": u.n_members, "评定人数": u.n_graded, **{f"党员{g}": getattr(u, f"n_{g}") for g in GRADES},
-            "满意度得分": u.sat_score, "单位综合得分": u.score, "单位最终等次": u.final or u.state,
-        })
+        rows.append(
+            {
+                "单位编码": u.unit_code,
+                "单位名称": u.unit_name,
+                "单位类型": u.unit_type,
+                "书记": u.secretary,
+                "书记述职": u.duty,
+                "党员承诺完成率": u.member_rate,
+                "组织承诺完成率": u.org_rate,
+                "逾期组织承诺": u.org_overdue,
+                "党员人数": u.n_members,
+                "评定人数": u.n_graded,
+                **{f"党员{g}": getattr(u, f"n_{g}") for g in GRADES},
+                "满意度得分": u.sat_score,
+                "单位综合得分": u.score,
+                "单位最终等次": u.final or u.state,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def commended(members: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """表彰名单: final grade 好 (units first)."""
-    rows = [{"类别": "先进基层党组织", "单位名称": u.unit_name, "姓名": "", "最终等次": u.final,
-             "综合得分": u.score} for u in units.itertuples(index=False) if u.final == GOOD]
-    rows += [{"类别": "优秀共产党员", "单位名称": m.unit_name, "姓名": m.name, "最终等次": m.final, "综合得分": m.score}
-             for m in members.itertuples(index=False) if m.final == GOOD]
+    rows = [
+        {
+            "类别": "先进基层党组织",
+            "单位名称": u.unit_name,
+            "姓名": "",
+            "最终等次": u.final,
+            "综合得分": u.score,
+        }
+        for u in units.itertuples(index=False)
+        if u.final == GOOD
+    ]
+    rows += [
+        {
+            "类别": "优秀共产党员",
+            "单位名称": m.unit_name,
+            "姓名": m.name,
+            "最终等次": m.final,
+            "综合得分": m.score,
+        }
+        for m in members.itertuples(index=False)
+        if m.final == GOOD
+    ]
     return pd.DataFrame(rows, columns=["类别", "单位名称", "姓名", "最终等次", "综合得分"])
 
 
@@ -466,9 +649,32 @@ def rectify(members: pd.DataFrame, units: pd.DataFrame, as_of: dt.date, p: Asses
     """整改名单: final grade 差, with the follow-up deadline as_of + rectify_days."""
     due = as_of + dt.timedelta(days=p.rectify_days)
     cols = ["类别", "单位名称", "姓名", "最终等次", "评定依据", "调整理由", "整改期限", "整改情况"]
-    rows = [{"类别": "单位", "单位名称": u.unit_name, "姓名": "", "最终等次": u.final, "评定依据": u.basis, "调整理由": u.reason,
-             "整改期限": due, "整改情况": ""} for u in units.itertuples(index=False) if u.final == POOR]
-    rows += [{"类别": "党员", "单位名称": m.unit_name, "姓名": m.name, "最终等次": m.final, "评定依据": m.basis,
-              "调整理由": m.reason, "整改期限": due, "整改情况": ""} for m in members.itertuples(index=False) if m.final == POOR]
+    rows = [
+        {
+            "类别": "单位",
+            "单位名称": u.unit_name,
+            "姓名": "",
+            "最终等次": u.final,
+            "评定依据": u.basis,
+            "调整理由": u.reason,
+            "整改期限": due,
+            "整改情况": "",
+        }
+        for u in units.itertuples(index=False)
+        if u.final == POOR
+    ]
+    rows += [
+        {
+            "类别": "党员",
+            "单位名称": m.unit_name,
+            "姓名": m.name,
+            "最终等次": m.final,
+            "评定依据": m.basis,
+            "调整理由": m.reason,
+            "整改期限": due,
+            "整改情况": "",
+        }
+        for m in members.itertuples(index=False)
+        if m.final == POOR
+    ]
     return pd.DataFrame(rows, columns=cols)
-

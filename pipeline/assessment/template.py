@@ -85,23 +85,55 @@ def _input_area(ws: Any, sheet: SheetLayout, last: int, fmt: dict[str, Any]) -> 
             ws.write_blank(r, j, None, fmt["input"])
     for j, col in enumerate(sheet.columns):
         if col.kind == "choice":
-            ws.data_validation(1, j, last, j, {
-                "validate": "list", "source": list(A.DUTY_CHOICES), "ignore_blank": True,
-                "input_title": col.header, "input_message": "请选择“是”或“否”",
-                "error_title": "输入有误", "error_message": "请从下拉列表中选择“是”或“否”", "error_type": "stop",
-            })
+            ws.data_validation(
+                1,
+                j,
+                last,
+                j,
+                {
+                    "validate": "list",
+                    "source": list(A.DUTY_CHOICES),
+                    "ignore_blank": True,
+                    "input_title": col.header,
+                    "input_message": "请选择“是”或“否”",
+                    "error_title": "输入有误",
+                    "error_message": "请从下拉列表中选择“是”或“否”",
+                    "error_type": "stop",
+                },
+            )
         elif col.kind == "count":
-            ws.data_validation(1, j, last, j, {
-                "validate": "integer", "criteria": ">=", "value": 0, "ignore_blank": True,
-                "input_title": col.header[:32], "input_message": "请填写票数（整数），没有票填 0",
-                "error_title": "票数有误", "error_message": "票数应为不小于 0 的整数", "error_type": "stop",
-            })
+            ws.data_validation(
+                1,
+                j,
+                last,
+                j,
+                {
+                    "validate": "integer",
+                    "criteria": ">=",
+                    "value": 0,
+                    "ignore_blank": True,
+                    "input_title": col.header[:32],
+                    "input_message": "请填写票数（整数），没有票填 0",
+                    "error_title": "票数有误",
+                    "error_message": "票数应为不小于 0 的整数",
+                    "error_type": "stop",
+                },
+            )
 
 
 def _protect(ws: Any) -> None:
     # No password: the lock protects headers from accidents, not from people.
-    ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": True,
-                    "select_locked_cells": True, "select_unlocked_cells": True})
+    ws.protect(
+        "",
+        {
+            "format_columns": True,
+            "format_rows": True,
+            "autofilter": True,
+            "sort": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
 
 
 def _rows(ws: Any, sheet: SheetLayout, rows: list[dict[str, Any]], fmt: dict[str, Any]) -> None:
@@ -116,8 +148,14 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
         fmt = formats(wb)
 
         guide = wb.add_worksheet(A.SHEET_GUIDE)
-        text = render("eval_guide.txt.j2", settings=s, unit_code=form.unit_code, unit_name=form.unit_name,
-                      unit_type=form.unit_type, phases=PHASE_LABELS)
+        text = render(
+            "eval_guide.txt.j2",
+            settings=s,
+            unit_code=form.unit_code,
+            unit_name=form.unit_name,
+            unit_type=form.unit_type,
+            phases=PHASE_LABELS,
+        )
         guide.set_column(0, 0, 110)
         for i, line in enumerate(text.strip().splitlines()):
             style = "title" if i == 0 else ("bold" if line[:2] in ("一、", "二、", "三、") else "text")
@@ -130,8 +168,10 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
         if fill is not None:
             rows = fill.member_rows
         else:
-            rows = [{"seq": i, "member_id": mid, "name": name, "category": cat}
-                    for i, (mid, name, cat) in enumerate(form.members, start=1)]
+            rows = [
+                {"seq": i, "member_id": mid, "name": name, "category": cat}
+                for i, (mid, name, cat) in enumerate(form.members, start=1)
+            ]
         _input_area(ws, sheet, len(rows) + A.MEMBER_ROWS_EXTRA, fmt)
         _rows(ws, sheet, rows, fmt)
         print_setup(ws)
@@ -141,7 +181,11 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
         ws = wb.add_worksheet(sheet.name)
         _header(ws, sheet, fmt)
         _input_area(ws, sheet, 1, fmt)
-        unit_row: dict[str, Any] = {"unit_code": form.unit_code, "unit_name": form.unit_name, "secretary": form.secretary}
+        unit_row: dict[str, Any] = {
+            "unit_code": form.unit_code,
+            "unit_name": form.unit_name,
+            "secretary": form.secretary,
+        }
         if fill is not None:
             unit_row.update(fill.unit_row)
         _rows(ws, sheet, [unit_row], fmt)
@@ -152,7 +196,14 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
         if fill is None or fill.meta:
             meta = wb.add_worksheet(A.SHEET_META)
             year = fill.year if fill is not None and fill.year is not None else s.year
-            values = (str(A.EVAL_TEMPLATE_VERSION), str(year), form.unit_code, form.unit_name, form.unit_type, A.FORM_EVAL)
+            values = (
+                str(A.EVAL_TEMPLATE_VERSION),
+                str(year),
+                form.unit_code,
+                form.unit_name,
+                form.unit_type,
+                A.FORM_EVAL,
+            )
             for i, (k, v) in enumerate(zip(A.META_KEYS, values, strict=True)):
                 meta.write_string(i, 0, k)
                 meta.write_string(i, 1, v)

@@ -28,30 +28,79 @@ from pipeline.status import TRACKED
 from pipeline.xlsx_write import formats, new_workbook
 
 MEMBER_COLUMNS = {
-    "unit_code": "单位编码", "unit_name": "单位名称", "member_id": "党员编号", "name": "姓名", "category": "党员类别",
-    "tracked": "审核通过承诺", "done": "按期完成", "done_late": "逾期完成", "overdue": "逾期未完成", "fulfil_rate": "加权完成率",
-    "fulfil_score": "履诺得分", "duty": "述职", "voters": "参评人数",
-    **{f: f"评议{g}票" for g, f in A.VOTE_FIELDS.items()}, "peer_score": "民主评议得分",
-    **{f: f"{o}票" for o, f in A.SAT_FIELDS.items()}, "sat_score": "满意度得分",
-    "score": "综合得分", "rank": "单位内排名", "state": "评定情况", "rule": "依据规则", "basis": "评定依据",
-    "proposed": A.COL_PROPOSED, "final": A.COL_FINAL, "opinion": A.COL_OPINION, "reason": A.COL_REASON, "decision": "调整说明",
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "member_id": "党员编号",
+    "name": "姓名",
+    "category": "党员类别",
+    "tracked": "审核通过承诺",
+    "done": "按期完成",
+    "done_late": "逾期完成",
+    "overdue": "逾期未完成",
+    "fulfil_rate": "加权完成率",
+    "fulfil_score": "履诺得分",
+    "duty": "述职",
+    "voters": "参评人数",
+    **{f: f"评议{g}票" for g, f in A.VOTE_FIELDS.items()},
+    "peer_score": "民主评议得分",
+    **{f: f"{o}票" for o, f in A.SAT_FIELDS.items()},
+    "sat_score": "满意度得分",
+    "score": "综合得分",
+    "rank": "单位内排名",
+    "state": "评定情况",
+    "rule": "依据规则",
+    "basis": "评定依据",
+    "proposed": A.COL_PROPOSED,
+    "final": A.COL_FINAL,
+    "opinion": A.COL_OPINION,
+    "reason": A.COL_REASON,
+    "decision": "调整说明",
 }
 UNIT_COLUMNS = {
-    "unit_code": "单位编码", "unit_name": "单位名称", "unit_type": "单位类型", "secretary": "书记", "duty": "书记述职",
-    "tracked": "党员承诺（审核通过）", "member_rate": "党员承诺完成率", "fulfil_score": "党员承诺得分",
-    "org_tracked": "组织承诺（审核通过）", "org_done": "组织承诺已完成", "org_overdue": "组织承诺逾期", "org_rate": "组织承诺完成率",
-    "org_score": "组织承诺得分", "n_members": "党员人数", "n_graded": "评定人数", **{f"n_{g}": f"党员{g}" for g in GRADES},
-    "members_score": "党员评价得分", **{f: f"{o}票" for o, f in A.SAT_FIELDS.items()}, "sat_score": "满意度得分",
-    "score": "综合得分", "state": "评定情况", "rule": "依据规则", "basis": "评定依据",
-    "proposed": A.COL_PROPOSED, "final": A.COL_FINAL, "opinion": A.COL_OPINION, "reason": A.COL_REASON, "decision": "调整说明",
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "unit_type": "单位类型",
+    "secretary": "书记",
+    "duty": "书记述职",
+    "tracked": "党员承诺（审核通过）",
+    "member_rate": "党员承诺完成率",
+    "fulfil_score": "党员承诺得分",
+    "org_tracked": "组织承诺（审核通过）",
+    "org_done": "组织承诺已完成",
+    "org_overdue": "组织承诺逾期",
+    "org_rate": "组织承诺完成率",
+    "org_score": "组织承诺得分",
+    "n_members": "党员人数",
+    "n_graded": "评定人数",
+    **{f"n_{g}": f"党员{g}" for g in GRADES},
+    "members_score": "党员评价得分",
+    **{f: f"{o}票" for o, f in A.SAT_FIELDS.items()},
+    "sat_score": "满意度得分",
+    "score": "综合得分",
+    "state": "评定情况",
+    "rule": "依据规则",
+    "basis": "评定依据",
+    "proposed": A.COL_PROPOSED,
+    "final": A.COL_FINAL,
+    "opinion": A.COL_OPINION,
+    "reason": A.COL_REASON,
+    "decision": "调整说明",
 }
-WIDTHS = {"单位名称": 24, "评定依据": 60, "调整说明": 30, A.COL_REASON: 30, A.COL_OPINION: 12, A.COL_PROPOSED: 9, A.COL_FINAL: 9}
+WIDTHS = {
+    "单位名称": 24,
+    "评定依据": 60,
+    "调整说明": 30,
+    A.COL_REASON: 30,
+    A.COL_OPINION: 12,
+    A.COL_PROPOSED: 9,
+    A.COL_FINAL: 9,
+}
 
 
 def blanks(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns with None for NaN/NA, so missing figures are blank cells."""
+    """Object columns with None for NaN/NA and "", so missing values are blank cells."""
     out = df.astype(object)
-    return out.where(out.notna(), None)
+    return out.where(out.notna() & ~out.isin([""]), None)
 
 
 def display(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -64,21 +113,45 @@ def policy_lines(p: AssessmentPolicy) -> list[tuple[str, str]]:
     """The policy in force, one (item, value) per line, for the 评定办法 sheet."""
     w, uw = p.weights, p.unit_weights
     lines = [
-        ("党员综合得分", f"履诺 {w['fulfilment']:g} + 民主评议 {w['peer_review']:g} + 满意度 {w['satisfaction']:g}（某项无数据时按其余各项折算）"),
-        ("履诺完成率", "、".join(f"{s} {p.fulfilment_credit[s]:g}" for s in TRACKED) + "（审核通过的承诺，按状态折算）"),
+        (
+            "党员综合得分",
+            f"履诺 {w['fulfilment']:g} + 民主评议 {w['peer_review']:g} + 满意度 {w['satisfaction']:g}（某项无数据时按其余各项折算）",
+        ),
+        (
+            "履诺完成率",
+            "、".join(f"{s} {p.fulfilment_credit[s]:g}" for s in TRACKED) + "（审核通过的承诺，按状态折算）",
+        ),
         ("民主评议每票分值", "、".join(f"{g} {p.peer_review_points[g]:g}" for g in GRADES)),
         ("满意度每票分值", "、".join(f"{o} {p.satisfaction_points[o]:g}" for o in SATISFACTION)),
-        ("等次分数线", "、".join(f"{g} ≥ {p.thresholds[g]:g}" for g in ("好", "较好", "一般")) + f"，低于 {p.thresholds['一般']:g} 为差"),
+        (
+            "等次分数线",
+            "、".join(f"{g} ≥ {p.thresholds[g]:g}" for g in ("好", "较好", "一般"))
+            + f"，低于 {p.thresholds['一般']:g} 为差",
+        ),
         ("未述职", f"等次最高为{p.duty_report.max_grade}" if p.duty_report.enabled else "不限制（已关闭）"),
         ("有逾期未完成承诺", f"等次最高为{p.overdue.max_grade}" if p.overdue.enabled else "不限制（已关闭）"),
-        ("民主评议差票", f"超过参评人数的 {share_text(p.poor_votes_share)}，评为差" if p.poor_votes_enabled else "不限制（已关闭）"),
-        ("好等次比例", (f"每个单位不超过参加评定人数的 {share_text(p.good_cap_share)}（向下取整，按综合得分排名）；上限处并列："
-                      + ("都保留好，提请领导小组决定" if p.good_cap_ties == TIES_KEEP else "都调为较好"))
-         if p.good_cap_enabled else "不限制（已关闭）"),
+        (
+            "民主评议差票",
+            f"超过参评人数的 {share_text(p.poor_votes_share)}，评为差"
+            if p.poor_votes_enabled
+            else "不限制（已关闭）",
+        ),
+        (
+            "好等次比例",
+            (
+                f"每个单位不超过参加评定人数的 {share_text(p.good_cap_share)}（向下取整，按综合得分排名）；上限处并列："
+                + ("都保留好，提请领导小组决定" if p.good_cap_ties == TIES_KEEP else "都调为较好")
+            )
+            if p.good_cap_enabled
+            else "不限制（已关闭）",
+        ),
         ("预备党员", "与正式党员一样评定等次" if p.probationary == "评定" else "只列名、不定等次"),
         ("没有民主评议票数", "暂不评定" if p.require_peer_review else "按其余各项折算"),
-        ("单位综合得分", f"党员承诺 {uw['fulfilment']:g} + 组织承诺 {uw['org_pledges']:g} + 党员评价 {uw['members']:g} + 满意度 {uw['satisfaction']:g}"
-                      "（党员评价按 " + "、".join(f"{g} {p.grade_points[g]:g}" for g in GRADES) + " 分折算）"),
+        (
+            "单位综合得分",
+            f"党员承诺 {uw['fulfilment']:g} + 组织承诺 {uw['org_pledges']:g} + 党员评价 {uw['members']:g} + 满意度 {uw['satisfaction']:g}"
+            "（党员评价按 " + "、".join(f"{g} {p.grade_points[g]:g}" for g in GRADES) + " 分折算）",
+        ),
         ("单位硬性规定", "书记未述职、组织承诺逾期，分别按上面“未述职”“有逾期未完成承诺”的上限"),
         ("整改期限", f"评为差的，统计日期后 {p.rectify_days} 天内整改"),
         ("领导小组调整", "在“领导小组意见”填等次并写明“调整理由”才采用；填“同意”或与拟定等次相同表示同意"),
@@ -95,28 +168,48 @@ def _mark_changes(ws: object, df: pd.DataFrame, fmt: dict[str, object]) -> None:
             write_cell(ws, i, jf, final, fmt, "notice")
 
 
-def write_results(result: S.Assessment, findings: Iterable[Finding], p: AssessmentPolicy, s: Settings, as_of: dt.date,
-                  path: Path) -> None:
+def write_results(
+    result: S.Assessment,
+    findings: Iterable[Finding],
+    p: AssessmentPolicy,
+    s: Settings,
+    as_of: dt.date,
+    path: Path,
+) -> None:
     wb = new_workbook(path)
     fmt = formats(wb)
     members = display(result.members, MEMBER_COLUMNS)
     units = display(result.units, UNIT_COLUMNS)
-    for name, df, pct in ((A.SHEET_MEMBER_RESULTS, members, ("加权完成率",)),
-                          (A.SHEET_UNIT_RESULTS, units, ("党员承诺完成率", "组织承诺完成率"))):
+    for name, df, pct in (
+        (A.SHEET_MEMBER_RESULTS, members, ("加权完成率",)),
+        (A.SHEET_UNIT_RESULTS, units, ("党员承诺完成率", "组织承诺完成率")),
+    ):
         ws = wb.add_worksheet(name)
         write_frame(ws, df, fmt, widths=WIDTHS, percent_cols=pct)
         _mark_changes(ws, df, fmt)
     sec = blanks(S.secretaries_table(result.units))
     ws = wb.add_worksheet(A.SHEET_SECRETARIES)
-    ws.write_string(0, 0, f"{s.year}年度支部书记述职考核：本单位考核评价结果（统计截止 {as_of:%Y-%m-%d}）", fmt["title"])
-    write_frame(ws, sec, fmt, widths={"单位名称": 24}, percent_cols=("党员承诺完成率", "组织承诺完成率"), start_row=1)
-    for name, df in ((A.SHEET_COMMENDED, blanks(S.commended(result.members, result.units))),
-                     (A.SHEET_RECTIFY, blanks(S.rectify(result.members, result.units, as_of, p)))):
+    ws.write_string(
+        0, 0, f"{s.year}年度支部书记述职考核：本单位考核评价结果（统计截止 {as_of:%Y-%m-%d}）", fmt["title"]
+    )
+    write_frame(
+        ws, sec, fmt, widths={"单位名称": 24}, percent_cols=("党员承诺完成率", "组织承诺完成率"), start_row=1
+    )
+    for name, df in (
+        (A.SHEET_COMMENDED, blanks(S.commended(result.members, result.units))),
+        (A.SHEET_RECTIFY, blanks(S.rectify(result.members, result.units, as_of, p))),
+    ):
         ws = wb.add_worksheet(name)
         write_frame(ws, df, fmt, widths={"单位名称": 24, "评定依据": 50, "调整理由": 30, "整改情况": 30})
     ws = wb.add_worksheet("评定办法")
     ws.write_string(0, 0, "评定办法（取自 campaign.toml 的 [assessment] 设置）", fmt["title"])
-    write_frame(ws, pd.DataFrame(policy_lines(p), columns=["项目", "规定"]), fmt, widths={"项目": 18, "规定": 100}, start_row=1)
+    write_frame(
+        ws,
+        pd.DataFrame(policy_lines(p), columns=["项目", "规定"]),
+        fmt,
+        widths={"项目": 18, "规定": 100},
+        start_row=1,
+    )
     ws = wb.add_worksheet(A.SHEET_PROBLEMS)
     write_frame(ws, findings_frame(findings), fmt, widths={"说明": 70})
     wb.get_worksheet_by_name(A.SHEET_MEMBER_RESULTS).activate()
@@ -134,12 +227,24 @@ def notice_context(result: S.Assessment, s: Settings, as_of: dt.date) -> dict[st
     units = []
     for u in result.units.itertuples(index=False):
         mine = result.members[result.members["unit_code"] == u.unit_code]
-        units.append({
-            "name": u.unit_name, "grade": shown_grade(u.final, u.state),
-            "members": [{"name": m.name, "grade": shown_grade(m.final, m.state)} for m in mine.itertuples(index=False)],
-        })
-    return {"title": f"{s.organisation}{s.year}年{s.name}考核评价结果公示", "year": s.year, "office": s.office,
-            "organisation": s.organisation, "as_of": as_of, "units": units}
+        units.append(
+            {
+                "name": u.unit_name,
+                "grade": shown_grade(u.final, u.state),
+                "members": [
+                    {"name": m.name, "grade": shown_grade(m.final, m.state)}
+                    for m in mine.itertuples(index=False)
+                ],
+            }
+        )
+    return {
+        "title": f"{s.organisation}{s.year}年{s.name}考核评价结果公示",
+        "year": s.year,
+        "office": s.office,
+        "organisation": s.organisation,
+        "as_of": as_of,
+        "units": units,
+    }
 
 
 def write_notice(result: S.Assessment, s: Settings, as_of: dt.date, path: Path) -> None:

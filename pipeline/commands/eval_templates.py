@@ -20,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
     roster = load_roster(args.inputs)
     out = args.outputs / "eval-templates" if args.out is None else args.out
     paths = write_eval_templates(roster, settings, out)
-    args.console.say(f"已为 {len(paths)} 个单位生成考核评价表（模板版本 v{EVAL_TEMPLATE_VERSION}），保存在 {out}/。"
-                     f"各单位填好报回后，请放入 {args.inputs / INBOX}/。")
+    args.console.say(
+        f"已为 {len(paths)} 个单位生成考核评价表（模板版本 v{EVAL_TEMPLATE_VERSION}），保存在 {out}/。"
+        f"各单位填好报回后，请放入 {args.inputs / INBOX}/。"
+    )
     return 0

@@ -28,11 +28,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def rate(c: Consolidation, ev: Evaluations, ovr: Overrides, policy: AssessmentPolicy) -> Assessment:
     r = c.roster
     secretaries = {code: r.secretary_of(code) for code in r.codes}
-    return assess(r.units, r.members, secretaries, c.members, c.orgs, set(c.used), ev.members, ev.units, ev.returned,
-                  ovr.members, ovr.units, policy)
+    return assess(
+        r.units,
+        r.members,
+        secretaries,
+        c.members,
+        c.orgs,
+        set(c.used),
+        ev.members,
+        ev.units,
+        ev.returned,
+        ovr.members,
+        ovr.units,
+        policy,
+    )
 
 
-def run_ratings(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = True) -> tuple[Assessment, list[Finding], Consolidation, Evaluations]:
+def run_ratings(
+    inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = True
+) -> tuple[Assessment, list[Finding], Consolidation, Evaluations]:
     """Everything ``ratings`` computes and writes; the caller holds the run lock."""
     policy = load_policy(load_settings(inputs))  # a wrong [assessment] key stops before any work
     c = run_consolidation(inputs, outputs, as_of, use_cache=use_cache)
@@ -40,8 +54,12 @@ def run_ratings(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = T
     ovr = read_overrides(inputs, ev.overrides_files)
     result = rate(c, ev, ovr, policy)
     stale = stale_pledge_findings(
-        {code: (ur.unit_name, f"{INBOX}/{ur.file.rel}", dt.date.fromtimestamp(ur.file.mtime)) for code, ur in c.used.items()},
-        c.settings.fulfil.end)
+        {
+            code: (ur.unit_name, f"{INBOX}/{ur.file.rel}", dt.date.fromtimestamp(ur.file.mtime))
+            for code, ur in c.used.items()
+        },
+        c.settings.fulfil.end,
+    )
     findings = [*ev.findings, *ovr.findings, *result.findings, *stale]
     with OutputStage(outputs / as_of.isoformat(), owned={A.RESULTS_FILE, A.NOTICE_FILE}) as stage:
         write_results(result, findings, policy, c.settings, as_of, stage.path(A.RESULTS_FILE))
@@ -59,7 +77,9 @@ def _counts(final: object) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with run_lock(args.outputs):
-        result, findings, c, ev = run_ratings(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
+        result, findings, c, ev = run_ratings(
+            args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache
+        )
     out = args.outputs / args.as_of.isoformat()
     m, u = result.members, result.units
     changed = int(((m["final"] != m["proposed"]).sum()) + (u["final"] != u["proposed"]).sum())
@@ -67,14 +87,22 @@ def run(args: argparse.Namespace) -> int:
     notices = sum(1 for f in findings if f.severity == NOTICE)
     missing = [f"{code} {c.roster.unit_name(code)}" for code in c.roster.codes if code not in ev.used]
     say = args.console.say
-    say(f"考核评价（统计截止 {args.as_of:%Y-%m-%d}）：{len(c.roster.codes)} 个单位中 {len(ev.used)} 个报回考核评价表；"
-        f"党员 {len(m)} 名，其中 {int((m['final'].isin(GRADES)).sum())} 名有等次。")
+    say(
+        f"考核评价（统计截止 {args.as_of:%Y-%m-%d}）：{len(c.roster.codes)} 个单位中 {len(ev.used)} 个报回考核评价表；"
+        f"党员 {len(m)} 名，其中 {int((m['final'].isin(GRADES)).sum())} 名有等次。"
+    )
     if missing:
         say(f"  未报回考核评价表：{'、'.join(missing)}")
-    say(f"  党员最终等次：{_counts(m['final'])}；单位最终等次：{_counts(u['final'])}；领导小组调整 {changed} 处。")
+    say(
+        f"  党员最终等次：{_counts(m['final'])}；单位最终等次：{_counts(u['final'])}；领导小组调整 {changed} 处。"
+    )
     say(f"  考核数据发现错误 {errors} 处、提醒 {notices} 处（见评价结果.xlsx 的“问题清单”）。")
-    say(f"输出：{out}/{A.RESULTS_FILE}（党员评价、单位评价、支部书记述职考核、表彰名单、整改名单），{out}/{A.NOTICE_FILE}（公示）。")
-    say(f"领导小组意见：在评价结果.xlsx 的“{A.COL_OPINION}”“{A.COL_REASON}”列填写后另存为 {args.inputs / A.INBOX / (A.OVERRIDES_STEM + '.xlsx')}，再运行一次。")
+    say(
+        f"输出：{out}/{A.RESULTS_FILE}（党员评价、单位评价、支部书记述职考核、表彰名单、整改名单），{out}/{A.NOTICE_FILE}（公示）。"
+    )
+    say(
+        f"领导小组意见：在评价结果.xlsx 的“{A.COL_OPINION}”“{A.COL_REASON}”列填写后另存为 {args.inputs / A.INBOX / (A.OVERRIDES_STEM + '.xlsx')}，再运行一次。"
+    )
     if args.strict and errors:
         return 1
     return 0
