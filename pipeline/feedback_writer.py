@@ -16,7 +16,7 @@ from typing import Any
 from pipeline import layout as L
 from pipeline.findings import ERROR, Finding, findings_frame
 from pipeline.sheet_writer import write_cell, write_frame
-from pipeline.xlsx_read import SheetGrid, read_workbook
+from pipeline.xlsx_read import SheetGrid, find_header, read_workbook
 from pipeline.xlsx_write import formats, new_workbook, print_setup
 
 _CELL_RE = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
@@ -71,6 +71,21 @@ def _write_grid(wb: Any, ws: Any, grid: SheetGrid, marks: dict[tuple[int, int], 
             ws.set_column(j, j, col.width)
         ws.freeze_panes(1, 0)
         print_setup(ws)
+        _restore_dropdowns(ws, grid, layout)
+
+
+def _restore_dropdowns(ws: Any, grid: SheetGrid, layout: L.SheetLayout) -> None:
+    """Put the template's dropdowns back on the choice columns, so the unit corrects the
+    returned file with the same lists it had."""
+    match = find_header(grid, layout.header_spec(), layout.required)
+    if match is None:
+        return
+    first, last = match.row + 1, max(grid.n_rows, match.row + 1) + 30
+    for field, values in (("kind", L.KINDS), ("review", L.REVIEWS), ("progress", L.PROGRESSES)):
+        if field in match.colmap:
+            c = match.colmap[field]
+            ws.data_validation(first, c, last, c, {"validate": "list", "source": list(values), "ignore_blank": True,
+                                                   "error_type": "warning", "error_message": "请从下拉列表中选择"})
 
 
 _BAD_TITLE_RE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")

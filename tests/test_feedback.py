@@ -51,3 +51,17 @@ def test_feedback_marks_cells_and_can_be_sent_back(tmp_path: Path) -> None:
     assert parsed.meta["unit_code"] == "D01"
     assert parsed.frames["党员承诺"].iloc[0]["deadline"] == dt.date(2026, 10, 20)
     assert not [f for f in parsed.findings if f.rule == "V101"]
+
+
+def test_feedback_keeps_dropdowns(tmp_path: Path) -> None:
+    inputs = make_inputs(tmp_path)
+    s, r = load(inputs)
+    fill = good_fill(form_of(r, "D01"))
+    fill.member_rows[0]["review"] = "待审核"
+    write_return(inputs, s, r, "D01", fill)
+    c = consolidate(inputs, s, r, dt.date(2026, 11, 20))
+    with OutputStage(tmp_path / "out") as stage:
+        write_outputs(c, stage)
+    ws = openpyxl.load_workbook(next((tmp_path / "out" / "反馈").iterdir()))["党员承诺"]
+    lists = {str(dv.sqref).split(":")[0][0]: dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert "通过" in lists["I"] and "实事好事" in lists["D"] and "已完成" in lists["J"]
