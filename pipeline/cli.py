@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bulletin": ("pipeline.commands.bulletin", "生成履诺情况通报（通报.html，可打印 A4）"),
     "notice": ("pipeline.commands.notice", "生成审核通过的承诺事项公示（HTML 和 Excel）"),
     "cards": ("pipeline.commands.cards", "生成“共产党员先锋岗”承诺桌签（可打印的 HTML）"),
+    "bench": ("pipeline.commands.bench", "性能测试：在模拟的大规模数据上与读写下限、朴素写法比较（outputs/bench/）"),
     "eval-templates": ("pipeline.commands.eval_templates", "为每个单位生成年终考核评价表（述职、民主评议、满意度测评）"),
     "ratings": ("pipeline.commands.ratings", "年终考核评价：拟定等次、领导小组意见、评价结果和公示"),
 }

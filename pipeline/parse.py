@@ -21,7 +21,14 @@ import pandas as pd
 from pipeline import layout as L
 from pipeline.dates import parse_date
 from pipeline.findings import ERROR, NOTICE, Finding
-from pipeline.textnorm import looks_like_formula, norm_choice, norm_code, norm_text, strip_illegal_xml
+from pipeline.textnorm import (
+    looks_like_formula,
+    norm_choice,
+    norm_code,
+    norm_text,
+    safe_cell_text,
+    strip_illegal_xml,
+)
 from pipeline.xlsx_read import SheetGrid, WorkbookRead, col_letter, find_header
 
 TEXT_LIMIT = 32767
@@ -137,8 +144,9 @@ class _SheetParser:
                 s = norm_text(cleaned)
                 if looks_like_formula(s):
                     self.finding(NOTICE, "V108", f"内容“{s[:20]}”以公式符号开头，已按普通文字处理。", cell)
-                if len(s) > TEXT_LIMIT:
-                    s = s[:TEXT_LIMIT]
+                # Excel counts UTF-16 units: 20,000 emoji are over the limit too
+                if len(s) > TEXT_LIMIT // 2 and len(s.encode("utf-16-le")) > 2 * TEXT_LIMIT:
+                    s = safe_cell_text(s, TEXT_LIMIT)
                     self.finding(NOTICE, "V110", "内容超过 32767 个字符，已截断。请精简。", cell)
             out.append(s)
         return out

@@ -156,7 +156,6 @@ def _roster_plans(scale: Scale, seed: int) -> list[UnitPlan]:
             sizes[i] -= 1
             diff += 1
         k += 1
-    used: set[str] = set()
     plans = []
     resend = set(rng.sample(range(scale.units), max(1, round(scale.units * RESEND_RATE))))
     for i, size in enumerate(sizes):
@@ -166,11 +165,12 @@ def _roster_plans(scale: Scale, seed: int) -> list[UnitPlan]:
             name = f"{TOWNS[i % len(TOWNS)]}第{i:04d}{KINDS_OF_UNIT[i % len(KINDS_OF_UNIT)]}党支部"
             typ = "党支部"
         members = []
+        used: set[str] = set()  # unique within a unit; a county has namesakes, as real ones do
         for j in range(1, size + 1):
-            while True:
+            for _ in range(50):
                 female = rng.random() < 0.45
                 n = rng.choice(SURNAMES) + rng.choice(FEMALE_GIVEN if female else MALE_GIVEN)
-                if n not in used or len(used) > 40_000:  # name pool is finite: allow repeats in big counties
+                if n not in used:
                     break
             used.add(n)
             members.append((member_id(i, j), n))

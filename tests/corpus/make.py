@@ -19,7 +19,6 @@ import io
 import os
 import random
 import re
-import shutil
 import struct
 import tempfile
 import zipfile
@@ -81,7 +80,9 @@ class Inbox:
     def returns(self) -> Path:
         return self.inputs / "returns"
 
-    def good(self, code: str, name: str | None = None, fill: Fill | None = None, mtime: dt.datetime | None = None) -> Path:
+    def good(
+        self, code: str, name: str | None = None, fill: Fill | None = None, mtime: dt.datetime | None = None
+    ) -> Path:
         return write_return(self.inputs, self.settings, self.roster, code, fill, name=name, mtime=mtime)
 
     def good_bytes(self, code: str, fill: Fill | None = None) -> bytes:
@@ -104,13 +105,27 @@ class Inbox:
         return consolidate(self.inputs, self.settings, self.roster, AS_OF, archive=archive)
 
     def cli(self, outputs: Path, command: str = "consolidate", *extra: str) -> int:
-        return main(["--inputs", str(self.inputs), "--outputs", str(outputs), "--quiet", command, "--as-of", AS_OF_TEXT, *extra])
+        return main(
+            [
+                "--inputs",
+                str(self.inputs),
+                "--outputs",
+                str(outputs),
+                "--quiet",
+                command,
+                "--as-of",
+                AS_OF_TEXT,
+                *extra,
+            ]
+        )
 
     def hashes(self) -> dict[str, str]:
         return tree_hashes(self.inputs)
 
 
-def inbox(tmp: Path, neighbours: Iterable[str] = NEIGHBOURS, roster_rows: list[tuple[str, ...]] | None = None) -> Inbox:
+def inbox(
+    tmp: Path, neighbours: Iterable[str] = NEIGHBOURS, roster_rows: list[tuple[str, ...]] | None = None
+) -> Inbox:
     """A fresh inputs/ with the corpus roster and good returns of ``neighbours``."""
     inputs = make_inputs(tmp, roster_rows or CORPUS_ROSTER)
     s, r = load(inputs)
@@ -252,10 +267,6 @@ def with_openpyxl(data: bytes, fn: Callable[[Any], None]) -> bytes:
     return buf.getvalue()
 
 
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, dirs_exist_ok=True)
-
-
 # --------------------------------------------------------------------------- file cases
 
 
@@ -265,11 +276,13 @@ def random_bytes(seed: int = 7, n: int = 6000) -> bytes:
 
 def docx() -> bytes:
     """A Word document (what a branch sends when it attaches the wrong file)."""
-    return zip_build({
-        "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
-        "_rels/.rels": b'<?xml version="1.0"?><Relationships/>',
-        "word/document.xml": b'<?xml version="1.0"?><w:document xmlns:w="x"><w:body>pledge</w:body></w:document>',
-    })
+    return zip_build(
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
+            "_rels/.rels": b'<?xml version="1.0"?><Relationships/>',
+            "word/document.xml": b'<?xml version="1.0"?><w:document xmlns:w="x"><w:body>pledge</w:body></w:document>',
+        }
+    )
 
 
 def password_protected(data: bytes) -> bytes:
@@ -285,14 +298,23 @@ def xls_return(box: Inbox, code: str, fill: Fill | None = None) -> bytes:
     fill = fill or box.fill(code)
     form = form_of(box.roster, code)
 
-    def sheet(layout: L.SheetLayout, rows: list[dict[str, Any]]) -> tuple[str, dict[tuple[int, int], object], list[Any], bool]:
+    def sheet(
+        layout: L.SheetLayout, rows: list[dict[str, Any]]
+    ) -> tuple[str, dict[tuple[int, int], object], list[Any], bool]:
         cells: dict[tuple[int, int], object] = {(0, j): c.header for j, c in enumerate(layout.columns)}
         for i, row in enumerate(rows, start=1):
             for f, v in row.items():
                 cells[(i, layout.index(f))] = v.isoformat() if isinstance(v, dt.date) else v
         return (layout.name, cells, [], False)
 
-    meta_values = (str(L.TEMPLATE_VERSION), str(box.settings.year), code, form.unit_name, form.unit_type, "公开承诺事项表")
+    meta_values = (
+        str(L.TEMPLATE_VERSION),
+        str(box.settings.year),
+        code,
+        form.unit_name,
+        form.unit_type,
+        "公开承诺事项表",
+    )
     meta = {}
     for i, (k, v) in enumerate(zip(META_KEYS, meta_values, strict=True)):
         meta[(i, 0)], meta[(i, 1)] = k, v
@@ -308,10 +330,13 @@ def xls_return(box: Inbox, code: str, fill: Fill | None = None) -> bytes:
 
 def xlsm(data: bytes) -> bytes:
     """The workbook saved as macro-enabled (.xlsm): a VBA project part is added."""
-    return rewrite(data, {
-        "xl/vbaProject.bin": OLE_MAGIC + bytes(504),
-        "[Content_Types].xml": lambda x: x.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml"),
-    })
+    return rewrite(
+        data,
+        {
+            "xl/vbaProject.bin": OLE_MAGIC + bytes(504),
+            "[Content_Types].xml": lambda x: x.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml"),
+        },
+    )
 
 
 def truncated(data: bytes) -> bytes:
@@ -341,7 +366,9 @@ def zip_bomb(data: bytes, megabytes: int = 64, lie: bool = False) -> bytes:
 
 def entity_expansion(data: bytes, levels: int = 9) -> bytes:
     """Billion laughs in sharedStrings.xml: 10**levels copies of "lol" in one string."""
-    ents = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, levels + 1))
+    ents = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, levels + 1)
+    )
 
     def fn(x: bytes) -> bytes:
         decl, rest = x.decode("utf-8").split("?>", 1)
