@@ -22,6 +22,7 @@ from pipeline.branch_ledger import (
     branch_ledgers,
 )
 from pipeline.consolidate import Consolidation
+from pipeline.parallel import Jobs
 from pipeline.plan_rules import STEP_OVERDUE
 from pipeline.sheet_writer import write_frame
 from pipeline.status import OVERDUE
@@ -64,12 +65,16 @@ def write_branch_ledger(b: BranchLedger, path: Path) -> None:
     wb.close()
 
 
-def write_branch_ledgers(c: Consolidation, stage: OutputStage) -> list[Path]:
-    """Write every branch ledger into ``stage`` (the folder is owned: rebuilt each run)."""
+def write_branch_ledgers(c: Consolidation, stage: OutputStage, jobs: Jobs | None = None) -> list[Path]:
+    """Write every branch ledger into ``stage`` (the folder is owned: rebuilt each run);
+    through ``jobs`` (worker processes, issue 6) when given."""
     stage.owned = (stage.owned or set()) | {BRANCH_DIR}
     paths = []
     for b in branch_ledgers(c):
         path = stage.path(f"{BRANCH_DIR}/{b.filename}")
-        write_branch_ledger(b, path)
+        if jobs is not None:
+            jobs.submit(write_branch_ledger, b, path)
+        else:
+            write_branch_ledger(b, path)
         paths.append(path)
     return paths

@@ -57,5 +57,11 @@ class ParseCache:
     def put(self, sha256: str, name: str, value: Any) -> None:
         if self.root is None:
             return
+        self.put_pickled(sha256, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_pickled(self, sha256: str, name: str, data: bytes) -> None:
+        """Store a value pickled elsewhere (by the worker process that parsed it)."""
+        if self.root is None:
+            return
         self.root.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(self.root / f"{self.key(sha256, name)}.pkl", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        write_bytes_atomic(self.root / f"{self.key(sha256, name)}.pkl", data)

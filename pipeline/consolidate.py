@@ -7,8 +7,11 @@ access is reading the inbox, the parse cache and the archive of ingested version
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +20,7 @@ from pipeline import layout as L
 from pipeline.cache import ParseCache
 from pipeline.findings import ERROR, NOTICE, Finding, Findings
 from pipeline.intake import Archive, InboxFile, discover, identify_by_name, pick_newest
+from pipeline.parallel import pool_map, without_gc
 from pipeline.parse import ParsedWorkbook, parse_workbook
 from pipeline.plan_rules import plan_rules
 from pipeline.roster import Roster
@@ -65,6 +69,7 @@ class Consolidation:
     letters: dict[tuple[str, str], dict[str, str]]
     cache_hits: int = 0
     cache_misses: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (benchmark, issue 6)
 
     @property
     def missing_units(self) -> list[str]:
@@ -83,6 +88,10 @@ def read_one(f: InboxFile, year: int) -> FileResult:
         return FileResult(False, wb.verdict.kind, wb.error or wb.verdict.message)
     parsed = parse_workbook(wb, f.rel, year, formula_cells=lambda sheet: set(formula_cells_without_value(f.path, sheet)))
     return FileResult(True, wb.verdict.kind, "", parsed)
+
+
+def _read_pickled(f: InboxFile, year: int) -> bytes:
+    return pickle.dumps(read_one(f, year), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _with_unit(findings: list[Finding], code: str, name: str) -> list[Finding]:
@@ -109,7 +118,8 @@ def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataF
     """Fill member id and name into cell findings of member rows (from the parsed row)."""
     who: dict[tuple[str, str, int], tuple[str, str]] = {}
     for df in (members, logs):
-        for f, sh, r, mid, name in zip(df["file"], df["sheet"], df["excel_row"], df["member_id"], df["name"], strict=True):
+        cols = [df[c].tolist() for c in ("file", "sheet", "excel_row", "member_id", "name")]
+        for f, sh, r, mid, name in zip(*cols, strict=True):
             who[(f, sh, int(r))] = (mid, name)
     out = []
     for x in findings:
@@ -122,13 +132,24 @@ def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataF
     return out
 
 
+@without_gc  # millions of long-lived objects at county scale (issue 6)
 def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date,
                 cache: ParseCache | None = None, archive: Archive | None = None, now: dt.datetime | None = None,
                 progress: object | None = None) -> Consolidation:
     """Read every file under ``inputs/returns`` and build the ledger frames and findings."""
     now = now or dt.datetime.now()
     cache = cache or ParseCache(None, settings.fingerprint())
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        t = time.perf_counter()
+        timings[stage] = round(t - clock, 4)
+        clock = t
+
     files = discover(inputs / INBOX)
+    lap("discover")
     findings = Findings(cap_per_rule=settings.findings_cap)
     unit_names = dict(zip(roster.units["unit_code"], roster.units["unit_name"], strict=True))
 
@@ -143,14 +164,21 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
         first_by_hash[f.sha256] = f
         unique.append(f)
     advance = getattr(progress, "advance", None)
+    todo: list[InboxFile] = []
     for f in unique:
         res = cache.get(f.sha256, f.rel)
         if res is None:
-            res = read_one(f, settings.year)
-            cache.put(f.sha256, f.rel, res)
+            todo.append(f)
+            continue
         results[f.sha256] = res
         if advance:
             advance()
+    # Files not in the cache are read and parsed on every core (results in input order),
+    # pickled once by the worker: the same bytes go to the cache and to this process.
+    for f, data in zip(todo, pool_map(partial(_read_pickled, year=settings.year), todo, on_result=advance), strict=True):
+        cache.put_pickled(f.sha256, f.rel, data)
+        results[f.sha256] = pickle.loads(data)
+    lap("read")
 
     # 2. Identify each file's unit.
     unreadable: list[InboxFile] = []
@@ -228,6 +256,8 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
             findings.add(Finding(NOTICE, "F109", f"使用的是旧版模板（v{parsed.version}），已照常汇总。下次报送请使用新版模板（v{L.TEMPLATE_VERSION}，增加了“履诺计划”表）。",
                                  unit_code=code, unit_name=unit_names[code], file=newest.rel))
 
+    lap("identify")
+
     # 4. Frames and rules.
     members, letters = _frames(used, L.MEMBER_SHEET)
     orgs, org_letters = _frames(used, L.ORG_SHEET)
@@ -236,6 +266,7 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
     letters.update(org_letters)
     letters.update(log_letters)
     letters.update(plan_letters)
+    lap("frames")
     bad = {(x.file, x.sheet, x.cell) for x in findings.items if x.rule in ("V101", "V103", "V106")}
     ctx = RuleContext(settings, roster, as_of, letters, bad)
     submitted = {code: ur.file.rel for code, ur in used.items()}
@@ -245,14 +276,16 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
     findings.extend(org_rules(orgs, ctx, submitted, org_sheets))
     findings.extend(plan_rules(plans, members, orgs, ctx, used))  # M101–M105 (pipeline.plan_rules)
 
+    lap("rules")
     final = _with_members(findings.finalised(), members, logs)
     members = add_status(members[members["content"] != ""], as_of, settings.due_soon_days)
     orgs = add_status(orgs[orgs["content"] != ""], as_of, settings.due_soon_days)
+    lap("status")
     return Consolidation(
         as_of=as_of, settings=settings, roster=roster, files=files, used=used, members=members.reset_index(drop=True),
         orgs=orgs.reset_index(drop=True), logs=logs, plans=plans, findings=final,
         unreadable=unreadable, unidentified=unidentified, superseded=superseded, letters=letters,
-        cache_hits=cache.hits, cache_misses=cache.misses,
+        cache_hits=cache.hits, cache_misses=cache.misses, timings=timings,
     )
 
 
@@ -264,23 +297,33 @@ def unit_summary(c: Consolidation) -> pd.DataFrame:
     for f in c.findings:
         if f.unit_code:
             (errors if f.severity == ERROR else notices)[f.unit_code] += 1
+    # Counts per unit in one pass each (a county has thousands of units: no per-unit scans).
+    m, o = c.members, c.orgs
+    pledged = m.groupby("unit_code", sort=False)["member_id"].nunique().to_dict() if len(m) else {}
+    deeds = m.loc[m["kind"] == L.KIND_DEED, "unit_code"].value_counts().to_dict()
+    faults = m.loc[m["kind"] == L.KIND_FAULT, "unit_code"].value_counts().to_dict()
+    n_orgs = o["unit_code"].value_counts().to_dict()
+    statuses = pd.concat([m[["unit_code", "status"]], o[["unit_code", "status"]]])
+    tracked = statuses[statuses["status"].isin(TRACKED)]
+    n_tracked = tracked["unit_code"].value_counts().to_dict()
+    n_done = tracked.loc[tracked["status"].isin(COMPLETED), "unit_code"].value_counts().to_dict()
+    n_overdue = tracked.loc[tracked["status"] == OVERDUE, "unit_code"].value_counts().to_dict()
+    n_members = c.roster.members["unit_code"].value_counts().to_dict()
     for u in c.roster.units.itertuples(index=False):
         ur = c.used.get(u.unit_code)
-        m = c.members[c.members["unit_code"] == u.unit_code]
-        o = c.orgs[c.orgs["unit_code"] == u.unit_code]
-        tracked = pd.concat([m["status"], o["status"]])
-        tracked = tracked[tracked.isin(TRACKED)]
-        done = int(tracked.isin(COMPLETED).sum())
+        n = int(n_tracked.get(u.unit_code, 0))
+        done = int(n_done.get(u.unit_code, 0))
         rows.append({
             "单位编码": u.unit_code, "单位名称": u.unit_name, "单位类型": u.unit_type,
             "包靠领导": c.settings.leader_of(u.unit_code),
             "是否报送": "是" if ur else "否", "采用文件": ur.file.rel if ur else "",
             "报送时间": ur.file.mtime_text if ur else "",
-            "党员人数": len(c.roster.members_of(u.unit_code)),
-            "已承诺党员": int(m["member_id"].nunique()) if len(m) else 0,
-            "实事好事": int((m["kind"] == L.KIND_DEED).sum()), "改正缺点": int((m["kind"] == L.KIND_FAULT).sum()),
-            "组织承诺": len(o), "跟踪中承诺": len(tracked), "已完成": done, "逾期": int((tracked == OVERDUE).sum()),
-            "完成率": (done / len(tracked)) if len(tracked) else 0.0,
+            "党员人数": int(n_members.get(u.unit_code, 0)),
+            "已承诺党员": int(pledged.get(u.unit_code, 0)),
+            "实事好事": int(deeds.get(u.unit_code, 0)), "改正缺点": int(faults.get(u.unit_code, 0)),
+            "组织承诺": int(n_orgs.get(u.unit_code, 0)), "跟踪中承诺": n, "已完成": done,
+            "逾期": int(n_overdue.get(u.unit_code, 0)),
+            "完成率": (done / n) if n else 0.0,
             "错误": errors[u.unit_code], "提醒": notices[u.unit_code],
         })
     return pd.DataFrame(rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -70,7 +71,8 @@ def _name_key(text: str) -> str:
     return re.sub(r"[\s_\-—（）()【】\[\]]", "", text)
 
 
-def _name_variants(unit_name: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)  # every file is compared with every unit (issue 6)
+def _name_variants(unit_name: str) -> frozenset[str]:
     """Ways a clerk writes a unit's name in a file name: in full, without the
     parenthesised part, only the parenthesised part, and without 党/中共 (第一支部)."""
     full = _name_key(unit_name)
@@ -78,7 +80,7 @@ def _name_variants(unit_name: str) -> set[str]:
     inner = "".join(re.findall(r"[（(](.*?)[)）]", unit_name))
     variants = {full, short, _name_key(inner)}
     variants |= {v.replace("中共", "").replace("党", "") for v in list(variants)}
-    return {v for v in variants if len(v) >= 3}
+    return frozenset(v for v in variants if len(v) >= 3)
 
 
 def identify_by_name(file_name: str, roster: Roster) -> str:

@@ -1,32 +1,39 @@
 """Spread independent per-file work over the machine's cores (issue 6).
 
-Two helpers, both deterministic (results come back in input order) and both falling
-back to a plain loop for small jobs, one worker, or where ``fork`` is unavailable:
+- :func:`pool_map` reads and parses returned workbooks: worker processes are *forked*
+  at the start of a run, while this process is still small (settings and roster), and
+  results come back in input order.
+- :class:`Jobs` writes one workbook per unit (feedback, branch ledgers) in *spawned*
+  workers while this process writes the school ledger. Forking after consolidation would
+  share the big frames copy-on-write, but CPython's reference counts write to every page
+  a worker reads, so each worker would end up with its own copy; spawned workers get
+  only their small job (a unit's findings, a unit's ledger frames) and stay small. Few
+  jobs run here, in order, when :meth:`Jobs.wait` is called: starting workers costs more
+  than it saves.
 
-- :func:`pool_map` for work whose inputs are cheap to send (file paths) and whose
-  results are picklable (parsed workbooks): a ``ProcessPoolExecutor``.
-- :func:`fork_map` for work over big in-memory state (the consolidation, to write one
-  workbook per unit): worker processes are forked *after* the state is built, so they
-  inherit it copy-on-write and only an index travels to them. ``gc.freeze()`` keeps the
-  collector from touching (and so copying) the inherited objects.
-
-``PLEDGE_WORKERS`` (environment) overrides the number of workers; 1 turns parallelism
-off (profiling, debugging).
+Every worker dies with the process that started it (``PR_SET_PDEATHSIG`` on Linux), so
+a killed run never leaves a worker holding the run lock. ``PLEDGE_WORKERS`` (environment)
+sets the number of workers; 1 turns parallelism off (profiling, debugging).
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_WORKERS = 8
+MIN_JOBS = (
+    100  # below this many jobs, Jobs runs them in this process (a spawned worker takes ~1.5 s to start)
+)
 
 
 def default_workers() -> int:
@@ -40,18 +47,60 @@ def default_workers() -> int:
     return max(1, min(n, MAX_WORKERS))
 
 
-def _fork_context() -> Any | None:
+def without_gc(fn: Callable[..., R]) -> Callable[..., R]:
+    """Run ``fn`` with CPython's cyclic garbage collector paused.
+
+    A county's consolidation builds millions of long-lived objects (cells, rows, frames);
+    the collector would traverse them again and again as they accumulate, a third of the
+    run time. Reference counting still frees everything that is not in a cycle, and the
+    collector is restored (and so catches up) when ``fn`` returns."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return cast(Callable[..., R], wrapper)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: get SIGKILL when the starting process dies (Linux). A worker
+    holds one file at a time: its garbage collector stays on (a fork inherits it paused)."""
+    gc.enable()
     try:
-        return mp.get_context("fork")
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _context(method: str) -> Any | None:
+    try:
+        return mp.get_context(method)
     except ValueError:
         return None
 
 
-def pool_map(fn: Callable[[T], R], items: Sequence[T], min_items: int = 8, workers: int | None = None,
-             chunksize: int = 4, on_result: Callable[[], None] | None = None) -> list[R]:
-    """``[fn(x) for x in items]`` over worker processes when there are enough items."""
+def pool_map(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    min_items: int = 8,
+    workers: int | None = None,
+    chunksize: int = 4,
+    on_result: Callable[[], None] | None = None,
+) -> list[R]:
+    """``[fn(x) for x in items]`` over forked worker processes when there are enough items."""
     workers = min(workers or default_workers(), max(1, len(items)))
-    ctx = _fork_context()
+    ctx = _context("fork")
     out: list[R] = []
     if workers <= 1 or len(items) < min_items or ctx is None:
         for x in items:
@@ -59,7 +108,9 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T], min_items: int = 8, worke
             if on_result:
                 on_result()
         return out
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         for r in pool.map(fn, items, chunksize=max(1, chunksize)):
             out.append(r)
             if on_result:
@@ -67,38 +118,55 @@ def pool_map(fn: Callable[[T], R], items: Sequence[T], min_items: int = 8, worke
     return out
 
 
-_FORK_JOB: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+class Jobs:
+    """Calls ``fn(*args)`` (``fn`` a module-level function, arguments picklable) on spawned
+    workers once ``min_jobs`` are queued; otherwise at :meth:`wait`, here, in order.
 
+    Use as a context manager: leaving the block waits for every job and re-raises the
+    first failure."""
 
-def _run_index(i: int) -> Any:
-    assert _FORK_JOB is not None
-    fn, items = _FORK_JOB
-    return fn(items[i])
+    def __init__(self, min_jobs: int = MIN_JOBS, workers: int | None = None) -> None:
+        self.min_jobs = min_jobs
+        self.workers = workers or default_workers()
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._futures: list[Future[Any]] = []
+        self._pool: ProcessPoolExecutor | None = None
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._pool is not None:
+            self._futures.append(self._pool.submit(fn, *args))
+            return
+        self._pending.append((fn, args))
+        ctx = _context("spawn")
+        if self.workers > 1 and len(self._pending) >= self.min_jobs and ctx is not None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
+            )
+            pending, self._pending = self._pending, []
+            for f, a in pending:
+                self._futures.append(self._pool.submit(f, *a))
 
-def fork_map(fn: Callable[[T], R], items: Sequence[T], min_items: int = 8, workers: int | None = None,
-             chunksize: int = 8) -> list[R]:
-    """``[fn(x) for x in items]`` in forked workers that inherit ``fn`` and ``items``.
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for fn, args in pending:
+            fn(*args)
+        futures, self._futures = self._futures, []
+        try:
+            for fut in futures:
+                fut.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
-    ``fn`` may be a closure over large objects; results must be picklable (keep them
-    small: paths, counts)."""
-    global _FORK_JOB
-    workers = min(workers or default_workers(), max(1, len(items)))
-    ctx = _fork_context()
-    if workers <= 1 or len(items) < min_items or ctx is None:
-        return [fn(x) for x in items]
-    _FORK_JOB = (fn, items)
-    gc.collect()
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            return list(pool.map(_run_index, range(len(items)), chunksize=max(1, chunksize)))
-    finally:
-        gc.unfreeze()
-        _FORK_JOB = None
+    def __enter__(self) -> Jobs:
+        return self
 
-
-def run_all(tasks: Iterable[Callable[[], Any]]) -> list[Any]:
-    """Run argument-less tasks (closures) over forked workers, results in order."""
-    todo = list(tasks)
-    return fork_map(lambda t: t(), todo, min_items=2, chunksize=1)
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.wait()
+            return
+        self._pending = []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

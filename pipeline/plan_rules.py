@@ -76,6 +76,8 @@ def _pledge_index(df: pd.DataFrame, prefix: str) -> dict[tuple[str, str], dict[s
     if df.empty:
         return out
     items = df[df["content"].astype(str) != ""]
+    # Only the columns resolve_plans reads (to_dict of every column of 250,000 rows costs seconds: issue 6).
+    items = items[[c for c in items.columns if c in ("unit_code", "seq", *_PLEDGE_FIELDS)]]
     for rec in items.to_dict("records"):
         seq = _seq_key(rec.get("seq"))
         if seq is None:

@@ -67,7 +67,14 @@ class Roster:
         return str(hit.iloc[0]) if len(hit) else ""
 
     def members_of(self, code: str) -> pd.DataFrame:
-        return self.members[self.members["unit_code"] == code]
+        # Grouped once per roster: a county has thousands of units (issue 6). A shallow copy
+        # (copy-on-write) so no caller can change the cached frame.
+        groups = self.__dict__.get("_by_unit")
+        if groups is None:
+            groups = {str(k): g for k, g in self.members.groupby("unit_code", sort=False)}
+            object.__setattr__(self, "_by_unit", groups)
+        hit = groups.get(code)
+        return (hit if hit is not None else self.members.iloc[0:0]).copy(deep=False)
 
     def secretary_of(self, code: str) -> str:
         m = self.members_of(code)
@@ -76,7 +83,7 @@ class Roster:
 
     @property
     def codes(self) -> list[str]:
-        return list(self.units["unit_code"])
+        return self.units["unit_code"].tolist()  # list(...) iterates a string array cell by cell (issue 6)
 
 
 def roster_from_frame(raw: pd.DataFrame, file: str = ROSTER_FILE, sheet: str = "", rows: list[int] | None = None,

@@ -9,8 +9,9 @@ column letter so every finding names its cell. Every number comes from the setti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 
@@ -52,6 +53,16 @@ def _each(df: pd.DataFrame, mask: pd.Series) -> list[Row]:
     return list(df[mask].itertuples(index=False))
 
 
+def _rows_at(df: pd.DataFrame, positions: list[int]) -> Iterator[tuple[int, Any]]:
+    """(position, row) for the given row positions only, in order.
+
+    The rules first find, from plain column lists, the rows that may fail a check; only
+    those become row objects (itertuples over 250,000 rows costs seconds: issue 6)."""
+    if not positions:
+        return iter(())
+    return zip(positions, df.iloc[positions].itertuples(index=False), strict=True)
+
+
 def _blank(s: pd.Series) -> pd.Series:
     return s.isna() | (s.astype(str) == "")
 
@@ -63,10 +74,9 @@ def fix_lost_zeros(m: pd.DataFrame, ctx: RuleContext) -> tuple[pd.DataFrame, lis
     widths = {len(i) for i in known if i.isdigit()}
     out: list[Finding] = []
     ids = m["member_id"].tolist()
-    for i, row in enumerate(m.itertuples(index=False)):
+    candidates = [i for i, mid in enumerate(ids) if mid and mid not in known and mid.isdigit()]
+    for i, row in _rows_at(m, candidates):
         mid = ids[i]
-        if not mid or mid in known or not mid.isdigit():
-            continue
         hits = {mid.zfill(w) for w in widths} & known
         if len(hits) == 1:
             fixed = hits.pop()
@@ -83,7 +93,17 @@ def _item_rules(df: pd.DataFrame, ctx: RuleContext, layout: str, kind_of: Callab
     s = ctx.settings
     lo, hi = s.deadline_window
     out: list[Finding] = []
-    for row in df.itertuples(index=False):
+    # Only rows that may fail a check below are looked at (a clean row passes all of them).
+    as_of = ctx.as_of
+    columns = [df[c].tolist() for c in ("content", "deadline", "measures", "effect", "review", "progress", "done_on")]
+    suspects = [
+        i for i, (content, deadline, measures, effect, review, progress, done_on) in enumerate(zip(*columns, strict=True))
+        if not (content and type(deadline) is dt.date and lo <= deadline <= hi and measures and effect
+                and review and review != L.REVIEW_PENDING
+                and ((progress == L.PROGRESS_DONE and type(done_on) is dt.date and done_on <= as_of)
+                     or (progress != L.PROGRESS_DONE and done_on is None)))
+    ]
+    for _, row in _rows_at(df, suspects):
         kind = kind_of(row)
         if not row.content:
             out.append(ctx.finding(ERROR, "P105", "这一行填了其他内容，但“承诺事项”是空的。请补写承诺事项，不用的行请整行清空。", row, layout, "content"))
@@ -134,25 +154,34 @@ def member_rules(m: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str]
     with no items at all)."""
     s = ctx.settings
     m, out = fix_lost_zeros(m, ctx)
-    roster = ctx.roster.members.set_index("member_id")
+    rm = ctx.roster.members
+    home_of = dict(zip(rm["member_id"].tolist(), rm["unit_code"].tolist(), strict=True))  # ids are unique (roster schema)
+    unit_name_of = dict(zip(rm["member_id"].tolist(), rm["unit_name"].tolist(), strict=True))
+    name_of = dict(zip(rm["member_id"].tolist(), rm["name"].tolist(), strict=True))
     items = m[m["content"] != ""]
     foreign: set[int] = set()  # rows whose member is unknown or of another unit: not counted
-    for i, row in enumerate(m.itertuples(index=False)):
+    suspects = [
+        i for i, (mid, unit, name, content, kind) in enumerate(zip(
+            m["member_id"].tolist(), m["unit_code"].tolist(), m["name"].tolist(), m["content"].tolist(), m["kind"].tolist(),
+            strict=True))
+        if not (mid and mid in home_of and home_of[mid] == unit and (not name or name == name_of[mid]) and (not content or kind))
+    ]
+    for i, row in _rows_at(m, suspects):
         if not row.member_id:
             if row.content:
                 out.append(ctx.finding(ERROR, "P119", "缺少党员编号。请填写该承诺所属党员的编号。", row, L.SHEET_MEMBER, "member_id"))
             continue
-        if row.member_id not in roster.index:
+        if row.member_id not in home_of:
             out.append(ctx.finding(ERROR, "P112", f"党员编号“{row.member_id}”不在花名册中。请核对编号；新转入的党员请先报办公室更新花名册。",
                                    row, L.SHEET_MEMBER, "member_id"))
             foreign.add(i)
             continue
-        home = roster.at[row.member_id, "unit_code"]
+        home = home_of[row.member_id]
         if home != row.unit_code:
             foreign.add(i)
-            out.append(ctx.finding(ERROR, "P113", f"党员“{row.member_id}”属于{roster.at[row.member_id, 'unit_name']}，不属于本单位。请由其所在支部填报。",
+            out.append(ctx.finding(ERROR, "P113", f"党员“{row.member_id}”属于{unit_name_of[row.member_id]}，不属于本单位。请由其所在支部填报。",
                                    row, L.SHEET_MEMBER, "member_id"))
-        expected = roster.at[row.member_id, "name"]
+        expected = name_of[row.member_id]
         if row.name and row.name != expected:
             out.append(ctx.finding(NOTICE, "P114", f"姓名“{row.name}”与花名册中的“{expected}”不一致。请核对。", row, L.SHEET_MEMBER, "name"))
         if row.content and not row.kind and ctx.unreported(row, L.SHEET_MEMBER, "kind"):
@@ -166,7 +195,13 @@ def member_rules(m: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str]
     counted = items[(items["review"] != L.REVIEW_RETURNED) & (items["member_id"] != "")]
     counts = counted.groupby(["unit_code", "member_id", "kind"]).size().unstack(fill_value=0)
     firsts = items[items["member_id"] != ""].drop_duplicates(["unit_code", "member_id"])
-    for row in firsts.itertuples(index=False):
+    n_of = {kind: counts[kind].to_dict() if kind in counts.columns else {} for kind in (L.KIND_DEED, L.KIND_FAULT)}
+    off_quota = [
+        i for i, key in enumerate(zip(firsts["unit_code"].tolist(), firsts["member_id"].tolist(), strict=True))
+        if not (s.member_deeds.min <= n_of[L.KIND_DEED].get(key, 0) <= s.member_deeds.max
+                and s.member_faults.min <= n_of[L.KIND_FAULT].get(key, 0) <= s.member_faults.max)
+    ]
+    for _, row in _rows_at(firsts, off_quota):
         key = (row.unit_code, row.member_id)
         for kind, quota, rule in ((L.KIND_DEED, s.member_deeds, "P101"), (L.KIND_FAULT, s.member_faults, "P102")):
             n = int(counts.at[key, kind]) if kind in counts.columns and key in counts.index else 0
@@ -176,7 +211,7 @@ def member_rules(m: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str]
                 out.append(ctx.finding(ERROR, rule, f"该党员承诺{what} {n} {unit_word}（未计退回的），应为 {quota.min}—{quota.max} {unit_word}。请增减后重新报送。",
                                        row, L.SHEET_MEMBER, "member_id"))
     # Members of a submitting unit with no items at all.
-    pledged = set(zip(items["unit_code"], items["member_id"], strict=True))
+    pledged = set(zip(items["unit_code"].tolist(), items["member_id"].tolist(), strict=True))
     for unit, file in submitted.items():
         for mem in ctx.roster.members_of(unit).itertuples(index=False):
             if (unit, mem.member_id) not in pledged:

@@ -20,14 +20,17 @@ from pipeline.xlsx_write import print_setup
 MAX_WIDTH = 50
 
 
-def _width(header: str, values: pd.Series) -> float:
-    sample = ["" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values.head(200)]
+def _width(header: str, values: pd.Series | list[Any]) -> float:
+    head = values[:200] if isinstance(values, list) else values.head(200)
+    sample = ["" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else str(v) for v in head]
     longest = max([len(header) * 2, *(len(v) * 1.6 for v in sample)], default=8)
     return float(min(MAX_WIDTH, max(6, longest + 2)))
 
 
 def write_cell(ws: Any, r: int, c: int, v: Any, fmt: Mapping[str, Any], style: str = "cell") -> None:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+    if type(v) is str:  # the common case first (millions of cells at county scale, issue 6)
+        ws.write_string(r, c, safe_cell_text(v), fmt[style])
+    elif v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
         ws.write_blank(r, c, None, fmt[style])
     elif isinstance(v, bool):
         ws.write_string(r, c, "是" if v else "否", fmt[style])
@@ -46,11 +49,14 @@ def write_frame(ws: Any, df: pd.DataFrame, fmt: Mapping[str, Any], widths: Mappi
     """Header at ``start_row``, then one row per record; frozen and filterable."""
     widths = widths or {}
     cols = list(df.columns)
+    # Column lists, not itertuples: iterating pandas string arrays costs a call per cell (issue 6).
+    columns = [df.iloc[:, j].tolist() for j in range(len(cols))]
+    unique = df.columns.is_unique
     for j, name in enumerate(cols):
         ws.write_string(start_row, j, str(name), fmt["header"])
-        ws.set_column(j, j, widths.get(name) or _width(str(name), df[name]))
+        ws.set_column(j, j, widths.get(name) or _width(str(name), columns[j] if unique else df[name]))
     pct = {cols.index(c) for c in percent_cols if c in cols}
-    for i, rec in enumerate(df.itertuples(index=False, name=None), start=start_row + 1):
+    for i, rec in enumerate(zip(*columns, strict=True) if columns else ((),) * len(df), start=start_row + 1):
         for j, v in enumerate(rec):
             if j in pct and isinstance(v, int | float):
                 ws.write_number(i, j, v, fmt["percent"])

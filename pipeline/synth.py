@@ -76,8 +76,24 @@ SCALES: dict[str, Scale] = {
     "county": Scale(2_000, 50_000),
 }
 
-TOWNS = ("城关镇", "东关街道", "西城街道", "南湖乡", "北山镇", "河口镇", "李家庄乡", "王村镇", "新华街道", "红旗乡",
-         "石桥镇", "柳河乡", "青龙镇", "白马乡", "大营镇", "小店乡")
+TOWNS = (
+    "城关镇",
+    "东关街道",
+    "西城街道",
+    "南湖乡",
+    "北山镇",
+    "河口镇",
+    "李家庄乡",
+    "王村镇",
+    "新华街道",
+    "红旗乡",
+    "石桥镇",
+    "柳河乡",
+    "青龙镇",
+    "白马乡",
+    "大营镇",
+    "小店乡",
+)
 KINDS_OF_UNIT = ("村", "社区", "学校", "卫生院", "机关", "企业", "供电所", "派出所")
 POSTS = ("村民", "教师", "医生", "护士", "干部", "职工", "个体经营者", "退休人员", "农民", "技术员")
 TEXT_DATES = ("10月15日", "10月底", "11月上旬", "2026.10.20")  # read with a notice (V102) or silently
@@ -191,7 +207,17 @@ def _write_roster(plans: list[UnitPlan], path: Path, seed: int) -> None:
             for k, (mid, name) in enumerate(u.members):
                 role = "支部书记" if k == 0 else ("支部委员" if k < 3 else "")
                 category = "预备党员" if rng.random() < 0.05 and not role else "正式党员"
-                row = (u.code, u.name, u.type, mid, name, rng.choice(("男", "女")), rng.choice(POSTS), category, role)
+                row = (
+                    u.code,
+                    u.name,
+                    u.type,
+                    mid,
+                    name,
+                    rng.choice(("男", "女")),
+                    rng.choice(POSTS),
+                    category,
+                    role,
+                )
                 for j, v in enumerate(row):
                     if v:
                         ws.write_string(r, j, v, fmt["cell"])
@@ -225,7 +251,9 @@ class _Unit:
     def progress(self, due: dt.date) -> tuple[str, dt.date | None]:
         r = self.rng.random()
         if r < 0.55:
-            done = max(min(due - dt.timedelta(days=self.rng.randint(0, 8)), self.s.fulfil.end), self.s.fulfil.start)
+            done = max(
+                min(due - dt.timedelta(days=self.rng.randint(0, 8)), self.s.fulfil.end), self.s.fulfil.start
+            )
             return L.PROGRESS_DONE, done
         return (L.PROGRESS_ONGOING, None) if r < 0.9 else (L.PROGRESS_NOT_STARTED, None)
 
@@ -235,14 +263,21 @@ class _Unit:
         if rng.random() >= MISTAKE_RATE:
             return
         self.mistakes += 1
-        what = rng.choice(("text_date", "bad_date", "missing", "kind", "review", "progress", "id") if member
-                          else ("text_date", "bad_date", "missing", "review", "progress"))
+        what = rng.choice(
+            ("text_date", "bad_date", "missing", "kind", "review", "progress", "id")
+            if member
+            else ("text_date", "bad_date", "missing", "review", "progress")
+        )
         if what == "text_date":
             row["deadline"] = rng.choice(TEXT_DATES)
         elif what == "bad_date":
             row["deadline"] = rng.choice(BAD_DATES)
         elif what == "missing":
-            f = "measures" if row.get("kind") == L.KIND_FAULT else rng.choice(("effect", "review", "deadline"))
+            f = (
+                "measures"
+                if row.get("kind") == L.KIND_FAULT
+                else rng.choice(("effect", "review", "deadline"))
+            )
             row[f] = ""
         elif what == "kind":
             row["kind"] = rng.choice(BAD_KINDS)
@@ -266,7 +301,11 @@ class _Unit:
                     while True:
                         if kind == L.KIND_DEED:
                             tpl, eff = rng.choice(DEEDS_COMMON)
-                            content, measures, effect = self.fill(tpl), rng.choice(DEED_MEASURES), self.fill(eff)
+                            content, measures, effect = (
+                                self.fill(tpl),
+                                rng.choice(DEED_MEASURES),
+                                self.fill(eff),
+                            )
                         else:
                             content, measures, effect = rng.choice(FAULTS)
                         if content not in texts:
@@ -275,8 +314,17 @@ class _Unit:
                     due = self.due()
                     progress, done = self.progress(due)
                     review = L.REVIEW_APPROVED if rng.random() < 0.97 else L.REVIEW_PENDING
-                    row = {"seq": len(members) + 1, "member_id": mid, "name": name, "kind": kind, "content": content,
-                           "measures": measures, "deadline": due, "effect": effect, "review": review}
+                    row = {
+                        "seq": len(members) + 1,
+                        "member_id": mid,
+                        "name": name,
+                        "kind": kind,
+                        "content": content,
+                        "measures": measures,
+                        "deadline": due,
+                        "effect": effect,
+                        "review": review,
+                    }
                     if not first_version:
                         row.update(progress=progress, done_on=done)
                     self.mistake(row, member=True)
@@ -290,8 +338,15 @@ class _Unit:
         for i, (tpl, measures, effect) in enumerate(rng.sample(ORG_COMMON, 5), start=1):
             due = self.due()
             progress, done = self.progress(due)
-            row = {"seq": i, "content": self.fill(tpl), "measures": measures, "deadline": due, "effect": self.fill(effect),
-                   "owner": owner, "review": L.REVIEW_APPROVED}
+            row = {
+                "seq": i,
+                "content": self.fill(tpl),
+                "measures": measures,
+                "deadline": due,
+                "effect": self.fill(effect),
+                "owner": owner,
+                "review": L.REVIEW_APPROVED,
+            }
             if not first_version:
                 row.update(progress=progress, done_on=done)
             self.mistake(row, member=False)
@@ -315,7 +370,14 @@ class _Unit:
                 day, note = done, rng.choice(LOG_DONE).format(c=c)
             else:
                 day, note = self.day(start, self.s.fulfil.end), rng.choice(LOG_PROGRESS).format(c=c)
-            log = {"date": day, "member_id": mid, "name": name, "pledge_ref": ref, "note": note, "evidence": rng.choice(EVIDENCE)}
+            log = {
+                "date": day,
+                "member_id": mid,
+                "name": name,
+                "pledge_ref": ref,
+                "note": note,
+                "evidence": rng.choice(EVIDENCE),
+            }
             if rng.random() < MISTAKE_RATE:
                 self.mistakes += 1
                 log["date"] = rng.choice(TEXT_DATES + BAD_DATES)
@@ -328,11 +390,25 @@ class _Unit:
         start = self.s.fulfil.start
         for ref, row, _mid, name in rng.sample(refs, min(len(refs), PLANNED_PLEDGES)):
             due = row["deadline"] if isinstance(row["deadline"], dt.date) else self.hi
-            pool = ORG_STEPS if ref.startswith(L.REF_ORG) else FAULT_STEPS if row.get("kind") == L.KIND_FAULT else DEED_STEPS
+            pool = (
+                ORG_STEPS
+                if ref.startswith(L.REF_ORG)
+                else FAULT_STEPS
+                if row.get("kind") == L.KIND_FAULT
+                else DEED_STEPS
+            )
             for k, step in enumerate(pool[:2], start=1):
                 planned = min(due, max(start, due - dt.timedelta(days=10 * (2 - k))))
                 actual = planned if row.get("progress") == L.PROGRESS_DONE else None
-                out.append({"pledge_ref": ref, "step": step, "planned_on": planned, "actual_on": actual, "owner": name})
+                out.append(
+                    {
+                        "pledge_ref": ref,
+                        "step": step,
+                        "planned_on": planned,
+                        "actual_on": actual,
+                        "owner": name,
+                    }
+                )
         return out
 
 
@@ -398,8 +474,14 @@ def _stamp(folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def ensure_campaign(scale: str, folder: Path, settings_source: Path, seed: int = DEFAULT_SEED, workers: int | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> DataInfo:
+def ensure_campaign(
+    scale: str,
+    folder: Path,
+    settings_source: Path,
+    seed: int = DEFAULT_SEED,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DataInfo:
     """The synthetic campaign of ``scale`` in ``folder``, generated unless the stamp matches."""
     import time
 
@@ -423,7 +505,7 @@ def ensure_campaign(scale: str, folder: Path, settings_source: Path, seed: int =
     for month in ("09", "11"):
         (folder / RETURNS / f"{s.year}-{month}").mkdir(parents=True, exist_ok=True)
     jobs = [_Job(p, str(folder), str(folder), seed, s.year) for p in plans]
-    totals = {"files": 0, "member_rows": 0, "org_rows": 0, "log_rows": 0, "plan_rows": 0, "mistakes": 0}
+    totals: dict[str, Any] = {"files": 0, "member_rows": 0, "org_rows": 0, "log_rows": 0, "plan_rows": 0, "mistakes": 0}
     workers = workers or min(os.cpu_count() or 1, 8)
     done = 0
     if workers <= 1 or len(jobs) < 16:
@@ -442,13 +524,23 @@ def ensure_campaign(scale: str, folder: Path, settings_source: Path, seed: int =
                 done += 1
                 if progress:
                     progress(done, len(jobs))
-    info = DataInfo(scale=scale, seed=seed, key=key, units=sc.units, members=sc.members,
-                    resends=sum(p.resend for p in plans), generated_seconds=round(time.perf_counter() - t0, 2), **totals)
+    info = DataInfo(
+        scale=scale,
+        seed=seed,
+        key=key,
+        units=sc.units,
+        members=sc.members,
+        resends=sum(p.resend for p in plans),
+        generated_seconds=round(time.perf_counter() - t0, 2),
+        **totals,
+    )
     write_text_atomic(folder / STAMP, json.dumps(info.to_dict(), ensure_ascii=False, indent=1))
     return info
 
 
-def rewrite_unit(folder: Path, target: Path, unit_index: int, variant: int, seed: int = DEFAULT_SEED, scale: str = "city") -> None:
+def rewrite_unit(
+    folder: Path, target: Path, unit_index: int, variant: int, seed: int = DEFAULT_SEED, scale: str = "city"
+) -> None:
     """Write unit ``unit_index``'s current workbook with edit number ``variant`` to ``target``
     (the warm benchmark's "one workbook changed since the last run")."""
     s = load_settings(folder)

@@ -97,7 +97,14 @@ def _format_number(value: object) -> str | None:
     return None
 
 
+# Anything _clean_string would change besides the final strip(); most cells have none (issue 6).
+_DIRTY_RE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff\u200b\u2060\ufeff\x85\u2028\u2029"
+                       "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]|  ")
+
+
 def _clean_string(s: str) -> str:
+    if not _DIRTY_RE.search(s):
+        return s.strip()
     s, _ = strip_illegal_xml(s)
     s = _ZERO_WIDTH_RE.sub("", s)
     s = s.replace("\r\n", "\n").replace("\r", "\n")
@@ -122,6 +129,8 @@ def norm_text(value: object) -> str:
 
     The result is idempotent: ``norm_text(norm_text(x)) == norm_text(x)``.
     """
+    if type(value) is str:  # never missing; the common case (issue 6)
+        return _clean_string(value)
     if _is_missing(value):
         return ""
     if isinstance(value, str):
@@ -238,7 +247,7 @@ def safe_cell_text(s: str, limit: int = EXCEL_CELL_LIMIT) -> str:
     "…（已截断）" so that the whole result stays within ``limit``.
     """
     text, _ = strip_illegal_xml(s if isinstance(s, str) else norm_text(s))
-    if _utf16_len(text) <= limit:
+    if len(text) * 2 <= limit or _utf16_len(text) <= limit:  # at most 2 UTF-16 units per character
         return text
     mark = TRUNCATION_MARK if limit > len(TRUNCATION_MARK) else ""
     budget = limit - len(mark)

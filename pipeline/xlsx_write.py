@@ -25,6 +25,8 @@ def new_workbook(path: Path | str, constant_memory: bool = False) -> Workbook:
     opts = dict(WORKBOOK_OPTIONS)
     if constant_memory:
         opts["constant_memory"] = True
+    else:
+        opts["in_memory"] = True  # no temporary file per sheet (in_memory would override constant_memory)
     wb = xlsxwriter.Workbook(str(path), opts)
     # Fixed document properties: the same inputs give byte-identical workbooks, so a
     # regenerated demo or template does not show up as changed in version control.

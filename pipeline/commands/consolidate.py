@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections import defaultdict
 from pathlib import Path
 
 from pipeline.atomic import OutputStage, run_lock
@@ -13,9 +14,10 @@ from pipeline.cache import ParseCache
 from pipeline.cli import add_as_of
 from pipeline.consolidate import INBOX, Consolidation, consolidate
 from pipeline.feedback_writer import write_feedback
-from pipeline.findings import ERROR, NOTICE
+from pipeline.findings import ERROR, NOTICE, Finding
 from pipeline.intake import Archive, discover
 from pipeline.ledger_writer import write_ledger
+from pipeline.parallel import Jobs, without_gc
 from pipeline.progress import file_progress
 from pipeline.roster import load_roster
 from pipeline.settings import load_settings
@@ -44,19 +46,26 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
     return c
 
 
+@without_gc  # issue 6: see pipeline.parallel.without_gc
 def write_outputs(c: Consolidation, stage: OutputStage) -> None:
     from pipeline.changes_writer import write_changes
 
     c.findings.extend(write_changes(c, stage))  # 变更记录.xlsx (issue 4); its T101 notices join 问题清单
-    write_ledger(c, stage.path(LEDGER))
-    write_branch_ledgers(c, stage)  # 支部台账/ (pipeline.branch_ledger_writer)
-    stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
-    for code, ur in c.used.items():
-        unit_findings = [f for f in c.findings if f.unit_code == code and f.file == ur.file.rel]
-        if not unit_findings:
-            continue
-        name = f"{safe_filename(code, 20)}_{safe_filename(ur.unit_name)}_问题反馈.xlsx"
-        write_feedback(ur.file.path, unit_findings, stage.path(f"{FEEDBACK_DIR}/{name}"), ur.unit_name)
+    # One workbook per unit (feedback, branch ledger) goes to worker processes while this
+    # one writes the school ledger: every file is independent of the others (issue 6).
+    with Jobs() as jobs:
+        stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
+        by_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+        for f in c.findings:
+            by_file[(f.unit_code, f.file)].append(f)
+        for code, ur in c.used.items():
+            unit_findings = by_file.get((code, ur.file.rel), [])
+            if not unit_findings:
+                continue
+            name = f"{safe_filename(code, 20)}_{safe_filename(ur.unit_name)}_问题反馈.xlsx"
+            jobs.submit(write_feedback, ur.file.path, unit_findings, stage.path(f"{FEEDBACK_DIR}/{name}"), ur.unit_name)
+        write_branch_ledgers(c, stage, jobs)  # 支部台账/ (pipeline.branch_ledger_writer)
+        write_ledger(c, stage.path(LEDGER))
 
 
 def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:

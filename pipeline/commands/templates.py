@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from pipeline.layout import TEMPLATE_VERSION
 from pipeline.roster import load_roster
@@ -12,7 +13,7 @@ from pipeline.template_writer import write_templates
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default=None, help="输出目录（默认 outputs/templates）")
+    p.add_argument("--out", type=Path, default=None, help="输出目录（默认 outputs/templates）")
     p.add_argument("--workers", type=int, default=None, help="并行进程数（默认为 CPU 核数）")
 
 
