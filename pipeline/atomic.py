@@ -30,7 +30,9 @@ OLD_PREFIX = ".old-"
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=path.suffix + ".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem[:40]}.", suffix=path.suffix + ".tmp", dir=path.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     umask = os.umask(0)

@@ -106,7 +106,12 @@ def _urge(code: str, c: Consolidation, items: pd.DataFrame, steps: pd.DataFrame)
     # Plain tuples grouped once per unit (a per-member DataFrame filter is ~100 times slower: issue 6).
     by_member: dict[str, list[tuple[Any, ...]]] = {}
     for mid, review, status, content, deadline, days in zip(
-        items["member_id"], items["review"], items["status"], items["content"], items["deadline"], items["days_overdue"],
+        items["member_id"],
+        items["review"],
+        items["status"],
+        items["content"],
+        items["deadline"],
+        items["days_overdue"],
         strict=True,
     ):
         if isinstance(mid, str):  # groupby drops missing keys
@@ -115,7 +120,11 @@ def _urge(code: str, c: Consolidation, items: pd.DataFrame, steps: pd.DataFrame)
     if len(steps):
         late_steps = steps[steps["milestone"] == STEP_OVERDUE]
         for mid, ref, step, planned, days in zip(
-            late_steps["member_id"], late_steps["ref"], late_steps["step"], late_steps["planned_on"], late_steps["days_overdue"],
+            late_steps["member_id"],
+            late_steps["ref"],
+            late_steps["step"],
+            late_steps["planned_on"],
+            late_steps["days_overdue"],
             strict=True,
         ):
             if isinstance(mid, str):
@@ -129,9 +138,7 @@ def _urge(code: str, c: Consolidation, items: pd.DataFrame, steps: pd.DataFrame)
         if not live:
             reasons.append("未承诺" if not mine else "承诺均被退回")
             details.append(
-                "请督促按要求填报 2—3 件实事好事、1—2 个改正缺点"
-                if not mine
-                else "请帮助修改后重新报送承诺"
+                "请督促按要求填报 2—3 件实事好事、1—2 个改正缺点" if not mine else "请帮助修改后重新报送承诺"
             )
         if len(late):
             reasons.append(f"承诺逾期 {len(late)} 项")
@@ -142,8 +149,7 @@ def _urge(code: str, c: Consolidation, items: pd.DataFrame, steps: pd.DataFrame)
         if len(ms):
             reasons.append(f"计划步骤逾期 {len(ms)} 个")
             details += [
-                f"{ref} {step}（计划 {planned:%Y-%m-%d}，逾期 {days} 天）"
-                for ref, step, planned, days in ms
+                f"{ref} {step}（计划 {planned:%Y-%m-%d}，逾期 {days} 天）" for ref, step, planned, days in ms
             ]
         if not reasons:
             continue

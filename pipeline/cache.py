@@ -24,7 +24,15 @@ def _code_fingerprint() -> str:
     """Hash of the parsing code itself, so an upgrade never serves stale parses."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256(__version__.encode())
-    for name in ("parse.py", "xlsx_read.py", "filecheck.py", "dates.py", "textnorm.py", "layout.py", "findings.py"):
+    for name in (
+        "parse.py",
+        "xlsx_read.py",
+        "filecheck.py",
+        "dates.py",
+        "textnorm.py",
+        "layout.py",
+        "findings.py",
+    ):
         p = here / name
         if p.exists():
             h.update(p.read_bytes())

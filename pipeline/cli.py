@@ -35,8 +35,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bulletin": ("pipeline.commands.bulletin", "生成履诺情况通报（通报.html，可打印 A4）"),
     "notice": ("pipeline.commands.notice", "生成审核通过的承诺事项公示（HTML 和 Excel）"),
     "cards": ("pipeline.commands.cards", "生成“共产党员先锋岗”承诺桌签（可打印的 HTML）"),
-    "bench": ("pipeline.commands.bench", "性能测试：在模拟的大规模数据上与读写下限、朴素写法比较（outputs/bench/）"),
-    "eval-templates": ("pipeline.commands.eval_templates", "为每个单位生成年终考核评价表（述职、民主评议、满意度测评）"),
+    "bench": (
+        "pipeline.commands.bench",
+        "性能测试：在模拟的大规模数据上与读写下限、朴素写法比较（outputs/bench/）",
+    ),
+    "eval-templates": (
+        "pipeline.commands.eval_templates",
+        "为每个单位生成年终考核评价表（述职、民主评议、满意度测评）",
+    ),
     "ratings": ("pipeline.commands.ratings", "年终考核评价：拟定等次、领导小组意见、评价结果和公示"),
 }
 
@@ -49,8 +55,13 @@ def parse_as_of(text: str) -> dt.date:
 
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", type=parse_as_of, default=dt.date.today(), metavar="YYYY-MM-DD",
-                        help="统计截止日期（默认今天）")
+    parser.add_argument(
+        "--as-of",
+        type=parse_as_of,
+        default=dt.date.today(),
+        metavar="YYYY-MM-DD",
+        help="统计截止日期（默认今天）",
+    )
 
 
 @dataclass
@@ -68,7 +79,9 @@ class Console:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pledge", description="公开承诺活动数据处理程序（承诺表生成、汇总、跟踪、考核）")
+    parser = argparse.ArgumentParser(
+        prog="pledge", description="公开承诺活动数据处理程序（承诺表生成、汇总、跟踪、考核）"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--inputs", type=Path, default=Path("inputs"), help="输入目录（默认 inputs）")
     parser.add_argument("--outputs", type=Path, default=Path("outputs"), help="输出目录（默认 outputs）")
@@ -104,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line for the clerk, traceback with --debug
         if args.debug:
             traceback.print_exc()
-        print(f"程序内部错误：{type(exc).__name__}: {exc}。输出未改变。请加 --debug 重新运行并把信息发给维护人员。", file=sys.stderr)
+        print(
+            f"程序内部错误：{type(exc).__name__}: {exc}。输出未改变。请加 --debug 重新运行并把信息发给维护人员。",
+            file=sys.stderr,
+        )
         return 70
 
 

@@ -118,7 +118,10 @@ def update_readme(path: str = "README.md") -> None:
     p = Path(path)
     text = p.read_text(encoding="utf-8")
     block = f"<!-- codes:start -->\n{readme_table()}\n<!-- codes:end -->"
-    p.write_text(re.sub(r"<!-- codes:start -->.*<!-- codes:end -->", lambda _: block, text, flags=re.S), encoding="utf-8")
+    p.write_text(
+        re.sub(r"<!-- codes:start -->.*<!-- codes:end -->", lambda _: block, text, flags=re.S),
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

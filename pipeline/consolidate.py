@@ -86,7 +86,9 @@ def read_one(f: InboxFile, year: int) -> FileResult:
     wb = read_workbook(f.path)
     if wb.error or not wb.verdict.ok:
         return FileResult(False, wb.verdict.kind, wb.error or wb.verdict.message)
-    parsed = parse_workbook(wb, f.rel, year, formula_cells=lambda sheet: set(formula_cells_without_value(f.path, sheet)))
+    parsed = parse_workbook(
+        wb, f.rel, year, formula_cells=lambda sheet: set(formula_cells_without_value(f.path, sheet))
+    )
     return FileResult(True, wb.verdict.kind, "", parsed)
 
 
@@ -98,14 +100,22 @@ def _with_unit(findings: list[Finding], code: str, name: str) -> list[Finding]:
     return [replace(x, unit_code=code, unit_name=name) for x in findings]
 
 
-def _frames(used: dict[str, UnitReturn], layout: L.SheetLayout) -> tuple[pd.DataFrame, dict[tuple[str, str], dict[str, str]]]:
+def _frames(
+    used: dict[str, UnitReturn], layout: L.SheetLayout
+) -> tuple[pd.DataFrame, dict[tuple[str, str], dict[str, str]]]:
     parts = []
     letters: dict[tuple[str, str], dict[str, str]] = {}
     for code, ur in used.items():
         df = ur.parsed.frame(layout)
         letters[(ur.file.rel, layout.name)] = ur.parsed.letters.get(layout.name, {})
-        parts.append(df.assign(unit_code=code, unit_name=ur.unit_name, file=ur.file.rel,
-                               sheet=ur.parsed.sheet_names.get(layout.name, layout.name)))
+        parts.append(
+            df.assign(
+                unit_code=code,
+                unit_name=ur.unit_name,
+                file=ur.file.rel,
+                sheet=ur.parsed.sheet_names.get(layout.name, layout.name),
+            )
+        )
     if not parts:
         from pipeline.parse import empty_frame
 
@@ -133,9 +143,16 @@ def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataF
 
 
 @without_gc  # millions of long-lived objects at county scale (issue 6)
-def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date,
-                cache: ParseCache | None = None, archive: Archive | None = None, now: dt.datetime | None = None,
-                progress: object | None = None) -> Consolidation:
+def consolidate(
+    inputs: Path,
+    settings: Settings,
+    roster: Roster,
+    as_of: dt.date,
+    cache: ParseCache | None = None,
+    archive: Archive | None = None,
+    now: dt.datetime | None = None,
+    progress: object | None = None,
+) -> Consolidation:
     """Read every file under ``inputs/returns`` and build the ledger frames and findings."""
     now = now or dt.datetime.now()
     cache = cache or ParseCache(None, settings.fingerprint())
@@ -159,7 +176,9 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
     unique: list[InboxFile] = []
     for f in files:
         if f.sha256 in first_by_hash:
-            findings.notice("F105", f"与“{first_by_hash[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel)
+            findings.notice(
+                "F105", f"与“{first_by_hash[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel
+            )
             continue
         first_by_hash[f.sha256] = f
         unique.append(f)
@@ -175,7 +194,9 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
             advance()
     # Files not in the cache are read and parsed on every core (results in input order),
     # pickled once by the worker: the same bytes go to the cache and to this process.
-    for f, data in zip(todo, pool_map(partial(_read_pickled, year=settings.year), todo, on_result=advance), strict=True):
+    for f, data in zip(
+        todo, pool_map(partial(_read_pickled, year=settings.year), todo, on_result=advance), strict=True
+    ):
         cache.put_pickled(f.sha256, f.rel, data)
         results[f.sha256] = pickle.loads(data)
     lap("read")
@@ -196,37 +217,74 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
         p = res.parsed
         if not p.is_pledge_form:
             unidentified.append(f)
-            findings.error("F111", "这不是公开承诺事项表（找不到“党员承诺”“组织承诺”等工作表）。如发错了附件，请让单位重新发送承诺事项表。", file=f.rel)
+            findings.error(
+                "F111",
+                "这不是公开承诺事项表（找不到“党员承诺”“组织承诺”等工作表）。如发错了附件，请让单位重新发送承诺事项表。",
+                file=f.rel,
+            )
             if archive:
                 archive.add(f, "", str(p.version or ""), now)
             continue
         if res.kind in ("xls", "et"):
-            file_notes[f.rel].append(Finding(NOTICE, "F106", "这是旧版 Excel 格式，已读取。下次请用统一模板（.xlsx）填报。", file=f.rel))
+            file_notes[f.rel].append(
+                Finding(
+                    NOTICE, "F106", "这是旧版 Excel 格式，已读取。下次请用统一模板（.xlsx）填报。", file=f.rel
+                )
+            )
         meta_code = p.meta.get("unit_code", "")
         by_name = identify_by_name(f.name, roster)
         code = ""
         if meta_code and meta_code in unit_names:
             code = meta_code
             if by_name and by_name != meta_code:
-                file_notes[f.rel].append(Finding(NOTICE, "F110", f"文件名像是“{unit_names[by_name]}”的，但表内（_meta）是“{unit_names[meta_code]}”。已按表内单位处理，请核对是否发错文件。", file=f.rel))
+                file_notes[f.rel].append(
+                    Finding(
+                        NOTICE,
+                        "F110",
+                        f"文件名像是“{unit_names[by_name]}”的，但表内（_meta）是“{unit_names[meta_code]}”。已按表内单位处理，请核对是否发错文件。",
+                        file=f.rel,
+                    )
+                )
         elif meta_code:
-            findings.error("F104", f"表内的单位编码“{meta_code}”不在花名册中。请使用办公室下发的本单位模板，或报办公室更新花名册。", file=f.rel)
+            findings.error(
+                "F104",
+                f"表内的单位编码“{meta_code}”不在花名册中。请使用办公室下发的本单位模板，或报办公室更新花名册。",
+                file=f.rel,
+            )
             unidentified.append(f)
             if archive:
                 archive.add(f, "", str(p.version or ""), now)
             continue
         elif by_name:
             code = by_name
-            file_notes[f.rel].append(Finding(NOTICE, "F107", f"文件中没有 _meta 表（可能复制到了新文件），已按文件名识别为“{unit_names[code]}”。请使用办公室下发的模板。", file=f.rel))
+            file_notes[f.rel].append(
+                Finding(
+                    NOTICE,
+                    "F107",
+                    f"文件中没有 _meta 表（可能复制到了新文件），已按文件名识别为“{unit_names[code]}”。请使用办公室下发的模板。",
+                    file=f.rel,
+                )
+            )
         else:
-            findings.error("F102", "无法识别文件所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。请把文件名改为“单位编码_单位名称_公开承诺事项表.xlsx”后重新放入。", file=f.rel)
+            findings.error(
+                "F102",
+                "无法识别文件所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。请把文件名改为“单位编码_单位名称_公开承诺事项表.xlsx”后重新放入。",
+                file=f.rel,
+            )
             unidentified.append(f)
             if archive:
                 archive.add(f, "", str(p.version or ""), now)
             continue
         meta_year = p.meta.get("campaign_year", "")
         if meta_year and meta_year != str(settings.year):
-            file_notes[f.rel].append(Finding(ERROR, "F108", f"这是 {meta_year} 年度的承诺表，本次活动是 {settings.year} 年度。请使用本年度下发的模板重新填报。", file=f.rel))
+            file_notes[f.rel].append(
+                Finding(
+                    ERROR,
+                    "F108",
+                    f"这是 {meta_year} 年度的承诺表，本次活动是 {settings.year} 年度。请使用本年度下发的模板重新填报。",
+                    file=f.rel,
+                )
+            )
         if archive:
             archive.add(f, code, str(p.version or ""), now)
         candidates[code].append(f)
@@ -245,16 +303,36 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
         newest, older, tied = pick_newest(candidates[code])
         for o in older:
             superseded.append((o, code))
-            tie = "（两个版本修改时间相同，按文件名顺序采用了后者，请确认）" if tied and o.mtime == newest.mtime else ""
-            findings.add(Finding(NOTICE, "F103", f"本单位有更新的版本“{newest.rel}”（{newest.mtime_text}），本文件（{o.mtime_text}）未采用{tie}。",
-                                 unit_code=code, unit_name=unit_names[code], file=o.rel))
+            tie = (
+                "（两个版本修改时间相同，按文件名顺序采用了后者，请确认）"
+                if tied and o.mtime == newest.mtime
+                else ""
+            )
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "F103",
+                    f"本单位有更新的版本“{newest.rel}”（{newest.mtime_text}），本文件（{o.mtime_text}）未采用{tie}。",
+                    unit_code=code,
+                    unit_name=unit_names[code],
+                    file=o.rel,
+                )
+            )
         parsed = results[newest.sha256].parsed
         assert parsed is not None
         used[code] = UnitReturn(code, unit_names[code], newest, parsed, older)
         findings.extend(_with_unit(file_notes[newest.rel] + parsed.findings, code, unit_names[code]))
         if parsed.version and parsed.version < L.TEMPLATE_VERSION:
-            findings.add(Finding(NOTICE, "F109", f"使用的是旧版模板（v{parsed.version}），已照常汇总。下次报送请使用新版模板（v{L.TEMPLATE_VERSION}，增加了“履诺计划”表）。",
-                                 unit_code=code, unit_name=unit_names[code], file=newest.rel))
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "F109",
+                    f"使用的是旧版模板（v{parsed.version}），已照常汇总。下次报送请使用新版模板（v{L.TEMPLATE_VERSION}，增加了“履诺计划”表）。",
+                    unit_code=code,
+                    unit_name=unit_names[code],
+                    file=newest.rel,
+                )
+            )
 
     lap("identify")
 
@@ -282,10 +360,23 @@ def consolidate(inputs: Path, settings: Settings, roster: Roster, as_of: dt.date
     orgs = add_status(orgs[orgs["content"] != ""], as_of, settings.due_soon_days)
     lap("status")
     return Consolidation(
-        as_of=as_of, settings=settings, roster=roster, files=files, used=used, members=members.reset_index(drop=True),
-        orgs=orgs.reset_index(drop=True), logs=logs, plans=plans, findings=final,
-        unreadable=unreadable, unidentified=unidentified, superseded=superseded, letters=letters,
-        cache_hits=cache.hits, cache_misses=cache.misses, timings=timings,
+        as_of=as_of,
+        settings=settings,
+        roster=roster,
+        files=files,
+        used=used,
+        members=members.reset_index(drop=True),
+        orgs=orgs.reset_index(drop=True),
+        logs=logs,
+        plans=plans,
+        findings=final,
+        unreadable=unreadable,
+        unidentified=unidentified,
+        superseded=superseded,
+        letters=letters,
+        cache_hits=cache.hits,
+        cache_misses=cache.misses,
+        timings=timings,
     )
 
 
@@ -313,17 +404,26 @@ def unit_summary(c: Consolidation) -> pd.DataFrame:
         ur = c.used.get(u.unit_code)
         n = int(n_tracked.get(u.unit_code, 0))
         done = int(n_done.get(u.unit_code, 0))
-        rows.append({
-            "单位编码": u.unit_code, "单位名称": u.unit_name, "单位类型": u.unit_type,
-            "包靠领导": c.settings.leader_of(u.unit_code),
-            "是否报送": "是" if ur else "否", "采用文件": ur.file.rel if ur else "",
-            "报送时间": ur.file.mtime_text if ur else "",
-            "党员人数": int(n_members.get(u.unit_code, 0)),
-            "已承诺党员": int(pledged.get(u.unit_code, 0)),
-            "实事好事": int(deeds.get(u.unit_code, 0)), "改正缺点": int(faults.get(u.unit_code, 0)),
-            "组织承诺": int(n_orgs.get(u.unit_code, 0)), "跟踪中承诺": n, "已完成": done,
-            "逾期": int(n_overdue.get(u.unit_code, 0)),
-            "完成率": (done / n) if n else 0.0,
-            "错误": errors[u.unit_code], "提醒": notices[u.unit_code],
-        })
+        rows.append(
+            {
+                "单位编码": u.unit_code,
+                "单位名称": u.unit_name,
+                "单位类型": u.unit_type,
+                "包靠领导": c.settings.leader_of(u.unit_code),
+                "是否报送": "是" if ur else "否",
+                "采用文件": ur.file.rel if ur else "",
+                "报送时间": ur.file.mtime_text if ur else "",
+                "党员人数": int(n_members.get(u.unit_code, 0)),
+                "已承诺党员": int(pledged.get(u.unit_code, 0)),
+                "实事好事": int(deeds.get(u.unit_code, 0)),
+                "改正缺点": int(faults.get(u.unit_code, 0)),
+                "组织承诺": int(n_orgs.get(u.unit_code, 0)),
+                "跟踪中承诺": n,
+                "已完成": done,
+                "逾期": int(n_overdue.get(u.unit_code, 0)),
+                "完成率": (done / n) if n else 0.0,
+                "错误": errors[u.unit_code],
+                "提醒": notices[u.unit_code],
+            }
+        )
     return pd.DataFrame(rows)

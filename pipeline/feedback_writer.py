@@ -52,7 +52,13 @@ def _marks(findings: list[Finding]) -> dict[str, dict[tuple[int, int], tuple[str
     return out
 
 
-def _write_grid(wb: Any, ws: Any, grid: SheetGrid, marks: dict[tuple[int, int], tuple[str, list[str]]], fmt: dict[str, Any]) -> None:
+def _write_grid(
+    wb: Any,
+    ws: Any,
+    grid: SheetGrid,
+    marks: dict[tuple[int, int], tuple[str, list[str]]],
+    fmt: dict[str, Any],
+) -> None:
     layout = LAYOUTS.get(grid.name)
     n_cols = max(grid.n_cols, 1 + max((c for _, c in marks), default=0))
     for r in range(max(grid.n_rows, 1 + max((r for r, _ in marks), default=-1))):
@@ -63,7 +69,12 @@ def _write_grid(wb: Any, ws: Any, grid: SheetGrid, marks: dict[tuple[int, int], 
             if mark:
                 style = "error" if mark[0] == ERROR else "notice"
                 write_cell(ws, r, c, v, fmt, style)
-                ws.write_comment(r, c, "\n".join(mark[1])[:30000], {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"})
+                ws.write_comment(
+                    r,
+                    c,
+                    "\n".join(mark[1])[:30000],
+                    {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"},
+                )
             elif v is not None and v != "":
                 write_cell(ws, r, c, v, fmt, "header" if r == 0 and layout else "cell")
     if layout:
@@ -84,8 +95,19 @@ def _restore_dropdowns(ws: Any, grid: SheetGrid, layout: L.SheetLayout) -> None:
     for field, values in (("kind", L.KINDS), ("review", L.REVIEWS), ("progress", L.PROGRESSES)):
         if field in match.colmap:
             c = match.colmap[field]
-            ws.data_validation(first, c, last, c, {"validate": "list", "source": list(values), "ignore_blank": True,
-                                                   "error_type": "warning", "error_message": "请从下拉列表中选择"})
+            ws.data_validation(
+                first,
+                c,
+                last,
+                c,
+                {
+                    "validate": "list",
+                    "source": list(values),
+                    "ignore_blank": True,
+                    "error_type": "warning",
+                    "error_message": "请从下拉列表中选择",
+                },
+            )
 
 
 _BAD_TITLE_RE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
@@ -119,9 +141,14 @@ def write_feedback(source: Path, findings: list[Finding], path: Path, unit_label
     wb = new_workbook(path)
     fmt = formats(wb)
     ws = wb.add_worksheet("问题清单")
-    ws.write_string(0, 0, f"{unit_label}：共 {sum(f.severity == ERROR for f in findings)} 处错误、"
-                          f"{sum(f.severity != ERROR for f in findings)} 处提醒。红色为错误（须修改），黄色为提醒（请核对）。"
-                          "改好后直接把本文件发回即可（问题清单表可保留）。", fmt["bold"])
+    ws.write_string(
+        0,
+        0,
+        f"{unit_label}：共 {sum(f.severity == ERROR for f in findings)} 处错误、"
+        f"{sum(f.severity != ERROR for f in findings)} 处提醒。红色为错误（须修改），黄色为提醒（请核对）。"
+        "改好后直接把本文件发回即可（问题清单表可保留）。",
+        fmt["bold"],
+    )
     write_frame(ws, findings_frame(findings), fmt, widths={"说明": 70, "文件": 30}, start_row=1)
     marks = _marks(findings)
     titles = {"问题清单"}

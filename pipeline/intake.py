@@ -63,7 +63,9 @@ def discover(inbox: Path) -> list[InboxFile]:
         if any(part.startswith(IGNORED_PREFIXES) for part in path.relative_to(inbox).parts):
             continue  # Excel/WPS lock files and hidden files
         st = path.stat()
-        out.append(InboxFile(path, path.relative_to(inbox).as_posix(), file_hash(path), st.st_size, st.st_mtime))
+        out.append(
+            InboxFile(path, path.relative_to(inbox).as_posix(), file_hash(path), st.st_size, st.st_mtime)
+        )
     return out
 
 
@@ -144,10 +146,17 @@ class Archive:
         if (f.sha256, f.rel) in self._known:
             return
         self._known.add((f.sha256, f.rel))
-        self.rows.append({
-            "sha256": f.sha256, "original_path": f.rel, "mtime": f.mtime_text, "size": str(f.size),
-            "unit_code": unit_code, "template_version": template_version, "first_seen": now.strftime("%Y-%m-%d %H:%M:%S"),
-        })
+        self.rows.append(
+            {
+                "sha256": f.sha256,
+                "original_path": f.rel,
+                "mtime": f.mtime_text,
+                "size": str(f.size),
+                "unit_code": unit_code,
+                "template_version": template_version,
+                "first_seen": now.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        )
 
     def save(self) -> None:
         buf = io.StringIO()
@@ -164,4 +173,3 @@ def pick_newest(candidates: Iterable[InboxFile]) -> tuple[InboxFile, list[InboxF
     newest = ordered[-1]
     tied = len(ordered) > 1 and ordered[-2].mtime == newest.mtime and ordered[-2].sha256 != newest.sha256
     return newest, ordered[:-1], tied
-

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES_DIR = Path(os.environ.get("PLEDGE_TEMPLATES_DIR", Path(__file__).resolve().parent.parent / "templates"))
+TEMPLATES_DIR = Path(
+    os.environ.get("PLEDGE_TEMPLATES_DIR", Path(__file__).resolve().parent.parent / "templates")
+)
 
 
 def cn_date(value: object) -> str:

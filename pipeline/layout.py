@@ -38,9 +38,30 @@ PROGRESS_DONE = "已完成"
 PROGRESSES = (PROGRESS_NOT_STARTED, PROGRESS_ONGOING, PROGRESS_DONE)
 
 # Values clerks type instead of the dropdown entries, mapped to the canonical value.
-REVIEW_ALIASES = {"已通过": "通过", "同意": "通过", "审核通过": "通过", "不通过": "退回", "未通过": "退回", "未审核": "待审核"}
-PROGRESS_ALIASES = {"完成": "已完成", "已办结": "已完成", "办结": "已完成", "正在进行": "进行中", "未完成": "进行中", "没开始": "未开始"}
-KIND_ALIASES = {"实事": "实事好事", "好事": "实事好事", "办实事": "实事好事", "缺点": "改正缺点", "改正": "改正缺点", "缺点不足": "改正缺点"}
+REVIEW_ALIASES = {
+    "已通过": "通过",
+    "同意": "通过",
+    "审核通过": "通过",
+    "不通过": "退回",
+    "未通过": "退回",
+    "未审核": "待审核",
+}
+PROGRESS_ALIASES = {
+    "完成": "已完成",
+    "已办结": "已完成",
+    "办结": "已完成",
+    "正在进行": "进行中",
+    "未完成": "进行中",
+    "没开始": "未开始",
+}
+KIND_ALIASES = {
+    "实事": "实事好事",
+    "好事": "实事好事",
+    "办实事": "实事好事",
+    "缺点": "改正缺点",
+    "改正": "改正缺点",
+    "缺点不足": "改正缺点",
+}
 
 
 @dataclass(frozen=True)

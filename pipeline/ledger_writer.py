@@ -15,22 +15,61 @@ from pipeline.status import STATUSES
 from pipeline.xlsx_write import formats, new_workbook
 
 MEMBER_COLUMNS = {
-    "unit_code": "单位编码", "unit_name": "单位名称", "member_id": "党员编号", "name": "姓名", "kind": "承诺类型",
-    "content": "承诺事项", "measures": "措施", "deadline": "完成期限", "effect": "预期效果", "review": "支部审核",
-    "progress": "完成情况", "done_on": "完成日期", "status": "状态", "days_overdue": "逾期天数", "remark": "备注", "source": "来源",
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "member_id": "党员编号",
+    "name": "姓名",
+    "kind": "承诺类型",
+    "content": "承诺事项",
+    "measures": "措施",
+    "deadline": "完成期限",
+    "effect": "预期效果",
+    "review": "支部审核",
+    "progress": "完成情况",
+    "done_on": "完成日期",
+    "status": "状态",
+    "days_overdue": "逾期天数",
+    "remark": "备注",
+    "source": "来源",
 }
 ORG_COLUMNS = {
-    "unit_code": "单位编码", "unit_name": "单位名称", "seq": "序号", "content": "承诺事项", "measures": "措施", "deadline": "完成期限",
-    "effect": "预期效果", "owner": "责任人", "review": "审核", "progress": "完成情况", "done_on": "完成日期", "status": "状态",
-    "days_overdue": "逾期天数", "remark": "备注", "source": "来源",
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "seq": "序号",
+    "content": "承诺事项",
+    "measures": "措施",
+    "deadline": "完成期限",
+    "effect": "预期效果",
+    "owner": "责任人",
+    "review": "审核",
+    "progress": "完成情况",
+    "done_on": "完成日期",
+    "status": "状态",
+    "days_overdue": "逾期天数",
+    "remark": "备注",
+    "source": "来源",
 }
 LOG_COLUMNS = {
-    "unit_code": "单位编码", "unit_name": "单位名称", "date": "日期", "member_id": "党员编号", "name": "姓名",
-    "pledge_ref": "承诺序号", "note": "履诺情况", "evidence": "佐证材料", "source": "来源",
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "date": "日期",
+    "member_id": "党员编号",
+    "name": "姓名",
+    "pledge_ref": "承诺序号",
+    "note": "履诺情况",
+    "evidence": "佐证材料",
+    "source": "来源",
 }
 PLAN_COLUMNS = {
-    "unit_code": "单位编码", "unit_name": "单位名称", "pledge_ref": "承诺序号", "step": "步骤", "planned_on": "计划完成时间",
-    "actual_on": "实际完成时间", "owner": "责任人", "remark": "备注", "source": "来源",
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "pledge_ref": "承诺序号",
+    "step": "步骤",
+    "planned_on": "计划完成时间",
+    "actual_on": "实际完成时间",
+    "owner": "责任人",
+    "remark": "备注",
+    "source": "来源",
 }
 
 
@@ -64,7 +103,10 @@ def summary_with_status(c: Consolidation) -> pd.DataFrame:
     statuses = pd.concat([c.members[["unit_code", "status"]], c.orgs[["unit_code", "status"]]])
     counts = statuses.groupby(["unit_code", "status"]).size().unstack(fill_value=0)
     for st in STATUSES:
-        s[st] = [int(counts.at[code, st]) if st in counts.columns and code in counts.index else 0 for code in s["单位编码"]]
+        s[st] = [
+            int(counts.at[code, st]) if st in counts.columns and code in counts.index else 0
+            for code in s["单位编码"]
+        ]
     return s
 
 
@@ -80,10 +122,14 @@ def write_ledger(c: Consolidation, path: Path) -> None:
     if n:
         chart = wb.add_chart({"type": "bar"})
         col = list(summary.columns).index("完成率")
-        chart.add_series({
-            "name": "完成率", "categories": ["汇总", 2, 1, n + 1, 1], "values": ["汇总", 2, col, n + 1, col],
-            "data_labels": {"value": True, "num_format": "0%"},
-        })
+        chart.add_series(
+            {
+                "name": "完成率",
+                "categories": ["汇总", 2, 1, n + 1, 1],
+                "values": ["汇总", 2, col, n + 1, col],
+                "data_labels": {"value": True, "num_format": "0%"},
+            }
+        )
         chart.set_title({"name": "各单位承诺完成率"})
         chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
         chart.set_y_axis({"reverse": True})

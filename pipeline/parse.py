@@ -42,7 +42,17 @@ CHOICES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
 # Fields a branch fills itself; a member row counts as "used" when any is filled.
 USER_FIELDS = {
     L.SHEET_MEMBER: ("content", "measures", "deadline", "effect", "review", "progress", "done_on", "remark"),
-    L.SHEET_ORG: ("content", "measures", "deadline", "effect", "owner", "review", "progress", "done_on", "remark"),
+    L.SHEET_ORG: (
+        "content",
+        "measures",
+        "deadline",
+        "effect",
+        "owner",
+        "review",
+        "progress",
+        "done_on",
+        "remark",
+    ),
     L.SHEET_LOG: ("date", "member_id", "name", "pledge_ref", "note", "evidence"),
     L.SHEET_PLAN: ("pledge_ref", "step", "planned_on", "actual_on", "owner", "remark"),
 }
@@ -137,12 +147,19 @@ class _SheetParser:
             if code:
                 s = norm_code(v)
                 if isinstance(v, float) and not v.is_integer():
-                    self.finding(ERROR, "V109", f"编号“{v}”是小数，应为文字编号。请把该列设为文本格式后重新填写。", cell)
+                    self.finding(
+                        ERROR,
+                        "V109",
+                        f"编号“{v}”是小数，应为文字编号。请把该列设为文本格式后重新填写。",
+                        cell,
+                    )
             else:
                 raw = v if isinstance(v, str) else str(v)
                 cleaned, removed = strip_illegal_xml(raw)
                 if removed:
-                    self.finding(NOTICE, "V107", "内容含有不可见的控制字符，已删除。请检查内容是否完整。", cell)
+                    self.finding(
+                        NOTICE, "V107", "内容含有不可见的控制字符，已删除。请检查内容是否完整。", cell
+                    )
                 s = norm_text(cleaned)
                 if looks_like_formula(s):
                     self.finding(NOTICE, "V108", f"内容“{s[:20]}”以公式符号开头，已按普通文字处理。", cell)
@@ -153,7 +170,9 @@ class _SheetParser:
             out.append(s)
         return out
 
-    def choice(self, values: list[Any], letter: str, rows: list[int], field_name: str, header: str) -> list[str]:
+    def choice(
+        self, values: list[Any], letter: str, rows: list[int], field_name: str, header: str
+    ) -> list[str]:
         out = []
         choices = "、".join(CHOICES[field_name][0])
         for v, r in zip(values, rows, strict=True):
@@ -164,11 +183,18 @@ class _SheetParser:
             value, aliased = _choice(s, field_name)
             cell = f"{letter}{r}"
             if value is None:
-                self.finding(ERROR, "V103", f"“{header}”填的是“{s}”，不是可选值。请从下拉列表选择：{choices}。", cell)
+                self.finding(
+                    ERROR, "V103", f"“{header}”填的是“{s}”，不是可选值。请从下拉列表选择：{choices}。", cell
+                )
                 out.append("")
             else:
                 if aliased:
-                    self.finding(NOTICE, "V104", f"“{header}”填的是“{s}”，已按“{value}”理解。请改为下拉列表中的值。", cell)
+                    self.finding(
+                        NOTICE,
+                        "V104",
+                        f"“{header}”填的是“{s}”，已按“{value}”理解。请改为下拉列表中的值。",
+                        cell,
+                    )
                 out.append(value)
         return out
 
@@ -194,7 +220,9 @@ class _SheetParser:
         return out
 
 
-def _fill_merged(grid: SheetGrid, colmap: dict[str, int], header_row: int, parser: _SheetParser) -> dict[tuple[int, int], Any]:
+def _fill_merged(
+    grid: SheetGrid, colmap: dict[str, int], header_row: int, parser: _SheetParser
+) -> dict[tuple[int, int], Any]:
     """Values to put in cells covered by a merge over member columns (row0, col0) -> value."""
     filled: dict[tuple[int, int], Any] = {}
     wanted = {colmap[f]: f for f in FILL_MERGED if f in colmap}
@@ -209,25 +237,53 @@ def _fill_merged(grid: SheetGrid, colmap: dict[str, int], header_row: int, parse
             for r in range(max(r0, header_row + 1), r1 + 1):
                 filled[(r, c)] = top
         first, last = f"{col_letter(c0)}{r0 + 1}", f"{col_letter(c1)}{r1 + 1}"
-        parser.finding(NOTICE, "V105", f"{first}:{last} 是合并单元格，已把“{norm_text(grid.value(r0, c0))}”用于合并范围内的每一行。建议取消合并、逐行填写。", first)
+        parser.finding(
+            NOTICE,
+            "V105",
+            f"{first}:{last} 是合并单元格，已把“{norm_text(grid.value(r0, c0))}”用于合并范围内的每一行。建议取消合并、逐行填写。",
+            first,
+        )
     return filled
 
 
-def parse_sheet(grid: SheetGrid, layout: L.SheetLayout, file: str, year: int, add: Callable[[Finding], None],
-                formula_cells: set[str] | None = None) -> tuple[pd.DataFrame, dict[str, str]] | None:
+def parse_sheet(
+    grid: SheetGrid,
+    layout: L.SheetLayout,
+    file: str,
+    year: int,
+    add: Callable[[Finding], None],
+    formula_cells: set[str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]] | None:
     """Normalise one data sheet; None when its header row cannot be found."""
     parser = _SheetParser(file, grid.name, year, add)
     match = find_header(grid, layout.header_spec(), layout.required)
     if match is None:
-        parser.finding(ERROR, "L102", f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的模板，不要修改表头。", "")
+        parser.finding(
+            ERROR,
+            "L102",
+            f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的模板，不要修改表头。",
+            "",
+        )
         return None
     letters = {f: col_letter(c) for f, c in match.colmap.items()}
     for f in match.missing:
-        parser.finding(ERROR, "L103", f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。", f"{col_letter(0)}{match.row + 1}")
+        parser.finding(
+            ERROR,
+            "L103",
+            f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。",
+            f"{col_letter(0)}{match.row + 1}",
+        )
     for c, text in match.extra:
-        parser.finding(NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", f"{col_letter(c)}{match.row + 1}")
+        parser.finding(
+            NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", f"{col_letter(c)}{match.row + 1}"
+        )
     if grid.truncated:
-        parser.finding(ERROR, "L106", f"“{grid.name}”行数过多（超过 {grid.n_rows} 行），超出部分未读取。请删除多余的空行或无关内容。", "")
+        parser.finding(
+            ERROR,
+            "L106",
+            f"“{grid.name}”行数过多（超过 {grid.n_rows} 行），超出部分未读取。请删除多余的空行或无关内容。",
+            "",
+        )
 
     merged = _fill_merged(grid, match.colmap, match.row, parser) if grid.merged else {}
     body_start = match.row + 1
@@ -247,7 +303,12 @@ def parse_sheet(grid: SheetGrid, layout: L.SheetLayout, file: str, year: int, ad
         for f, letter in letters.items():
             for i, r in enumerate(rows):
                 if f"{letter}{r}" in formula_cells:
-                    parser.finding(ERROR, "V106", f"“{layout.column(f).header}”是公式且没有计算结果，已按空白处理。请填写数值本身而不是公式。", f"{letter}{r}")
+                    parser.finding(
+                        ERROR,
+                        "V106",
+                        f"“{layout.column(f).header}”是公式且没有计算结果，已按空白处理。请填写数值本身而不是公式。",
+                        f"{letter}{r}",
+                    )
                     raw[f][i] = None
 
     data: dict[str, Any] = {"excel_row": rows}
@@ -294,7 +355,9 @@ def empty_frame(layout: L.SheetLayout) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def parse_workbook(wb: WorkbookRead, file: str, year: int, formula_cells: Callable[[str], set[str]] | None = None) -> ParsedWorkbook:
+def parse_workbook(
+    wb: WorkbookRead, file: str, year: int, formula_cells: Callable[[str], set[str]] | None = None
+) -> ParsedWorkbook:
     """Locate the data sheets of a pledge workbook and normalise them."""
     out = ParsedWorkbook(meta=read_meta(wb))
     add = out.findings.append
@@ -312,13 +375,28 @@ def parse_workbook(wb: WorkbookRead, file: str, year: int, formula_cells: Callab
             severity = ERROR if layout.name in (L.SHEET_MEMBER, L.SHEET_ORG) else NOTICE
             if layout.name == L.SHEET_PLAN:
                 continue  # reported with the template version (M104)
-            add(Finding(severity, "L101", f"缺少工作表“{layout.name}”。请使用统一下发的模板填报，不要删除或改名工作表。", file=file))
+            add(
+                Finding(
+                    severity,
+                    "L101",
+                    f"缺少工作表“{layout.name}”。请使用统一下发的模板填报，不要删除或改名工作表。",
+                    file=file,
+                )
+            )
             continue
         taken.add(name)
         found_any = True
         out.sheet_names[layout.name] = name
         if by_header:
-            add(Finding(NOTICE, "L107", f"工作表“{name}”按表头识别为“{layout.name}”。请不要修改工作表名称。", file=file, sheet=name))
+            add(
+                Finding(
+                    NOTICE,
+                    "L107",
+                    f"工作表“{name}”按表头识别为“{layout.name}”。请不要修改工作表名称。",
+                    file=file,
+                    sheet=name,
+                )
+            )
         if name in wb.hidden:
             add(Finding(NOTICE, "L105", f"工作表“{name}”被隐藏，已照常读取。", file=file, sheet=name))
         fc = formula_cells(name) if formula_cells else None

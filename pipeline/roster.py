@@ -78,7 +78,10 @@ class Roster:
 
     def secretary_of(self, code: str) -> str:
         m = self.members_of(code)
-        sec = m[m["party_role"].str.contains("书记", regex=False) & ~m["party_role"].str.contains("副", regex=False)]
+        sec = m[
+            m["party_role"].str.contains("书记", regex=False)
+            & ~m["party_role"].str.contains("副", regex=False)
+        ]
         return str(sec["name"].iloc[0]) if len(sec) else ""
 
     @property
@@ -86,8 +89,13 @@ class Roster:
         return self.units["unit_code"].tolist()  # list(...) iterates a string array cell by cell (issue 6)
 
 
-def roster_from_frame(raw: pd.DataFrame, file: str = ROSTER_FILE, sheet: str = "", rows: list[int] | None = None,
-                      cols: dict[str, int] | None = None) -> tuple[Roster | None, list[Finding]]:
+def roster_from_frame(
+    raw: pd.DataFrame,
+    file: str = ROSTER_FILE,
+    sheet: str = "",
+    rows: list[int] | None = None,
+    cols: dict[str, int] | None = None,
+) -> tuple[Roster | None, list[Finding]]:
     """Normalise and validate a raw roster frame (columns as in COLUMNS' keys).
 
     ``rows`` gives each frame row's 0-based Excel row and ``cols`` each field's 0-based
@@ -100,8 +108,13 @@ def roster_from_frame(raw: pd.DataFrame, file: str = ROSTER_FILE, sheet: str = "
     def where(index: object, field: str) -> dict[str, str]:
         i = int(index)  # type: ignore[call-overload]
         cell = cell_ref(excel_rows[i], cols[field]) if field in cols else ""
-        return {"file": file, "sheet": sheet, "cell": cell, "member_id": str(df.at[i, "member_id"]) if "member_id" in df else "",
-                "member_name": str(df.at[i, "name"]) if "name" in df else ""}
+        return {
+            "file": file,
+            "sheet": sheet,
+            "cell": cell,
+            "member_id": str(df.at[i, "member_id"]) if "member_id" in df else "",
+            "member_name": str(df.at[i, "name"]) if "name" in df else "",
+        }
 
     df = pd.DataFrame(index=range(len(raw)))
     for f in COLUMNS:
@@ -125,9 +138,13 @@ def roster_from_frame(raw: pd.DataFrame, file: str = ROSTER_FILE, sheet: str = "
     if any(f.severity == ERROR for f in findings):
         return None, findings
     units = (
-        df.drop_duplicates("unit_code")[["unit_code", "unit_name", "unit_type"]].reset_index(drop=True).assign(order=lambda d: d.index)
+        df.drop_duplicates("unit_code")[["unit_code", "unit_name", "unit_type"]]
+        .reset_index(drop=True)
+        .assign(order=lambda d: d.index)
     )
-    members = df[df["member_id"] != ""][["member_id", "name", "gender", "post", "category", "party_role", "unit_code", "unit_name"]]
+    members = df[df["member_id"] != ""][
+        ["member_id", "name", "gender", "post", "category", "party_role", "unit_code", "unit_name"]
+    ]
     return Roster(units=units, members=members.reset_index(drop=True)), findings
 
 
@@ -135,7 +152,9 @@ def load_roster(inputs: Path) -> Roster:
     """Read and validate ``inputs/roster.xlsx``; raise RosterError listing every cell."""
     path = inputs / ROSTER_FILE
     if not path.is_file():
-        raise RosterError(f"找不到花名册 {path}。请按 README 的格式准备 roster.xlsx（列：{'、'.join(HEADERS)}）。")
+        raise RosterError(
+            f"找不到花名册 {path}。请按 README 的格式准备 roster.xlsx（列：{'、'.join(HEADERS)}）。"
+        )
     wb = read_workbook(path)
     if wb.error:
         raise RosterError(f"{path.name}: {wb.error}")
@@ -145,7 +164,9 @@ def load_roster(inputs: Path) -> Roster:
             continue
         if match.missing:
             names = "、".join(COLUMNS[f][0] for f in match.missing)
-            raise RosterError(f"{path.name}!{sheet_name}: 缺少列 {names}。请按 README 的格式补齐表头（第 {match.row + 1} 行）。")
+            raise RosterError(
+                f"{path.name}!{sheet_name}: 缺少列 {names}。请按 README 的格式补齐表头（第 {match.row + 1} 行）。"
+            )
         body = grid.rows[match.row + 1 :]
         raw = pd.DataFrame({f: [r[c] if c < len(r) else None for r in body] for f, c in match.colmap.items()})
         excel_rows = list(range(match.row + 1, match.row + 1 + len(body)))
@@ -158,4 +179,6 @@ def load_roster(inputs: Path) -> Roster:
         if roster.units.empty:
             raise RosterError(f"{path.name}!{sheet_name}: 花名册没有任何单位。")
         return roster
-    raise RosterError(f"{path.name}: 找不到表头行（应包含 {'、'.join(HEADERS)}）。请按 README 的格式准备花名册。")
+    raise RosterError(
+        f"{path.name}: 找不到表头行（应包含 {'、'.join(HEADERS)}）。请按 README 的格式准备花名册。"
+    )

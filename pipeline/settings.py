@@ -60,9 +60,16 @@ class TomlReader:
             raise self._fail(key, f"{lo}整数，例如 14", v)
         return v
 
-    def number(self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None) -> float:
+    def number(
+        self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None
+    ) -> float:
         v = self.raw(key, default)
-        if isinstance(v, bool) or not isinstance(v, int | float) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or (lo is not None and v < lo)
+            or (hi is not None and v > hi)
+        ):
             rng = f"{lo} 到 {hi} 之间的" if lo is not None and hi is not None else ""
             raise self._fail(key, f"{rng}数字，例如 0.5", v)
         return float(v)
@@ -181,7 +188,9 @@ def _phase(r: TomlReader, name: str) -> Phase:
     start = r.date(f"phases.{name}.start")
     end = r.date(f"phases.{name}.end")
     if end < start:
-        raise SettingsError(f"{r.source}: 设置项 phases.{name}.end（{end}）早于 phases.{name}.start（{start}），请改为不早于开始日期的日期。")
+        raise SettingsError(
+            f"{r.source}: 设置项 phases.{name}.end（{end}）早于 phases.{name}.start（{start}），请改为不早于开始日期的日期。"
+        )
     return Phase(name, start, end)
 
 
@@ -191,7 +200,9 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
     phases = {n: _phase(r, n) for n in ("mobilise", "pledge", "fulfil", "assess")}
     for n, p in phases.items():
         if p.start.year != year and p.end.year != year:
-            raise SettingsError(f"{source}: 设置项 phases.{n} 的日期（{p.start}—{p.end}）不在活动年度 campaign.year = {year} 内，请核对年份。")
+            raise SettingsError(
+                f"{source}: 设置项 phases.{n} 的日期（{p.start}—{p.end}）不在活动年度 campaign.year = {year} 内，请核对年份。"
+            )
     leaders_raw = r.table("leaders", {})
     leaders: dict[str, list[str]] = {}
     for name in leaders_raw:
@@ -221,7 +232,9 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
 def load_settings(inputs: Path) -> Settings:
     path = inputs / SETTINGS_FILE
     if not path.is_file():
-        raise SettingsError(f"找不到设置文件 {path}。请从 README 复制示例 campaign.toml 到 {inputs}/ 并按本年度修改。")
+        raise SettingsError(
+            f"找不到设置文件 {path}。请从 README 复制示例 campaign.toml 到 {inputs}/ 并按本年度修改。"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:

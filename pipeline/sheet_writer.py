@@ -22,7 +22,9 @@ MAX_WIDTH = 50
 
 def _width(header: str, values: pd.Series | list[Any]) -> float:
     head = values[:200] if isinstance(values, list) else values.head(200)
-    sample = ["" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else str(v) for v in head]
+    sample = [
+        "" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else str(v) for v in head
+    ]
     longest = max([len(header) * 2, *(len(v) * 1.6 for v in sample)], default=8)
     return float(min(MAX_WIDTH, max(6, longest + 2)))
 
@@ -35,17 +37,31 @@ def write_cell(ws: Any, r: int, c: int, v: Any, fmt: Mapping[str, Any], style: s
     elif isinstance(v, bool):
         ws.write_string(r, c, "是" if v else "否", fmt[style])
     elif isinstance(v, dt.datetime | pd.Timestamp):
-        ws.write_datetime(r, c, v.to_pydatetime() if isinstance(v, pd.Timestamp) else v, fmt[f"{style}_date" if style != "cell" else "date"])
+        ws.write_datetime(
+            r,
+            c,
+            v.to_pydatetime() if isinstance(v, pd.Timestamp) else v,
+            fmt[f"{style}_date" if style != "cell" else "date"],
+        )
     elif isinstance(v, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(v, dt.time()), fmt[f"{style}_date" if style != "cell" else "date"])
+        ws.write_datetime(
+            r, c, dt.datetime.combine(v, dt.time()), fmt[f"{style}_date" if style != "cell" else "date"]
+        )
     elif isinstance(v, int | float) and not isinstance(v, bool):
         ws.write_number(r, c, v, fmt[style])
     else:
         ws.write_string(r, c, safe_cell_text(str(v)), fmt[style])
 
 
-def write_frame(ws: Any, df: pd.DataFrame, fmt: Mapping[str, Any], widths: Mapping[str, float] | None = None,
-                percent_cols: tuple[str, ...] = (), start_row: int = 0, print_title: bool = True) -> None:
+def write_frame(
+    ws: Any,
+    df: pd.DataFrame,
+    fmt: Mapping[str, Any],
+    widths: Mapping[str, float] | None = None,
+    percent_cols: tuple[str, ...] = (),
+    start_row: int = 0,
+    print_title: bool = True,
+) -> None:
     """Header at ``start_row``, then one row per record; frozen and filterable."""
     widths = widths or {}
     cols = list(df.columns)

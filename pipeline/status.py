@@ -26,8 +26,14 @@ TRACKED = (DONE, DONE_LATE, OVERDUE, DUE_SOON, ONGOING, NOT_STARTED)
 COMPLETED = (DONE, DONE_LATE)
 
 
-def pledge_status(review: str, progress: str, deadline: dt.date | None, done_on: dt.date | None,
-                  as_of: dt.date, due_soon_days: int) -> str:
+def pledge_status(
+    review: str,
+    progress: str,
+    deadline: dt.date | None,
+    done_on: dt.date | None,
+    as_of: dt.date,
+    due_soon_days: int,
+) -> str:
     if review == L.REVIEW_RETURNED:
         return RETURNED
     if review != L.REVIEW_APPROVED:
@@ -53,6 +59,7 @@ def add_status(df: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> pd.DataF
         for r, p, d, c in zip(out["review"], out["progress"], out["deadline"], out["done_on"], strict=True)
     ]
     out["days_overdue"] = [
-        (as_of - d).days if s == OVERDUE and d is not None else 0 for s, d in zip(out["status"], out["deadline"], strict=True)
+        (as_of - d).days if s == OVERDUE and d is not None else 0
+        for s, d in zip(out["status"], out["deadline"], strict=True)
     ]
     return out

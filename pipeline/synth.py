@@ -505,7 +505,14 @@ def ensure_campaign(
     for month in ("09", "11"):
         (folder / RETURNS / f"{s.year}-{month}").mkdir(parents=True, exist_ok=True)
     jobs = [_Job(p, str(folder), str(folder), seed, s.year) for p in plans]
-    totals: dict[str, Any] = {"files": 0, "member_rows": 0, "org_rows": 0, "log_rows": 0, "plan_rows": 0, "mistakes": 0}
+    totals: dict[str, Any] = {
+        "files": 0,
+        "member_rows": 0,
+        "org_rows": 0,
+        "log_rows": 0,
+        "plan_rows": 0,
+        "mistakes": 0,
+    }
     workers = workers or min(os.cpu_count() or 1, 8)
     done = 0
     if workers <= 1 or len(jobs) < 16:

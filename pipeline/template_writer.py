@@ -50,7 +50,12 @@ def _write_value(ws: Any, r: int, c: int, value: Any, fmt: dict[str, Any]) -> No
     if value is None or value == "":
         return
     if isinstance(value, dt.datetime | dt.date):
-        ws.write_datetime(r, c, value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time()), fmt["input_date"])
+        ws.write_datetime(
+            r,
+            c,
+            value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time()),
+            fmt["input_date"],
+        )
     elif isinstance(value, bool):
         ws.write_boolean(r, c, value, fmt["input"])
     elif isinstance(value, int | float):
@@ -80,14 +85,29 @@ def unit_forms(roster: Roster) -> list[UnitForm]:
     forms = []
     for u in roster.units.itertuples(index=False):
         m = by_unit.get(u.unit_code, pd.DataFrame(columns=["member_id", "name"]))
-        forms.append(UnitForm(u.unit_code, u.unit_name, u.unit_type, tuple(zip(m["member_id"], m["name"], strict=True))))
+        forms.append(
+            UnitForm(
+                u.unit_code, u.unit_name, u.unit_type, tuple(zip(m["member_id"], m["name"], strict=True))
+            )
+        )
     return forms
 
 
 def _protect(ws: Any) -> None:
     # No password: the lock protects headers from accidents, not from people.
-    ws.protect("", {"insert_rows": True, "delete_rows": True, "format_columns": True, "format_rows": True,
-                    "autofilter": True, "sort": True, "select_locked_cells": True, "select_unlocked_cells": True})
+    ws.protect(
+        "",
+        {
+            "insert_rows": True,
+            "delete_rows": True,
+            "format_columns": True,
+            "format_rows": True,
+            "autofilter": True,
+            "sort": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
 
 
 def _header(ws: Any, sheet: L.SheetLayout, fmt: dict[str, Any]) -> None:
@@ -98,24 +118,54 @@ def _header(ws: Any, sheet: L.SheetLayout, fmt: dict[str, Any]) -> None:
     ws.freeze_panes(1, 0)
 
 
-def _list_validation(ws: Any, first: int, last: int, col: int, values: Sequence[str] | str, title: str) -> None:
+def _list_validation(
+    ws: Any, first: int, last: int, col: int, values: Sequence[str] | str, title: str
+) -> None:
     source = values if isinstance(values, str) else list(values)
-    ws.data_validation(first, col, last, col, {
-        "validate": "list", "source": source, "ignore_blank": True,
-        "input_title": title[:32], "input_message": "请从下拉列表中选择",
-        "error_title": "输入有误", "error_message": "请从下拉列表中选择", "error_type": "warning",
-    })
+    ws.data_validation(
+        first,
+        col,
+        last,
+        col,
+        {
+            "validate": "list",
+            "source": source,
+            "ignore_blank": True,
+            "input_title": title[:32],
+            "input_message": "请从下拉列表中选择",
+            "error_title": "输入有误",
+            "error_message": "请从下拉列表中选择",
+            "error_type": "warning",
+        },
+    )
 
 
-def _date_validation(ws: Any, first: int, last: int, col: int, start: dt.date, end: dt.date, title: str) -> None:
-    ws.data_validation(first, col, last, col, {
-        "validate": "date", "criteria": "between", "minimum": start, "maximum": end, "ignore_blank": True,
-        "input_title": title[:32], "input_message": f"请填写 {start:%Y-%m-%d} 至 {end:%Y-%m-%d} 之间的日期，如 {start.year}-10-15",
-        "error_title": "日期有误", "error_message": f"日期应在 {start:%Y-%m-%d} 至 {end:%Y-%m-%d} 之间", "error_type": "warning",
-    })
+def _date_validation(
+    ws: Any, first: int, last: int, col: int, start: dt.date, end: dt.date, title: str
+) -> None:
+    ws.data_validation(
+        first,
+        col,
+        last,
+        col,
+        {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": start,
+            "maximum": end,
+            "ignore_blank": True,
+            "input_title": title[:32],
+            "input_message": f"请填写 {start:%Y-%m-%d} 至 {end:%Y-%m-%d} 之间的日期，如 {start.year}-10-15",
+            "error_title": "日期有误",
+            "error_message": f"日期应在 {start:%Y-%m-%d} 至 {end:%Y-%m-%d} 之间",
+            "error_type": "warning",
+        },
+    )
 
 
-def _input_area(ws: Any, sheet: L.SheetLayout, first: int, last: int, fmt: dict[str, Any], s: Settings) -> None:
+def _input_area(
+    ws: Any, sheet: L.SheetLayout, first: int, last: int, fmt: dict[str, Any], s: Settings
+) -> None:
     """Unlock and format the input rows, with dropdowns and date checks."""
     for j, col in enumerate(sheet.columns):
         f = fmt["input_date"] if col.kind == "date" else fmt["input"]
@@ -137,7 +187,9 @@ def _input_area(ws: Any, sheet: L.SheetLayout, first: int, last: int, fmt: dict[
 
 def _refs(form: UnitForm, s: Settings) -> list[str]:
     n_member = len(form.members) * (s.member_deeds.max + s.member_faults.max)
-    return [f"{L.REF_MEMBER}-{i}" for i in range(1, n_member + 1)] + [f"{L.REF_ORG}-{i}" for i in range(1, s.org_pledges.max + 1)]
+    return [f"{L.REF_MEMBER}-{i}" for i in range(1, n_member + 1)] + [
+        f"{L.REF_ORG}-{i}" for i in range(1, s.org_pledges.max + 1)
+    ]
 
 
 def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = None) -> None:
@@ -147,11 +199,24 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
         fmt = formats(wb)
 
         guide = wb.add_worksheet(L.SHEET_GUIDE)
-        text = render("guide.txt.j2", settings=s, unit_code=form.unit_code, unit_name=form.unit_name,
-                      unit_type=form.unit_type, phases=PHASE_LABELS)
+        text = render(
+            "guide.txt.j2",
+            settings=s,
+            unit_code=form.unit_code,
+            unit_name=form.unit_name,
+            unit_type=form.unit_type,
+            phases=PHASE_LABELS,
+        )
         guide.set_column(0, 0, 110)
         for i, line in enumerate(text.strip().splitlines()):
-            guide.write_string(i, 0, line, fmt["title"] if i == 0 else (fmt["bold"] if line[:2] in ("一、", "二、", "三、", "四、") else fmt["text"]))
+            guide.write_string(
+                i,
+                0,
+                line,
+                fmt["title"]
+                if i == 0
+                else (fmt["bold"] if line[:2] in ("一、", "二、", "三、", "四、") else fmt["text"]),
+            )
         print_setup(guide, header_rows=1, landscape=False)
 
         # 党员承诺: prefilled rows per member.

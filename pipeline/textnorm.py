@@ -98,8 +98,10 @@ def _format_number(value: object) -> str | None:
 
 
 # Anything _clean_string would change besides the final strip(); most cells have none (issue 6).
-_DIRTY_RE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff\u200b\u2060\ufeff\x85\u2028\u2029"
-                       "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]|  ")
+_DIRTY_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff\u200b\u2060\ufeff\x85\u2028\u2029"
+    "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]|  "
+)
 
 
 def _clean_string(s: str) -> str:

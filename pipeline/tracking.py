@@ -293,13 +293,27 @@ def overdue_milestones(
     completed) lives in :func:`pipeline.plan_rules.milestones`."""
     from pipeline.plan_rules import STEP_OVERDUE, milestones
 
-    cols = ["单位编码", "单位名称", "承诺序号", "姓名", "承诺事项", "计划步骤", "计划完成时间", "逾期天数", "承诺状态"]
+    cols = [
+        "单位编码",
+        "单位名称",
+        "承诺序号",
+        "姓名",
+        "承诺事项",
+        "计划步骤",
+        "计划完成时间",
+        "逾期天数",
+        "承诺状态",
+    ]
     steps = milestones(plans, members, orgs, as_of)
     od = steps[steps["milestone"] == STEP_OVERDUE]
     if od.empty:
         return pd.DataFrame(columns=cols)
     rank = _order(unit_order)
-    names = dict(zip(orgs["unit_code"] + "|" + orgs["seq"].astype(str), orgs["owner"], strict=True)) if len(orgs) else {}
+    names = (
+        dict(zip(orgs["unit_code"] + "|" + orgs["seq"].astype(str), orgs["owner"], strict=True))
+        if len(orgs)
+        else {}
+    )
     out = pd.DataFrame(
         {
             "_u": [rank.get(u, len(rank)) for u in od["unit_code"]],

@@ -53,9 +53,13 @@ def schema_findings(
         if key in seen:
             continue
         seen.add(key)
-        rule, template = messages.get((column, check)) or messages.get(check) or (
-            "V999",
-            "“{column}”的值“{value}”不符合要求（{check}），请按填报说明修改。",
+        rule, template = (
+            messages.get((column, check))
+            or messages.get(check)
+            or (
+                "V999",
+                "“{column}”的值“{value}”不符合要求（{check}），请按填报说明修改。",
+            )
         )
         value = "" if case.failure_case is None or pd.isna(case.failure_case) else str(case.failure_case)
         where = locate(index, column) if index is not None and not pd.isna(index) else {}

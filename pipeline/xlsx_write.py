@@ -39,10 +39,20 @@ def formats(wb: Workbook) -> dict[str, Any]:
     return {
         "title": wb.add_format({**base, "bold": True, "font_size": 16}),
         "header": wb.add_format(
-            {**base, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "align": "center", "locked": True}
+            {
+                **base,
+                "bold": True,
+                "bg_color": "#D9E1F2",
+                "border": 1,
+                "text_wrap": True,
+                "align": "center",
+                "locked": True,
+            }
         ),
         "cell": wb.add_format({**base, "border": 1, "text_wrap": True}),
-        "locked": wb.add_format({**base, "border": 1, "text_wrap": True, "locked": True, "bg_color": "#F2F2F2"}),
+        "locked": wb.add_format(
+            {**base, "border": 1, "text_wrap": True, "locked": True, "bg_color": "#F2F2F2"}
+        ),
         "input": wb.add_format({**base, "border": 1, "text_wrap": True, "locked": False}),
         "input_date": wb.add_format({**base, "border": 1, "locked": False, "num_format": "yyyy-mm-dd"}),
         "date": wb.add_format({**base, "border": 1, "num_format": "yyyy-mm-dd"}),
@@ -51,7 +61,9 @@ def formats(wb: Workbook) -> dict[str, Any]:
         "error": wb.add_format({**base, "border": 1, "text_wrap": True, "bg_color": "#FF9999"}),
         "error_date": wb.add_format({**base, "border": 1, "bg_color": "#FF9999", "num_format": "yyyy-mm-dd"}),
         "notice": wb.add_format({**base, "border": 1, "text_wrap": True, "bg_color": "#FFEB84"}),
-        "notice_date": wb.add_format({**base, "border": 1, "bg_color": "#FFEB84", "num_format": "yyyy-mm-dd"}),
+        "notice_date": wb.add_format(
+            {**base, "border": 1, "bg_color": "#FFEB84", "num_format": "yyyy-mm-dd"}
+        ),
         "percent": wb.add_format({**base, "border": 1, "num_format": "0.0%"}),
         "int": wb.add_format({**base, "border": 1, "num_format": "0"}),
     }

@@ -143,11 +143,14 @@ def test_school_smoke_run(tmp_path: Path) -> None:
     assert saved["cold"]["phases"]["cache_misses"] == saved["data"]["files"]
     assert saved["templates"]["ms_per_workbook"] > 0
     assert {
-        "read (filecheck + calamine)",
+        "read (file checks + calamine)",
+        "normalise (sheets, headers, typed frames)",
         "validate (cell checks: text, dropdown, date)",
         "rules (P/M rules, status)",
-        "write feedback",
+        "write ledger (台账)",
+        "write feedback (反馈)",
     } <= set(saved["profile"])
+    assert all(v >= 0 for v in saved["profile"].values())
     assert r["targets"] == saved["targets"] and "peak RSS <= 1.5 GB" in r["targets"]
     assert any("consolidate cold" in line for line in lines)
 

@@ -63,7 +63,13 @@ def write_outputs(c: Consolidation, stage: OutputStage) -> None:
             if not unit_findings:
                 continue
             name = f"{safe_filename(code, 20)}_{safe_filename(ur.unit_name)}_问题反馈.xlsx"
-            jobs.submit(write_feedback, ur.file.path, unit_findings, stage.path(f"{FEEDBACK_DIR}/{name}"), ur.unit_name)
+            jobs.submit(
+                write_feedback,
+                ur.file.path,
+                unit_findings,
+                stage.path(f"{FEEDBACK_DIR}/{name}"),
+                ur.unit_name,
+            )
         write_branch_ledgers(c, stage, jobs)  # 支部台账/ (pipeline.branch_ledger_writer)
         write_ledger(c, stage.path(LEDGER))
 
@@ -80,18 +86,28 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
     if c.unreadable:
         lines.append(f"  无法读取的文件 {len(c.unreadable)} 个：{'、'.join(f.rel for f in c.unreadable)}")
     if c.unidentified:
-        lines.append(f"  无法识别单位或不是承诺表的文件 {len(c.unidentified)} 个：{'、'.join(f.rel for f in c.unidentified)}")
+        lines.append(
+            f"  无法识别单位或不是承诺表的文件 {len(c.unidentified)} 个：{'、'.join(f.rel for f in c.unidentified)}"
+        )
     if c.superseded:
-        lines.append(f"  已被新版本替代的文件 {len(c.superseded)} 个：{'、'.join(f.rel for f, _ in c.superseded)}")
-    lines.append(f"党员承诺 {len(c.members)} 项，组织承诺 {len(c.orgs)} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。")
-    lines.append(f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账），{out_dir}/变更记录.xlsx（与上次报送相比的变化）。")
+        lines.append(
+            f"  已被新版本替代的文件 {len(c.superseded)} 个：{'、'.join(f.rel for f, _ in c.superseded)}"
+        )
+    lines.append(
+        f"党员承诺 {len(c.members)} 项，组织承诺 {len(c.orgs)} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。"
+    )
+    lines.append(
+        f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账），{out_dir}/变更记录.xlsx（与上次报送相比的变化）。"
+    )
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
-        with OutputStage(args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}) as stage:
+        with OutputStage(
+            args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}
+        ) as stage:
             write_outputs(c, stage)
     for line in summary_lines(c, args.outputs / args.as_of.isoformat()):
         args.console.say(line)

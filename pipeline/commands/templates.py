@@ -24,6 +24,8 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     paths = write_templates(roster, settings, out, workers=args.workers)
     ms = (time.perf_counter() - t0) * 1000 / max(len(paths), 1)
-    args.console.say(f"已为 {len(paths)} 个单位生成公开承诺事项表（模板版本 v{TEMPLATE_VERSION}），"
-                     f"保存在 {out}/（平均每个 {ms:.0f} 毫秒）。")
+    args.console.say(
+        f"已为 {len(paths)} 个单位生成公开承诺事项表（模板版本 v{TEMPLATE_VERSION}），"
+        f"保存在 {out}/（平均每个 {ms:.0f} 毫秒）。"
+    )
     return 0
