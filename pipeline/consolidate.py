@@ -19,7 +19,7 @@ import pandas as pd
 from pipeline import layout as L
 from pipeline.cache import ParseCache
 from pipeline.findings import ERROR, NOTICE, Finding, Findings
-from pipeline.intake import Archive, InboxFile, discover, identify_by_name, pick_newest
+from pipeline.intake import Archive, InboxFile, discover, identify_unit, pick_newest
 from pipeline.parallel import pool_map, without_gc
 from pipeline.parse import ParsedWorkbook, parse_workbook
 from pipeline.plan_rules import plan_rules
@@ -231,60 +231,15 @@ def consolidate(
                     NOTICE, "F106", "这是旧版 Excel 格式，已读取。下次请用统一模板（.xlsx）填报。", file=f.rel
                 )
             )
-        meta_code = p.meta.get("unit_code", "")
-        by_name = identify_by_name(f.name, roster)
-        code = ""
-        if meta_code and meta_code in unit_names:
-            code = meta_code
-            if by_name and by_name != meta_code:
-                file_notes[f.rel].append(
-                    Finding(
-                        NOTICE,
-                        "F110",
-                        f"文件名像是“{unit_names[by_name]}”的，但表内（_meta）是“{unit_names[meta_code]}”。已按表内单位处理，请核对是否发错文件。",
-                        file=f.rel,
-                    )
-                )
-        elif meta_code:
-            findings.error(
-                "F104",
-                f"表内的单位编码“{meta_code}”不在花名册中。请使用办公室下发的本单位模板，或报办公室更新花名册。",
-                file=f.rel,
-            )
+        ident = identify_unit(p.meta, f.rel, roster, "公开承诺事项表", "F104", "F102", settings.year)
+        if ident.error is not None:
+            findings.add(ident.error)
             unidentified.append(f)
             if archive:
                 archive.add(f, "", str(p.version or ""), now)
             continue
-        elif by_name:
-            code = by_name
-            file_notes[f.rel].append(
-                Finding(
-                    NOTICE,
-                    "F107",
-                    f"文件中没有 _meta 表（可能复制到了新文件），已按文件名识别为“{unit_names[code]}”。请使用办公室下发的模板。",
-                    file=f.rel,
-                )
-            )
-        else:
-            findings.error(
-                "F102",
-                "无法识别文件所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。请把文件名改为“单位编码_单位名称_公开承诺事项表.xlsx”后重新放入。",
-                file=f.rel,
-            )
-            unidentified.append(f)
-            if archive:
-                archive.add(f, "", str(p.version or ""), now)
-            continue
-        meta_year = p.meta.get("campaign_year", "")
-        if meta_year and meta_year != str(settings.year):
-            file_notes[f.rel].append(
-                Finding(
-                    ERROR,
-                    "F108",
-                    f"这是 {meta_year} 年度的承诺表，本次活动是 {settings.year} 年度。请使用本年度下发的模板重新填报。",
-                    file=f.rel,
-                )
-            )
+        code = ident.code
+        file_notes[f.rel].extend(ident.notices)
         if archive:
             archive.add(f, code, str(p.version or ""), now)
         candidates[code].append(f)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.atomic import atomic_path, write_text_atomic
+from pipeline.findings import ERROR, NOTICE, Finding
 from pipeline.roster import Roster
 from pipeline.textnorm import norm_code
 
@@ -105,6 +106,94 @@ def identify_by_name(file_name: str, roster: Roster) -> str:
     top = max(best.values())
     winners = [c for c, n in best.items() if n == top]
     return winners[0] if len(winners) == 1 else ""
+
+
+@dataclass(frozen=True)
+class Identification:
+    """Which unit a returned file belongs to: ``code`` ("" when unknown), notices to
+    attach to the file, and the error finding when it cannot be identified."""
+
+    code: str
+    notices: list[Finding]
+    error: Finding | None = None
+
+
+def identify_unit(
+    meta: dict[str, str],
+    rel: str,
+    roster: Roster,
+    form: str,
+    unknown_rule: str,
+    missing_rule: str,
+    settings_year: int,
+) -> Identification:
+    """Identify a returned workbook's unit by ``_meta``, else by its file name.
+
+    ``form`` is the workbook's Chinese name (公开承诺事项表 / 考核评价表); ``unknown_rule``
+    is reported when ``_meta`` names a unit not in the roster, ``missing_rule`` when
+    nothing identifies the file. A workbook of another campaign year is an error (F108)."""
+    names = dict(zip(roster.units["unit_code"], roster.units["unit_name"], strict=True))
+    meta_code = meta.get("unit_code", "")
+    by_name = identify_by_name(Path(rel).name, roster)
+    notes: list[Finding] = []
+    if meta_code and meta_code in names:
+        code = meta_code
+        if by_name and by_name != meta_code:
+            notes.append(
+                Finding(
+                    NOTICE,
+                    "F110",
+                    f"文件名像是“{names[by_name]}”的，但表内（_meta）是“{names[meta_code]}”。"
+                    "已按表内单位处理，请核对是否发错文件。",
+                    file=rel,
+                )
+            )
+    elif meta_code:
+        return Identification(
+            "",
+            [],
+            Finding(
+                ERROR,
+                unknown_rule,
+                f"表内的单位编码“{meta_code}”不在花名册中。"
+                f"请使用办公室下发的本单位{form}，或报办公室更新花名册。",
+                file=rel,
+            ),
+        )
+    elif by_name:
+        code = by_name
+        notes.append(
+            Finding(
+                NOTICE,
+                "F107",
+                f"文件中没有 _meta 表（可能复制到了新文件），已按文件名识别为“{names[code]}”。"
+                f"请使用办公室下发的{form}。",
+                file=rel,
+            )
+        )
+    else:
+        return Identification(
+            "",
+            [],
+            Finding(
+                ERROR,
+                missing_rule,
+                "无法识别文件所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。"
+                f"请把文件名改为“单位编码_单位名称_{form}.xlsx”后重新放入。",
+                file=rel,
+            ),
+        )
+    year = meta.get("campaign_year", "")
+    if year and year != str(settings_year):
+        notes.append(
+            Finding(
+                ERROR,
+                "F108",
+                f"这是 {year} 年度的{form}，本次活动是 {settings_year} 年度。请使用本年度下发的{form}重新填报。",
+                file=rel,
+            )
+        )
+    return Identification(code, notes)
 
 
 class Archive:

@@ -24,7 +24,7 @@ import pandas as pd
 from pipeline.assessment import layout as A
 from pipeline.assessment.policy import GRADES
 from pipeline.findings import ERROR, NOTICE, Finding, Findings
-from pipeline.intake import InboxFile, discover, identify_by_name, pick_newest
+from pipeline.intake import InboxFile, discover, identify_unit, pick_newest
 from pipeline.layout import SheetLayout
 from pipeline.roster import Roster
 from pipeline.settings import Settings
@@ -560,53 +560,12 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
                 file=f.rel,
             )
             continue
-        meta_code = p.meta.get("unit_code", "")
-        by_name = identify_by_name(f.name, roster)
-        if meta_code and meta_code in unit_names:
-            code = meta_code
-            if by_name and by_name != meta_code:
-                notes[f.rel].append(
-                    Finding(
-                        NOTICE,
-                        "F110",
-                        f"文件名像是“{unit_names[by_name]}”的，但表内（_meta）是“{unit_names[meta_code]}”。已按表内单位处理，请核对是否发错文件。",
-                        file=f.rel,
-                    )
-                )
-        elif meta_code:
-            findings.error(
-                "E101",
-                f"表内的单位编码“{meta_code}”不在花名册中。请使用办公室下发的本单位考核评价表。",
-                file=f.rel,
-            )
+        ident = identify_unit(p.meta, f.rel, roster, "考核评价表", "E101", "E101", settings.year)
+        if ident.error is not None:
+            findings.add(ident.error)
             continue
-        elif by_name:
-            code = by_name
-            notes[f.rel].append(
-                Finding(
-                    NOTICE,
-                    "F107",
-                    f"文件中没有 _meta 表，已按文件名识别为“{unit_names[code]}”。请使用办公室下发的考核评价表。",
-                    file=f.rel,
-                )
-            )
-        else:
-            findings.error(
-                "E101",
-                "无法识别考核评价表所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。请把文件名改为“单位编码_单位名称_考核评价表.xlsx”。",
-                file=f.rel,
-            )
-            continue
-        year = p.meta.get("campaign_year", "")
-        if year and year != str(settings.year):
-            notes[f.rel].append(
-                Finding(
-                    ERROR,
-                    "F108",
-                    f"这是 {year} 年度的考核评价表，本次是 {settings.year} 年度。请使用本年度下发的表格重新填报。",
-                    file=f.rel,
-                )
-            )
+        code = ident.code
+        notes[f.rel].extend(ident.notices)
         parsed[f.sha256] = p
         candidates[code].append(f)
 
