@@ -56,7 +56,7 @@ def write_change_report(c: Consolidation, changes: list[UnitChanges], path: Path
     details = pd.DataFrame([r for u in changes for r in u.rows], columns=DETAIL_COLUMNS)
     findings = [f for u in changes for f in u.findings]
     with atomic_path(path) as tmp:
-        wb = new_workbook(tmp, constant_memory=True)
+        wb = new_workbook(tmp, large=True)
         fmt = formats(wb)
         for name, df, title in (
             (

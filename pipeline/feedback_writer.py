@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pipeline import layout as L
+from pipeline.fast_sheet import FastSheet
 from pipeline.findings import ERROR, Finding, findings_frame
-from pipeline.sheet_writer import write_cell, write_frame
+from pipeline.sheet_writer import write_frame
 from pipeline.xlsx_read import SheetGrid, find_header, read_workbook
 from pipeline.xlsx_write import formats, new_workbook, print_setup
 
@@ -54,29 +56,45 @@ def _marks(findings: list[Finding]) -> dict[str, dict[tuple[int, int], tuple[str
 
 def _write_grid(
     wb: Any,
-    ws: Any,
+    ws: FastSheet,
     grid: SheetGrid,
     marks: dict[tuple[int, int], tuple[str, list[str]]],
     fmt: dict[str, Any],
 ) -> None:
     layout = LAYOUTS.get(grid.name)
-    n_cols = max(grid.n_cols, 1 + max((c for _, c in marks), default=0))
-    for r in range(max(grid.n_rows, 1 + max((r for r, _ in marks), default=-1))):
-        row = grid.rows[r] if r < grid.n_rows else []
-        for c in range(n_cols):
-            v = row[c] if c < len(row) else None
-            mark = marks.get((r, c))
-            if mark:
-                style = "error" if mark[0] == ERROR else "notice"
-                write_cell(ws, r, c, v, fmt, style)
-                ws.write_comment(
-                    r,
-                    c,
-                    "\n".join(mark[1])[:30000],
-                    {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"},
-                )
-            elif v is not None and v != "":
-                write_cell(ws, r, c, v, fmt, "header" if r == 0 and layout else "cell")
+    n_cols = max(grid.n_cols, 1 + max((c for _, c in marks), default=-1), 1)
+    n_rows = max(grid.n_rows, 1 + max((r for r, _ in marks), default=-1))
+    marked = {
+        pos: (fmt["error"], fmt["error_date"]) if sev == ERROR else (fmt["notice"], fmt["notice_date"])
+        for pos, (sev, _msgs) in marks.items()
+    }
+    marked_rows = {r for r, _ in marks}
+
+    def rows(first: int, last: int) -> Iterator[list[object]]:
+        for r in range(first, last):
+            row = grid.rows[r] if r < grid.n_rows else []
+            if r in marked_rows and len(row) < n_cols:
+                row = [*row, *([None] * (n_cols - len(row)))]
+            yield row
+
+    body_from = 0
+    if layout and n_rows:  # the header row keeps the header look
+        ws.append_rows(
+            0, rows(0, 1), [fmt["header"]] * n_cols, [fmt["date"]] * n_cols, blank_cells=False, marked=marked
+        )
+        body_from = 1
+    ws.append_rows(
+        body_from,
+        rows(body_from, n_rows),
+        [fmt["cell"]] * n_cols,
+        [fmt["date"]] * n_cols,
+        blank_cells=False,
+        marked=marked,
+    )
+    for (r, c), (_sev, msgs) in sorted(marks.items()):
+        ws.write_comment(
+            r, c, "\n".join(msgs)[:30000], {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"}
+        )
     if layout:
         for j, col in enumerate(layout.columns):
             ws.set_column(j, j, col.width)
@@ -135,9 +153,16 @@ def _sheet_title(name: str, taken: set[str]) -> str:
         n += 1
 
 
-def write_feedback(source: Path, findings: list[Finding], path: Path, unit_label: str) -> None:
-    """Rewrite ``source`` with the problems of ``findings`` marked, to ``path``."""
-    wb_read = read_workbook(source)
+def write_feedback(
+    source: Path,
+    findings: list[Finding],
+    path: Path,
+    unit_label: str,
+    checked: tuple[str, int] | None = None,
+) -> None:
+    """Rewrite ``source`` with the problems of ``findings`` marked, to ``path``.
+    ``checked``: (sha256, size) of the bytes consolidation read (see ``read_workbook``)."""
+    wb_read = read_workbook(source, checked=checked)
     wb = new_workbook(path)
     fmt = formats(wb)
     ws = wb.add_worksheet("问题清单")

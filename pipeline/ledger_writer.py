@@ -111,7 +111,7 @@ def summary_with_status(c: Consolidation) -> pd.DataFrame:
 
 
 def write_ledger(c: Consolidation, path: Path) -> None:
-    wb = new_workbook(path, constant_memory=True)
+    wb = new_workbook(path, large=True)
     fmt = formats(wb)
     summary = summary_with_status(c)
     ws = wb.add_worksheet("汇总")

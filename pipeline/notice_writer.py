@@ -50,7 +50,7 @@ def write_notice(c: Consolidation, html_path: Path, xlsx_path: Path) -> pd.DataF
     df = build_notice(c)
     write_text_atomic(html_path, render(TEMPLATE, **notice_context(c, df)))
     with atomic_path(xlsx_path) as tmp:
-        wb = new_workbook(tmp, constant_memory=True)
+        wb = new_workbook(tmp, large=True)
         fmt = formats(wb)
         ws = wb.add_worksheet("公示")
         ws.write_string(

@@ -47,7 +47,7 @@ def write_overdue(c: Consolidation, path: Path) -> OverdueLists:
         SHEET_SILENT: f"久未记实（已报送单位中 {s.log_silence_days} 天以上没有履诺记实的党员；统计截止 {c.as_of:%Y-%m-%d}）",
     }
     with atomic_path(path) as tmp:
-        wb = new_workbook(tmp, constant_memory=True)
+        wb = new_workbook(tmp, large=True)
         fmt = formats(wb)
         for name, df in (
             (SHEET_OVERDUE, lists.overdue),

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.fast_sheet import FastSheet
 from pipeline.textnorm import safe_cell_text
 from pipeline.xlsx_write import print_setup
 
@@ -61,8 +62,12 @@ def write_frame(
     percent_cols: tuple[str, ...] = (),
     start_row: int = 0,
     print_title: bool = True,
+    cell_styles: Mapping[tuple[int, int], str] | None = None,
 ) -> None:
-    """Header at ``start_row``, then one row per record; frozen and filterable."""
+    """Header at ``start_row``, then one row per record; frozen and filterable.
+
+    ``cell_styles`` gives single cells another style of ``fmt`` ("notice", "error"):
+    (record index, column index) -> style name."""
     widths = widths or {}
     cols = list(df.columns)
     # Column lists, not itertuples: iterating pandas string arrays costs a call per cell (issue 6).
@@ -72,12 +77,30 @@ def write_frame(
         ws.write_string(start_row, j, str(name), fmt["header"])
         ws.set_column(j, j, widths.get(name) or _width(str(name), columns[j] if unique else df[name]))
     pct = {cols.index(c) for c in percent_cols if c in cols}
-    for i, rec in enumerate(zip(*columns, strict=True) if columns else ((),) * len(df), start=start_row + 1):
-        for j, v in enumerate(rec):
-            if j in pct and isinstance(v, int | float):
-                ws.write_number(i, j, v, fmt["percent"])
-            else:
-                write_cell(ws, i, j, v, fmt)
+    rows = zip(*columns, strict=True) if columns else ((),) * len(df)
+    if isinstance(ws, FastSheet):  # bulk rows (issue 6): the same cells, ~4x faster
+        n = len(cols)
+        ws.append_rows(
+            start_row + 1,
+            rows,
+            [fmt["cell"]] * n,
+            [fmt["date"]] * n,
+            [fmt["percent"] if j in pct else fmt["cell"] for j in range(n)],
+            marked={
+                (start_row + 1 + i, j): (fmt[style], fmt[f"{style}_date"])
+                for (i, j), style in (cell_styles or {}).items()
+            },
+        )
+    else:
+        for i, rec in enumerate(rows, start=start_row + 1):
+            for j, v in enumerate(rec):
+                style = (cell_styles or {}).get((i - start_row - 1, j))
+                if style:
+                    write_cell(ws, i, j, v, fmt, style)
+                elif j in pct and isinstance(v, int | float) and math.isfinite(v):
+                    ws.write_number(i, j, v, fmt["percent"])
+                else:
+                    write_cell(ws, i, j, v, fmt)
     ws.freeze_panes(start_row + 1, 0)
     ws.autofilter(start_row, 0, start_row + max(len(df), 1), max(len(cols) - 1, 0))
     if print_title:

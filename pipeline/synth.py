@@ -197,7 +197,7 @@ def _roster_plans(scale: Scale, seed: int) -> list[UnitPlan]:
 def _write_roster(plans: list[UnitPlan], path: Path, seed: int) -> None:
     rng = random.Random(f"{seed}:roster-cells")
     with atomic_path(path) as tmp:
-        wb = new_workbook(tmp, constant_memory=True)
+        wb = new_workbook(tmp, large=True)
         fmt = formats(wb)
         ws = wb.add_worksheet("花名册")
         for j, h in enumerate(ROSTER_HEADERS):

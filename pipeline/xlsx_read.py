@@ -22,6 +22,7 @@ Notes on python-calamine 0.9.1 that shaped this module:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import math
 import re
@@ -108,21 +109,45 @@ class WorkbookRead:
 # --------------------------------------------------------------------------- reading
 
 
-def read_workbook(path: Path, caps: Caps | None = None, max_rows: int = 200_000) -> WorkbookRead:
-    """Check, then read every worksheet of ``path``; never raises."""
+def read_workbook(
+    path: Path, caps: Caps | None = None, max_rows: int = 200_000, checked: tuple[str, int] | None = None
+) -> WorkbookRead:
+    """Check, then read every worksheet of ``path``; never raises.
+
+    ``checked`` = (sha256, size) of content this run has already checked and read: when
+    the file still holds exactly those bytes, they are read from memory without
+    checking them again (feedback workbooks, issue 6); otherwise the full check runs."""
     caps = caps or Caps()
-    try:
-        verdict = check_file(Path(path), caps)
-    except Exception as exc:  # check_file does not raise; belt and braces
-        verdict = FileVerdict(False, "corrupt", MSG_CORRUPT, f"check_file: {exc!r}")
+    source: Path | io.BytesIO = Path(path)
+    verdict: FileVerdict | None = None
+    if checked is not None:
+        data = _same_bytes(Path(path), *checked)
+        if data is not None:
+            source, verdict = io.BytesIO(data), FileVerdict(True, "checked")
+    if verdict is None:
+        try:
+            verdict = check_file(Path(path), caps)
+        except Exception as exc:  # check_file does not raise; belt and braces
+            verdict = FileVerdict(False, "corrupt", MSG_CORRUPT, f"check_file: {exc!r}")
     if not verdict.ok:
         return WorkbookRead(verdict=verdict, error=verdict.message, detail=verdict.detail)
     try:
-        return _read_checked(Path(path), verdict, caps, max(1, max_rows))
+        return _read_checked(source, verdict, caps, max(1, max_rows))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # includes pyo3 PanicException and MemoryError
         return _failed(verdict, exc)
+
+
+def _same_bytes(path: Path, sha256: str, size: int) -> bytes | None:
+    """The bytes of ``path`` when they still hash to ``sha256`` (else None)."""
+    try:
+        if path.stat().st_size != size:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 def _failed(verdict: FileVerdict, exc: BaseException) -> WorkbookRead:
@@ -140,13 +165,13 @@ def _failed(verdict: FileVerdict, exc: BaseException) -> WorkbookRead:
     return WorkbookRead(verdict=verdict, error=message, detail=f"{name}: {exc}"[:500])
 
 
-def _read_checked(path: Path, verdict: FileVerdict, caps: Caps, max_rows: int) -> WorkbookRead:
+def _read_checked(source: Path | io.BytesIO, verdict: FileVerdict, caps: Caps, max_rows: int) -> WorkbookRead:
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     sheets: dict[str, SheetGrid] = {}
     hidden: set[str] = set()
     cells_left = caps.max_cells
-    with path.open("rb") as fp:
+    with source.open("rb") if isinstance(source, Path) else contextlib.nullcontext(source) as fp:
         # from_filelike sniffs the content; from_path trusts the extension
         wb = CalamineWorkbook.from_filelike(fp)
         try:

@@ -9,6 +9,8 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 
+from pipeline.fast_sheet import FastSheet
+
 # User text must never become a formula, a link or a number.
 WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
@@ -21,13 +23,14 @@ FONT = "宋体"
 FIXED_CREATED = dt.datetime(2000, 1, 1)
 
 
-def new_workbook(path: Path | str, constant_memory: bool = False) -> Workbook:
+def new_workbook(path: Path | str, large: bool = False) -> Workbook:
+    """A workbook whose sheets are :class:`FastSheet` (bulk rows, issue 6). ``large``:
+    assemble each sheet's XML in a temporary file rather than in memory (the ledger)."""
     opts = dict(WORKBOOK_OPTIONS)
-    if constant_memory:
-        opts["constant_memory"] = True
-    else:
-        opts["in_memory"] = True  # no temporary file per sheet (in_memory would override constant_memory)
+    if not large:
+        opts["in_memory"] = True  # no temporary file per sheet
     wb = xlsxwriter.Workbook(str(path), opts)
+    wb.worksheet_class = FastSheet
     # Fixed document properties: the same inputs give byte-identical workbooks, so a
     # regenerated demo or template does not show up as changed in version control.
     wb.set_properties({"author": "公开承诺汇总程序", "created": FIXED_CREATED})

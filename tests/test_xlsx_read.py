@@ -314,3 +314,43 @@ def test_find_header_on_a_read_workbook(tmp_path: Path) -> None:
     assert m is not None
     assert (m.row, m.colmap["member_id"], m.colmap["deadline"]) == (4, 2, 5)
     assert cell_ref(m.row, m.colmap["member_id"]) == "C5"
+
+
+# --------------------------------------------------------------------------- re-reading checked bytes
+
+
+def test_checked_bytes_are_read_again_without_a_second_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    path = make_pledge_book(tmp_path / "a.xlsx")
+    first = read_ok(path)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    calls: list[Path] = []
+    real = xlsx_read.check_file
+    monkeypatch.setattr(xlsx_read, "check_file", lambda p, caps: calls.append(p) or real(p, caps))
+    again = read_ok(path, checked=(sha, path.stat().st_size))
+    assert calls == []
+    assert again.sheets["承诺事项"].rows == first.sheets["承诺事项"].rows
+    assert again.hidden == first.hidden
+
+
+@pytest.mark.parametrize("change", ["other bytes, same size", "other size"])
+def test_changed_bytes_are_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    path = make_pledge_book(tmp_path / "a.xlsx")
+    size = path.stat().st_size
+    sha = "0" * 64 if change == "other bytes, same size" else ""
+    if change == "other size":
+        import hashlib
+
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        path.write_bytes(b"not a workbook at all")
+    calls: list[Path] = []
+    real = xlsx_read.check_file
+    monkeypatch.setattr(xlsx_read, "check_file", lambda p, caps: calls.append(p) or real(p, caps))
+    wb = read_workbook(path, checked=(sha, size))
+    assert calls == [path]
+    assert wb.ok == (change == "other bytes, same size")

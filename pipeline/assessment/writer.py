@@ -23,7 +23,7 @@ from pipeline.atomic import write_text_atomic
 from pipeline.findings import Finding, findings_frame
 from pipeline.jinja import render
 from pipeline.settings import Settings
-from pipeline.sheet_writer import write_cell, write_frame
+from pipeline.sheet_writer import write_frame
 from pipeline.status import TRACKED
 from pipeline.xlsx_write import formats, new_workbook
 
@@ -159,13 +159,14 @@ def policy_lines(p: AssessmentPolicy) -> list[tuple[str, str]]:
     return lines
 
 
-def _mark_changes(ws: object, df: pd.DataFrame, fmt: dict[str, object]) -> None:
-    """Highlight the final grade where the group changed it, and rows with errors."""
-    cols = list(df.columns)
-    jf = cols.index(A.COL_FINAL)
-    for i, (prop, final) in enumerate(zip(df[A.COL_PROPOSED], df[A.COL_FINAL], strict=True), start=1):
-        if (prop or "") != (final or ""):
-            write_cell(ws, i, jf, final, fmt, "notice")
+def _changed_grades(df: pd.DataFrame) -> dict[tuple[int, int], str]:
+    """The final grades the group changed, to highlight: (record, column) -> style."""
+    jf = list(df.columns).index(A.COL_FINAL)
+    return {
+        (i, jf): "notice"
+        for i, (prop, final) in enumerate(zip(df[A.COL_PROPOSED], df[A.COL_FINAL], strict=True))
+        if (prop or "") != (final or "")
+    }
 
 
 def write_results(
@@ -185,8 +186,7 @@ def write_results(
         (A.SHEET_UNIT_RESULTS, units, ("党员承诺完成率", "组织承诺完成率")),
     ):
         ws = wb.add_worksheet(name)
-        write_frame(ws, df, fmt, widths=WIDTHS, percent_cols=pct)
-        _mark_changes(ws, df, fmt)
+        write_frame(ws, df, fmt, widths=WIDTHS, percent_cols=pct, cell_styles=_changed_grades(df))
     sec = blanks(S.secretaries_table(result.units))
     ws = wb.add_worksheet(A.SHEET_SECRETARIES)
     ws.write_string(

@@ -69,6 +69,7 @@ def write_outputs(c: Consolidation, stage: OutputStage) -> None:
                 unit_findings,
                 stage.path(f"{FEEDBACK_DIR}/{name}"),
                 ur.unit_name,
+                (ur.file.sha256, ur.file.size),
             )
         write_branch_ledgers(c, stage, jobs)  # 支部台账/ (pipeline.branch_ledger_writer)
         write_ledger(c, stage.path(LEDGER))
