@@ -37,7 +37,7 @@ import pandas as pd
 
 from pipeline import layout as L
 from pipeline.cache import ParseCache
-from pipeline.consolidate import Consolidation, UnitReturn, read_one
+from pipeline.consolidate import Consolidation, FileResult, UnitReturn, read_one
 from pipeline.findings import NOTICE, Finding
 from pipeline.intake import Archive, InboxFile
 from pipeline.parse import ParsedWorkbook
@@ -331,7 +331,7 @@ def read_archived(
     blob = archive.blob(entry["sha256"], Path(rel).suffix)
     if not blob.is_file():
         return None
-    res = cache.get(entry["sha256"], rel) if cache else None
+    res = cache.get(entry["sha256"], rel, expect=FileResult) if cache else None
     if res is None:
         res = read_one(InboxFile(blob, rel, entry["sha256"], int(entry.get("size") or 0), 0.0), year)
         if cache:

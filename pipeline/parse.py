@@ -1,8 +1,9 @@
 """Turn one read workbook into normalised frames plus findings.
 
 Input is a :class:`pipeline.xlsx_read.WorkbookRead` (cell grids with Excel positions);
-output is a :class:`ParsedWorkbook`: the ``_meta`` values, one DataFrame per data sheet
-(one row per non-blank Excel row, ``_row`` = Excel row number), the column letter of
+output is a :class:`ParsedWorkbook`: the ``_meta`` values, the columns of each data sheet
+(one value per non-blank Excel row, ``excel_row`` = Excel row number; a DataFrame on
+demand, :meth:`ParsedWorkbook.frame`), the column letter of
 each field per sheet (so any later rule can name a cell) and the findings met while
 locating sheets, headers and normalising cells. No rule about quotas or the roster
 lives here; that is ``pipeline.rules``.
@@ -11,7 +12,7 @@ lives here; that is ``pipeline.rules``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -60,18 +61,37 @@ USER_FIELDS = {
 FILL_MERGED = ("member_id", "name", "kind")
 
 
+Columns = dict[str, list[Any]]  # field -> one value per row (excel_row first): see typed_frame
+LAYOUTS = {layout.name: layout for layout in L.DATA_SHEETS}
+
+
 @dataclass
 class ParsedWorkbook:
+    """One workbook's normalised content.
+
+    The rows of each data sheet are kept as plain columns (``columns``: layout sheet ->
+    field -> values), not as DataFrames: a county's 2,100 workbooks are pickled into the
+    parse cache and loaded on every warm run, and a DataFrame costs ~80 µs to unpickle
+    where its columns cost a few (issue 6). :meth:`frame` builds one sheet's frame on
+    demand; the consolidation builds each ledger frame from every unit's columns at once.
+    """
+
     meta: dict[str, str] = field(default_factory=dict)
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    columns: dict[str, Columns] = field(default_factory=dict)  # layout sheet -> field -> values
     letters: dict[str, dict[str, str]] = field(default_factory=dict)  # layout sheet -> field -> column letter
     sheet_names: dict[str, str] = field(default_factory=dict)  # layout sheet -> actual sheet name
     findings: list[Finding] = field(default_factory=list)
     is_pledge_form: bool = True
 
     def frame(self, layout: L.SheetLayout) -> pd.DataFrame:
-        df = self.frames.get(layout.name)  # no empty frame built when there is one (8,000 calls in a county)
-        return df if df is not None else empty_frame(layout)
+        """The sheet's rows as a new DataFrame (an empty one when the sheet was not read)."""
+        cols = self.columns.get(layout.name)
+        return typed_frame(cols, date_fields(layout)) if cols is not None else empty_frame(layout)
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Every sheet read, as new DataFrames (layout sheet -> frame)."""
+        return {name: self.frame(LAYOUTS[name]) for name in self.columns}
 
     @property
     def version(self) -> int:
@@ -246,15 +266,16 @@ def _fill_merged(
     return filled
 
 
-def parse_sheet(
+def parse_sheet_columns(
     grid: SheetGrid,
     layout: L.SheetLayout,
     file: str,
     year: int,
     add: Callable[[Finding], None],
     formula_cells: set[str] | None = None,
-) -> tuple[pd.DataFrame, dict[str, str]] | None:
-    """Normalise one data sheet; None when its header row cannot be found."""
+) -> tuple[Columns, dict[str, str]] | None:
+    """Normalise one data sheet into columns (see :func:`typed_frame`); None when its
+    header row cannot be found."""
     parser = _SheetParser(file, grid.name, year, add)
     match = find_header(grid, layout.header_spec(), layout.required)
     if match is None:
@@ -334,8 +355,33 @@ def parse_sheet(
     for k, v in data.items():
         if k != "excel_row":
             data[k] = [x if x is None else pool.setdefault(x, x) for x in v]
-    # Typed arrays straight into the frame: the same frame as Series + astype(str), a third of the time (issue 6).
-    dates = {col.field for col in layout.columns if col.kind == "date"}
+    return data, letters
+
+
+def parse_sheet(
+    grid: SheetGrid,
+    layout: L.SheetLayout,
+    file: str,
+    year: int,
+    add: Callable[[Finding], None],
+    formula_cells: set[str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]] | None:
+    """Normalise one data sheet into a DataFrame; None when its header row cannot be found."""
+    parsed = parse_sheet_columns(grid, layout, file, year, add, formula_cells)
+    if parsed is None:
+        return None
+    return typed_frame(parsed[0], date_fields(layout)), parsed[1]
+
+
+@lru_cache(maxsize=16)
+def date_fields(layout: L.SheetLayout) -> frozenset[str]:
+    return frozenset(col.field for col in layout.columns if col.kind == "date")
+
+
+def typed_frame(data: Columns, dates: Collection[str]) -> pd.DataFrame:
+    """A sheet's frame from its columns: ``excel_row`` int64, date fields object (``date`` or
+    None), every other field pandas' string dtype. Typed arrays straight into the frame: the
+    same frame as Series + astype(str), a third of the time (issue 6)."""
     arrays: dict[str, Any] = {}
     for k, v in data.items():
         if k == "excel_row":
@@ -345,7 +391,7 @@ def parse_sheet(
             arrays[k][:] = v
         else:
             arrays[k] = pd.array(v, dtype=str)
-    return pd.DataFrame(arrays), letters
+    return pd.DataFrame(arrays)
 
 
 def empty_frame(layout: L.SheetLayout) -> pd.DataFrame:
@@ -400,8 +446,8 @@ def parse_workbook(
         if name in wb.hidden:
             add(Finding(NOTICE, "L105", f"工作表“{name}”被隐藏，已照常读取。", file=file, sheet=name))
         fc = formula_cells(name) if formula_cells else None
-        parsed = parse_sheet(wb.sheets[name], layout, file, year, add, fc)
+        parsed = parse_sheet_columns(wb.sheets[name], layout, file, year, add, fc)
         if parsed is not None:
-            out.frames[layout.name], out.letters[layout.name] = parsed
+            out.columns[layout.name], out.letters[layout.name] = parsed
     out.is_pledge_form = found_any
     return out
