@@ -32,7 +32,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline.textnorm import safe_cell_text
+from pipeline.textnorm import EXCEL_CELL_LIMIT, safe_cell_text
 
 _XML_SPECIAL = re.compile(r"[&<>]")
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
@@ -55,6 +55,20 @@ def text_xml(s: str) -> str:
     return f"<is><t{preserve}>{s}</t></is>"
 
 
+# Anything that makes a string more than "<is><t>text</t></is>": characters illegal in
+# XML, markup characters, Excel's own escapes, leading/trailing whitespace.
+_PLAIN_NOT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff&<>]|_x|^\\s|\\s$")
+_PLAIN_MAX = EXCEL_CELL_LIMIT // 2  # at most 2 UTF-16 units a character: never cut
+
+
+def cell_text_xml(s: str) -> str:
+    """``<is>`` content for user text ``s`` (made safe as ``safe_cell_text`` does); the
+    common plain short string takes one regex search."""
+    if len(s) <= _PLAIN_MAX and not _PLAIN_NOT.search(s):
+        return f"<is><t>{s}</t></is>"
+    return text_xml(safe_cell_text(s))
+
+
 def _style(fmt: Format | None) -> str:
     return f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
 
@@ -67,6 +81,7 @@ class FastSheet(Worksheet):
         self._fast: IO[str] | None = None
         self._fast_first = -1
         self._fast_last = -1
+        self._serials: dict[Any, str] = {}
 
     # ------------------------------------------------------------------ writing
     def append_rows(
@@ -121,7 +136,7 @@ class FastSheet(Worksheet):
                 ref = f"{letters[j]}{n}"
                 if type(v) is str:  # "" too: xlsxwriter writes an empty string, not a blank
                     if v or blank_cells or mark is not None:
-                        parts.append(f'<c r="{ref}"{sa} t="inlineStr">{text_xml(safe_cell_text(v))}</c>')
+                        parts.append(f'<c r="{ref}"{sa} t="inlineStr">{cell_text_xml(v)}</c>')
                         if j > max_col:
                             max_col = j
                     continue
@@ -163,16 +178,19 @@ class FastSheet(Worksheet):
         if isinstance(v, bool):
             return f'<c r="{ref}"{sa} t="inlineStr"><is><t>{"是" if v else "否"}</t></is></c>'
         if isinstance(v, dt.datetime | dt.date):
-            d = v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
-            if not isinstance(d, dt.datetime):
-                d = dt.datetime.combine(d, dt.time())
-            return f'<c r="{ref}"{da}><v>{self._convert_date_time(d):.16G}</v></c>'
+            serial = self._serials.get(v)
+            if serial is None:  # deadlines repeat: convert each distinct date once
+                d = v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
+                if not isinstance(d, dt.datetime):
+                    d = dt.datetime.combine(d, dt.time())
+                serial = self._serials[v] = f"{self._convert_date_time(d):.16G}"
+            return f'<c r="{ref}"{da}><v>{serial}</v></c>'
         if isinstance(v, int | float):
             if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
                 return None
             return f'<c r="{ref}"{na}><v>{v:.16G}</v></c>'
         if isinstance(v, str):  # a str subclass
-            return f'<c r="{ref}"{sa} t="inlineStr">{text_xml(safe_cell_text(str(v)))}</c>'
+            return f'<c r="{ref}"{sa} t="inlineStr">{cell_text_xml(str(v))}</c>'
         try:
             if pd.isna(v):
                 return None
@@ -180,7 +198,7 @@ class FastSheet(Worksheet):
             pass
         if hasattr(v, "item"):  # numpy scalars
             return self._render(ref, v.item(), sa, da, na)
-        return f'<c r="{ref}"{sa} t="inlineStr">{text_xml(safe_cell_text(str(v)))}</c>'
+        return f'<c r="{ref}"{sa} t="inlineStr">{cell_text_xml(str(v))}</c>'
 
     # ------------------------------------------------------------------ assembling
     def _write_rows(self) -> None:
