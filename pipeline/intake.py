@@ -91,16 +91,19 @@ def identify_by_name(file_name: str, roster: Roster) -> str:
     one of its name variants (longest first); "" when nothing or several match."""
     stem = Path(file_name).stem
     tokens = {norm_code(t) for t in re.split(r"[\s_\-—.、，,（）()【】\[\]]+", stem)}
-    codes = [c for c in roster.codes if c.upper() in tokens]
+    codes = [c for c in roster.names if c.upper() in tokens]
     if len(codes) == 1:
         return codes[0]
     key = _name_key(stem)
     key_no_party = key.replace("中共", "").replace("党", "")
     best: dict[str, int] = {}
-    for u in roster.units.itertuples(index=False):
-        for v in _name_variants(u.unit_name):
+    variants = roster.memo(
+        "_name_variants", lambda: [(code, _name_variants(name)) for code, name in roster.names.items()]
+    )
+    for code, names in variants:
+        for v in names:
             if v in key or v in key_no_party:
-                best[u.unit_code] = max(best.get(u.unit_code, 0), len(v))
+                best[code] = max(best.get(code, 0), len(v))
     if not best:
         return ""
     top = max(best.values())
@@ -132,7 +135,7 @@ def identify_unit(
     ``form`` is the workbook's Chinese name (公开承诺事项表 / 考核评价表); ``unknown_rule``
     is reported when ``_meta`` names a unit not in the roster, ``missing_rule`` when
     nothing identifies the file. A workbook of another campaign year is an error (F108)."""
-    names = dict(zip(roster.units["unit_code"], roster.units["unit_name"], strict=True))
+    names = roster.names
     meta_code = meta.get("unit_code", "")
     by_name = identify_by_name(Path(rel).name, roster)
     notes: list[Finding] = []

@@ -9,8 +9,10 @@ frame is validated with ``schemas.roster``; every problem names its cell
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
 
 import pandas as pd
 
@@ -20,6 +22,8 @@ from pipeline.textnorm import norm_choice, norm_code, norm_text
 from pipeline.validate import schema_findings
 from pipeline.xlsx_read import cell_ref, find_header, read_workbook
 from schemas.roster import CATEGORIES, UNIT_TYPES, RosterSchema
+
+T = TypeVar("T")
 
 ROSTER_FILE = "roster.xlsx"
 
@@ -62,9 +66,23 @@ class Roster:
     units: pd.DataFrame  # unit_code, unit_name, unit_type, order (roster order)
     members: pd.DataFrame  # member_id, name, gender, post, category, party_role, unit_code, unit_name
 
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """A value derived from this (frozen) roster, built once: a county's roster has
+        thousands of units and is asked about for every returned file (issue 6)."""
+        if key not in self.__dict__:
+            object.__setattr__(self, key, build())
+        return cast(T, self.__dict__[key])
+
+    @property
+    def names(self) -> dict[str, str]:
+        """unit code -> unit name, in roster order."""
+        return self.memo(
+            "_names",
+            lambda: dict(zip(self.units["unit_code"].tolist(), self.units["unit_name"].tolist(), strict=True)),
+        )
+
     def unit_name(self, code: str) -> str:
-        hit = self.units.loc[self.units["unit_code"] == code, "unit_name"]
-        return str(hit.iloc[0]) if len(hit) else ""
+        return self.names.get(code, "")
 
     def members_of(self, code: str) -> pd.DataFrame:
         # Grouped once per roster: a county has thousands of units (issue 6). A shallow copy
@@ -86,7 +104,7 @@ class Roster:
 
     @property
     def codes(self) -> list[str]:
-        return self.units["unit_code"].tolist()  # list(...) iterates a string array cell by cell (issue 6)
+        return list(self.names)
 
 
 def roster_from_frame(
