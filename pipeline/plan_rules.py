@@ -29,6 +29,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline import layout as L
@@ -70,19 +71,26 @@ def _seq_key(value: object) -> int | None:
     return int(s) if s.isdigit() else None
 
 
-def _pledge_index(df: pd.DataFrame, prefix: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """(unit_code, "党员-12") -> fields of that pledge row (first row with that 序号)."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    if df.empty:
+def _pledge_index(df: pd.DataFrame, prefix: str) -> dict[tuple[str, str], int]:
+    """(unit_code, "党员-12") -> position in ``df`` of that pledge row (the first row with
+    that 序号 and a 承诺事项)."""
+    out: dict[tuple[str, str], int] = {}
+    if df.empty or "seq" not in df.columns:
         return out
-    items = df[df["content"].astype(str) != ""]
-    # Only the columns resolve_plans reads (to_dict of every column of 250,000 rows costs seconds: issue 6).
-    items = items[[c for c in items.columns if c in ("unit_code", "seq", *_PLEDGE_FIELDS)]]
-    for rec in items.to_dict("records"):
-        seq = _seq_key(rec.get("seq"))
+    # Plain lists and positions: to_dict("records") of 250,000 rows, or iterating a string
+    # column cell by cell, costs seconds (issue 6).
+    keep = np.flatnonzero((df["content"].astype(str) != "").to_numpy(dtype=bool)).tolist()
+    seqs, units = df["seq"].tolist(), df["unit_code"].tolist()
+    memo: dict[str, int | None] = {}  # a county has few distinct 序号 values
+    for i in keep:
+        value = seqs[i]
+        if type(value) is str:
+            seq = memo[value] if value in memo else memo.setdefault(value, _seq_key(value))
+        else:
+            seq = _seq_key(value)
         if seq is None:
             continue
-        out.setdefault((rec["unit_code"], f"{prefix}-{seq}"), rec)
+        out.setdefault((units[i], f"{prefix}-{seq}"), i)
     return out
 
 
@@ -90,15 +98,34 @@ def resolve_plans(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame
     """A copy of ``plans`` with ``ref`` (canonical reference, "" if unreadable), ``found``
     and the referenced pledge's fields (``member_id, name, kind, content, deadline,
     review, progress`` and ``status`` when the frames carry it; blank when not found)."""
-    index = _pledge_index(members, L.REF_MEMBER) | _pledge_index(orgs, L.REF_ORG)
+    frames = (members, orgs)
+    # (unit_code, ref) -> (frame number, row position); the two prefixes never collide.
+    index: dict[tuple[str, str], tuple[int, int]] = {}
+    for k, (df, prefix) in enumerate(((members, L.REF_MEMBER), (orgs, L.REF_ORG))):
+        index.update({key: (k, pos) for key, pos in _pledge_index(df, prefix).items()})
     out = plans.copy()
-    refs = [norm_pledge_ref(v) for v in out["pledge_ref"]]
-    hits = [index.get((u, r)) if r else None for u, r in zip(out["unit_code"], refs, strict=True)]
+    refs = [norm_pledge_ref(v) for v in out["pledge_ref"].tolist()]
+    hits = [index.get((u, r)) if r else None for u, r in zip(out["unit_code"].tolist(), refs, strict=True)]
+    # Each hit's slot in the list of its frame's hit rows (only those rows are read).
+    rows: tuple[list[int], list[int]] = ([], [])
+    slots: list[int] = []
+    for h in hits:
+        if h is not None:
+            slots.append(len(rows[h[0]]))
+            rows[h[0]].append(h[1])
+        else:
+            slots.append(-1)
     out["ref"] = pd.Series(refs, index=out.index, dtype=str)
     out["found"] = pd.Series([h is not None for h in hits], index=out.index, dtype=bool)
     for f in _PLEDGE_FIELDS:
         blank: Any = None if f == "deadline" else ""
-        vals = [(h.get(f, blank) if h else blank) for h in hits]
+        got = [
+            df[f].take(rows[k]).tolist() if f in df.columns and rows[k] else [] for k, df in enumerate(frames)
+        ]
+        vals = [
+            blank if h is None or not got[h[0]] else got[h[0]][slot]
+            for h, slot in zip(hits, slots, strict=True)
+        ]
         out[f] = pd.Series(vals, index=out.index, dtype=object if f == "deadline" else str)
     return out
 
@@ -227,7 +254,13 @@ def milestones(
     r["milestone"] = pd.Series(
         [
             _state(f, s, p, a, as_of)
-            for f, s, p, a in zip(r["found"], r["status"], r["planned_on"], r["actual_on"], strict=True)
+            for f, s, p, a in zip(
+                r["found"].tolist(),
+                r["status"].tolist(),
+                r["planned_on"].tolist(),
+                r["actual_on"].tolist(),
+                strict=True,
+            )
         ],
         index=r.index,
         dtype=str,
@@ -235,7 +268,7 @@ def milestones(
     r["days_overdue"] = pd.Series(
         [
             (as_of - p).days if m == STEP_OVERDUE else 0
-            for m, p in zip(r["milestone"], r["planned_on"], strict=True)
+            for m, p in zip(r["milestone"].tolist(), r["planned_on"].tolist(), strict=True)
         ],
         index=r.index,
         dtype=int,
@@ -246,7 +279,7 @@ def milestones(
 def _with_cell(df: pd.DataFrame, letters: Mapping[tuple[str, str], Mapping[str, str]]) -> pd.DataFrame:
     """Add ``cell``: the step's 计划完成时间 cell ("" when the column was not found)."""
     cells = []
-    for f, r in zip(df["file"], df["excel_row"], strict=True):
+    for f, r in zip(df["file"].tolist(), df["excel_row"].tolist(), strict=True):
         letter = letters.get((f, L.SHEET_PLAN), {}).get("planned_on", "")
         cells.append(f"{letter}{r}" if letter else "")
     return df.assign(cell=pd.Series(cells, index=df.index, dtype=str))

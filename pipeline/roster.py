@@ -78,7 +78,9 @@ class Roster:
         """unit code -> unit name, in roster order."""
         return self.memo(
             "_names",
-            lambda: dict(zip(self.units["unit_code"].tolist(), self.units["unit_name"].tolist(), strict=True)),
+            lambda: dict(
+                zip(self.units["unit_code"].tolist(), self.units["unit_name"].tolist(), strict=True)
+            ),
         )
 
     def unit_name(self, code: str) -> str:
@@ -94,13 +96,24 @@ class Roster:
         hit = groups.get(code)
         return (hit if hit is not None else self.members.iloc[0:0]).copy(deep=False)
 
+    @property
+    def secretaries(self) -> dict[str, str]:
+        """unit code -> its secretary: the first member whose 党内职务 contains 书记 but not 副."""
+
+        def build() -> dict[str, str]:
+            out: dict[str, str] = {}
+            m = self.members
+            for code, name, role in zip(
+                m["unit_code"].tolist(), m["name"].tolist(), m["party_role"].tolist(), strict=True
+            ):
+                if code not in out and isinstance(role, str) and "书记" in role and "副" not in role:
+                    out[code] = str(name)
+            return out
+
+        return self.memo("_secretaries", build)
+
     def secretary_of(self, code: str) -> str:
-        m = self.members_of(code)
-        sec = m[
-            m["party_role"].str.contains("书记", regex=False)
-            & ~m["party_role"].str.contains("副", regex=False)
-        ]
-        return str(sec["name"].iloc[0]) if len(sec) else ""
+        return self.secretaries.get(code, "")
 
     @property
     def codes(self) -> list[str]:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 
 from pipeline import layout as L
-from pipeline.branch_ledger import BRANCH_DIR, branch_filename
+from pipeline.branch_ledger import BRANCH_DIR, URGE_COLUMNS, _plan_frame, branch_filename, branch_ledgers
 from pipeline.cli import main
+from pipeline.commands.consolidate import run_consolidation
+from pipeline.findings import findings_frame
+from pipeline.ledger_writer import member_ledger, org_ledger
+from pipeline.plan_rules import plan_steps
 from tests.builders import d, form_of, good_fill, load, make_inputs, write_return
 
 AS_OF = "2026-10-20"
@@ -138,3 +147,39 @@ def test_rebuilt_each_run(run: tuple[Path, Path], tmp_path: Path) -> None:
         assert (outputs / AS_OF / "先锋岗承诺卡.html").read_text(encoding="utf-8") == "other command's file"
     finally:
         moved.rename(inputs / "returns" / "D02_第二党支部_公开承诺事项表.xlsx")
+
+
+@pytest.mark.parametrize("odd", [False, True])
+def test_frames_are_the_school_frames_cut_by_unit(run: tuple[Path, Path], tmp_path: Path, odd: bool) -> None:
+    """Each unit's frames are the ones built from that unit's rows alone (dtypes, column
+    and row order included), also when a column is not text throughout (``odd``)."""
+    inputs, _ = run
+    c = run_consolidation(inputs, tmp_path / "outputs", dt.date.fromisoformat(AS_OF))
+    if odd:  # unreadable 承诺序号 (plan frame) and 张伟 without 岗位 (urge frame)
+        rm = c.roster.members
+        rm = rm.assign(
+            post=[np.nan if m == "010003" else p for m, p in zip(rm["member_id"], rm["post"], strict=True)]
+        )
+        c = replace(c, plans=c.plans.assign(pledge_ref=np.nan), roster=replace(c.roster, members=rm))
+    ml, ol, steps = member_ledger(c), org_ledger(c), plan_steps(c)
+    ledgers = branch_ledgers(c)
+    assert [b.unit_code for b in ledgers] == ["D01", "D02"]
+    for b in ledgers:
+        for got, school in ((b.members, ml), (b.orgs, ol)):
+            mine = school[school["单位编码"] == b.unit_code]
+            assert_frame_equal(got, mine.drop(columns=["单位编码", "单位名称"]).reset_index(drop=True))
+        assert_frame_equal(b.plans, _plan_frame(steps[steps["unit_code"] == b.unit_code]))
+        assert_frame_equal(b.findings, findings_frame(f for f in c.findings if f.unit_code == b.unit_code))
+        assert list(b.urge.columns) == URGE_COLUMNS and list(b.overview.columns) == ["项目", "内容"]
+        assert isinstance(b.urge.index, pd.RangeIndex) and isinstance(b.overview.index, pd.RangeIndex)
+    d01 = ledgers[0]
+    # Without readable references 王建国's overdue plan step belongs to no pledge.
+    assert d01.urge["姓名"].tolist() == (["李秀英", "张伟"] if odd else ["王建国", "李秀英", "张伟"])
+    assert d01.urge["岗位"].isna().tolist()[-1] is odd
+    assert d01.urge.dtypes.tolist()[5:8] == [np.dtype("int64")] * 3
+    assert (
+        d01.plans["承诺序号"].isna().all()
+        if odd
+        else d01.plans["承诺序号"].tolist() == ["党员-1", "党员-1", "组织-1"]
+    )
+    assert ledgers[1].plans.empty and list(ledgers[1].plans.columns) == list(d01.plans.columns)

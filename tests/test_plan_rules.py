@@ -81,6 +81,39 @@ def test_references_stay_inside_the_unit() -> None:
     assert r["member_id"].tolist() == ["010001", ""]
 
 
+def test_first_pledge_row_with_content_is_referenced() -> None:
+    members = pd.DataFrame(
+        {
+            "unit_code": ["D01", "D01", "D01", "D01"],
+            "seq": ["1", "2", "2", "007"],
+            "content": ["", "二", "又一个二", "七"],
+            "member_id": ["010001", "010002", "010003", "010004"],
+            "name": ["甲", "乙", "丙", "丁"],
+            "kind": L.KIND_DEED,
+            "deadline": [d(10, 1), d(10, 2), d(10, 3), None],
+            "review": L.REVIEW_APPROVED,
+            "progress": "",
+        }
+    )
+    orgs = pd.DataFrame({"unit_code": ["D01"], "seq": ["1"], "content": ["组织的事"], "deadline": [d(11, 1)]})
+    plans = pd.DataFrame(
+        {"unit_code": "D01", "pledge_ref": ["党员-1", "党员-2", "党员7", "组织-1", "", None]}
+    )
+    r = resolve_plans(plans, members, orgs)
+    assert r["ref"].tolist() == ["党员-1", "党员-2", "党员-7", "组织-1", "", ""]
+    assert r["found"].tolist() == [False, True, True, True, False, False]
+    assert r["name"].tolist() == ["", "乙", "丁", "", "", ""]  # the orgs frame has no name column
+    assert r["content"].tolist() == ["", "二", "七", "组织的事", "", ""]
+    assert r["deadline"].tolist() == [None, d(10, 2), None, d(11, 1), None, None]
+    assert r["status"].tolist() == [""] * 6  # frames without status (before add_status)
+    assert [str(r[f].dtype) for f in ("ref", "member_id", "status", "deadline")] == [
+        "str",
+        "str",
+        "str",
+        "object",
+    ]
+
+
 # --- the rules on a consolidated campaign ----------------------------------------------
 
 PLAN_ROWS: list[dict[str, Any]] = [
