@@ -77,9 +77,12 @@ def with_source(df: pd.DataFrame, c: Consolidation, layout: str, field: str) -> 
     """Add 'source' = file!sheet!cell of each row's ``field`` (Excel numbering)."""
     if df.empty:
         return df.assign(source=pd.Series([], dtype=str))
+    letters: dict[str, str] = {}  # file -> the column letter of ``field`` in it
+    for f in df["file"].unique().tolist():
+        letters[f] = c.letters.get((f, layout), {}).get(field, "A")
     src = [
-        f"{f}!{s}!{c.letters.get((f, layout), {}).get(field, 'A')}{r}"
-        for f, s, r in zip(df["file"], df["sheet"], df["excel_row"], strict=True)
+        f"{f}!{s}!{letters[f]}{r}"
+        for f, s, r in zip(df["file"].tolist(), df["sheet"].tolist(), df["excel_row"].tolist(), strict=True)
     ]
     return df.assign(source=src)
 
