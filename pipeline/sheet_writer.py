@@ -70,8 +70,9 @@ def write_frame(
     (record index, column index) -> style name."""
     widths = widths or {}
     cols = list(df.columns)
-    # Column lists, not itertuples: iterating pandas string arrays costs a call per cell (issue 6).
-    columns = [df.iloc[:, j].tolist() for j in range(len(cols))]
+    # Column lists, not itertuples: iterating pandas string arrays costs a call per cell,
+    # and one object array for the whole frame is cheaper than a Series per column (issue 6).
+    columns = df.to_numpy(dtype=object).T.tolist() if len(df) else [[] for _ in cols]
     unique = df.columns.is_unique
     for j, name in enumerate(cols):
         ws.write_string(start_row, j, str(name), fmt["header"])
