@@ -20,6 +20,7 @@ may also be written with xlsxwriter's ``write_*`` methods (checked at close).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 import shutil
@@ -38,6 +39,7 @@ _XML_SPECIAL = re.compile(r"[&<>]")
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _NEEDS_WORK = re.compile(r"[&<>]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 _CHUNK = 1 << 20
+_IN_MEMORY = 8 << 20  # characters of rendered rows kept in memory per sheet
 
 Styles = Sequence[Format | None]
 
@@ -108,16 +110,15 @@ class FastSheet(Worksheet):
         d_attr = [_style(f) for f in date_styles]
         n_attr = [_style(f) for f in number_styles]
         letters = [xl_col_to_name(j) for j in range(len(styles))]
-        marked = marked or {}
-        if self._fast is None:
-            # closed in _write_rows, when the workbook is assembled
-            self._fast = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
-        out = self._fast
+        by_row: dict[int, dict[int, tuple[str, str, str]]] = {}
+        for (mr, mc), (f, fd) in (marked or {}).items():
+            by_row.setdefault(mr, {})[mc] = (_style(f), _style(fd), _style(f))
         buf: list[str] = []
         size = 0
         r = first_row
         max_col = -1
         last_written = -1
+        render = self._render
         for row in rows:
             n = r + 1
             if len(row) > len(letters):  # a row wider than the styles given: the last style goes on
@@ -127,24 +128,26 @@ class FastSheet(Worksheet):
                     d_attr.append(d_attr[-1] if d_attr else "")
                     n_attr.append(n_attr[-1] if n_attr else "")
             parts = [f'<row r="{n}">']
+            marks = by_row.get(r)
             for j, v in enumerate(row):
-                mark = marked.get((r, j)) if marked else None
-                if mark is not None:
-                    sa, da, na = _style(mark[0]), _style(mark[1]), _style(mark[0])
-                else:
-                    sa, da, na = s_attr[j], d_attr[j], n_attr[j]
-                ref = f"{letters[j]}{n}"
+                mark = marks.get(j) if marks else None
+                sa = mark[0] if mark else s_attr[j]
                 if type(v) is str:  # "" too: xlsxwriter writes an empty string, not a blank
-                    if v or blank_cells or mark is not None:
-                        parts.append(f'<c r="{ref}"{sa} t="inlineStr">{cell_text_xml(v)}</c>')
-                        if j > max_col:
-                            max_col = j
-                    continue
-                else:
-                    cell = self._render(ref, v, sa, da, na)
-                if cell is None:  # blank
-                    if (blank_cells or mark is not None) and sa:
-                        parts.append(f'<c r="{ref}"{sa}/>')
+                    if v or blank_cells or mark:
+                        parts.append(f'<c r="{letters[j]}{n}"{sa} t="inlineStr">{cell_text_xml(v)}</c>')
+                    else:
+                        continue
+                elif (
+                    v is None
+                    or (
+                        cell := render(
+                            f"{letters[j]}{n}", v, sa, *(mark[1:] if mark else (d_attr[j], n_attr[j]))
+                        )
+                    )
+                    is None
+                ):
+                    if (blank_cells or mark) and sa:
+                        parts.append(f'<c r="{letters[j]}{n}"{sa}/>')
                     else:
                         continue
                 else:
@@ -158,11 +161,11 @@ class FastSheet(Worksheet):
                 size += len(row_xml)
                 last_written = r
                 if size > _CHUNK:
-                    out.write("".join(buf))
+                    self._spill("".join(buf))
                     buf, size = [], 0
             r += 1
         if buf:
-            out.write("".join(buf))
+            self._spill("".join(buf))
         if last_written >= 0:
             if self._fast_first < 0:
                 self._fast_first = first_row
@@ -170,6 +173,17 @@ class FastSheet(Worksheet):
             self._check_dimensions(first_row, 0)
             self._check_dimensions(last_written, max(max_col, 0))
         return r
+
+    def _spill(self, xml: str) -> None:
+        """Keep rendered rows in memory up to _IN_MEMORY characters, then in a temporary file."""
+        if self._fast is None:
+            self._fast = io.StringIO()
+        elif isinstance(self._fast, io.StringIO) and self._fast.tell() > _IN_MEMORY:
+            # closed in _write_rows, when the workbook is assembled
+            spilled = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+            spilled.write(self._fast.getvalue())
+            self._fast = spilled
+        self._fast.write(xml)
 
     def _render(self, ref: str, v: Any, sa: str, da: str, na: str) -> str | None:
         """One non-string cell as XML (``None``: blank). Mirrors ``write_cell``."""

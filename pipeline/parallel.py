@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib
 import multiprocessing as mp
 import os
 import signal
@@ -83,6 +84,18 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _warm_worker(parent: int, preload: tuple[str, ...]) -> None:
+    """Spawned worker: die with the parent, and import ``preload`` (the modules of the
+    jobs to come) before the first job arrives."""
+    _die_with_parent(parent)
+    for name in preload:
+        importlib.import_module(name)
+
+
+def _ready() -> None:
+    """A no-op job that makes the pool start a worker."""
+
+
 def _context(method: str) -> Any | None:
     try:
         return mp.get_context(method)
@@ -125,26 +138,46 @@ class Jobs:
     Use as a context manager: leaving the block waits for every job and re-raises the
     first failure."""
 
-    def __init__(self, min_jobs: int = MIN_JOBS, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        min_jobs: int = MIN_JOBS,
+        workers: int | None = None,
+        expected: int = 0,
+        preload: tuple[str, ...] = (),
+    ) -> None:
+        """``expected``: how many jobs the caller knows will come; when they are enough,
+        the workers start now and import ``preload`` while this process prepares the
+        first jobs."""
         self.min_jobs = min_jobs
+        self.preload = preload
         self.workers = workers or default_workers()
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._futures: list[Future[Any]] = []
         self._pool: ProcessPoolExecutor | None = None
+        if expected >= min_jobs:
+            self._start()
+
+    def _start(self) -> None:
+        ctx = _context("spawn")
+        if self.workers <= 1 or ctx is None or self._pool is not None:
+            return
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_warm_worker, initargs=(os.getpid(), self.preload)
+        )
+        for _ in range(self.workers):  # start every worker now (the pool starts them lazily)
+            self._futures.append(self._pool.submit(_ready))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         if self._pool is not None:
             self._futures.append(self._pool.submit(fn, *args))
             return
         self._pending.append((fn, args))
-        ctx = _context("spawn")
-        if self.workers > 1 and len(self._pending) >= self.min_jobs and ctx is not None:
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
-            )
-            pending, self._pending = self._pending, []
-            for f, a in pending:
-                self._futures.append(self._pool.submit(f, *a))
+        if len(self._pending) >= self.min_jobs:
+            self._start()
+            if self._pool is not None:
+                pending, self._pending = self._pending, []
+                for f, a in pending:
+                    self._futures.append(self._pool.submit(f, *a))
 
     def wait(self) -> None:
         pending, self._pending = self._pending, []

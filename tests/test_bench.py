@@ -60,6 +60,15 @@ def test_jobs_run_here_when_few_and_on_workers_when_many(tmp_path: Path) -> None
         bad.submit(_fail, "y")
 
 
+def test_jobs_expected_start_the_workers_at_once(tmp_path: Path) -> None:
+    with Jobs(min_jobs=3, workers=2, expected=4, preload=("pipeline.feedback_writer",)) as early:
+        assert early._pool is not None  # before any job: the workers import meanwhile
+        early.submit(_write, str(tmp_path / "e.txt"), "e")
+    assert (tmp_path / "e.txt").read_text(encoding="utf-8") == "e"
+    with Jobs(min_jobs=3, workers=2, expected=2) as late:
+        assert late._pool is None
+
+
 def test_workers_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLEDGE_WORKERS", "1")
     assert default_workers() == 1

@@ -50,10 +50,13 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
 def write_outputs(c: Consolidation, stage: OutputStage) -> None:
     from pipeline.changes_writer import write_changes
 
-    c.findings.extend(write_changes(c, stage))  # 变更记录.xlsx (issue 4); its T101 notices join 问题清单
     # One workbook per unit (feedback, branch ledger) goes to worker processes while this
     # one writes the school ledger: every file is independent of the others (issue 6).
-    with Jobs() as jobs:
+    with Jobs(
+        expected=2 * len(c.used), preload=("pipeline.feedback_writer", "pipeline.branch_ledger_writer")
+    ) as jobs:
+        # 变更记录.xlsx (issue 4), while the workers start; its T101 notices join 问题清单
+        c.findings.extend(write_changes(c, stage))
         stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
         by_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)
         for f in c.findings:
