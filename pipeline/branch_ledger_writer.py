@@ -6,6 +6,7 @@ Sheets: 概况, 党员承诺, 组织承诺, 需督促党员, 履诺计划 (overd
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ from pipeline.branch_ledger import (
     branch_ledgers,
 )
 from pipeline.consolidate import Consolidation
-from pipeline.parallel import Jobs
 from pipeline.plan_rules import STEP_OVERDUE
 from pipeline.sheet_writer import write_frame
 from pipeline.status import OVERDUE
@@ -41,7 +41,7 @@ def _mark(ws: Any, df: pd.DataFrame, column: str, value: str, fmt: Any) -> None:
     )
 
 
-def write_branch_ledger(b: BranchLedger, path: Path) -> None:
+def write_branch_ledger(path: Path, b: BranchLedger) -> None:
     wb = new_workbook(path)
     fmt = formats(wb)
     red = wb.add_format({"bg_color": "#FF9999"})
@@ -65,16 +65,19 @@ def write_branch_ledger(b: BranchLedger, path: Path) -> None:
     wb.close()
 
 
-def write_branch_ledgers(c: Consolidation, stage: OutputStage, jobs: Jobs | None = None) -> list[Path]:
+def write_branch_ledgers(
+    c: Consolidation, stage: OutputStage, submit: Callable[..., None] | None = None
+) -> list[Path]:
     """Write every branch ledger into ``stage`` (the folder is owned: rebuilt each run);
-    through ``jobs`` (worker processes, issue 6) when given."""
+    through ``submit(fn, path, *args)`` (worker processes, reuse of unchanged files:
+    issue 6) when given."""
     stage.owned = (stage.owned or set()) | {BRANCH_DIR}
     paths = []
     for b in branch_ledgers(c):
         path = stage.path(f"{BRANCH_DIR}/{b.filename}")
-        if jobs is not None:
-            jobs.submit(write_branch_ledger, b, path)
+        if submit is not None:
+            submit(write_branch_ledger, path, b)
         else:
-            write_branch_ledger(b, path)
+            write_branch_ledger(path, b)
         paths.append(path)
     return paths

@@ -154,9 +154,9 @@ def _sheet_title(name: str, taken: set[str]) -> str:
 
 
 def write_feedback(
+    path: Path,
     source: Path,
     findings: list[Finding],
-    path: Path,
     unit_label: str,
     checked: tuple[str, int] | None = None,
 ) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipeline.atomic import OutputStage, run_lock
 from pipeline.branch_ledger import BRANCH_DIR
@@ -22,6 +24,7 @@ from pipeline.progress import file_progress
 from pipeline.roster import load_roster
 from pipeline.settings import load_settings
 from pipeline.textnorm import safe_filename
+from pipeline.written_cache import WrittenCache, run_pickled
 
 LEDGER = "台账.xlsx"
 FEEDBACK_DIR = "反馈"
@@ -47,14 +50,23 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
 
 
 @without_gc  # issue 6: see pipeline.parallel.without_gc
-def write_outputs(c: Consolidation, stage: OutputStage) -> None:
+def write_outputs(c: Consolidation, stage: OutputStage, kept: WrittenCache | None = None) -> None:
+    """Write the ledger, change report, feedback workbooks and branch ledgers into ``stage``.
+    ``kept``: files of the last run to reuse where a unit's job did not change."""
     from pipeline.changes_writer import write_changes
 
+    kept = kept or WrittenCache(None)
     # One workbook per unit (feedback, branch ledger) goes to worker processes while this
     # one writes the school ledger: every file is independent of the others (issue 6).
     with Jobs(
         expected=2 * len(c.used), preload=("pipeline.feedback_writer", "pipeline.branch_ledger_writer")
     ) as jobs:
+
+        def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
+            todo = kept.job(fn, path, *args)
+            if todo is not None:
+                jobs.submit(run_pickled, fn, path, *todo)
+
         # 变更记录.xlsx (issue 4), while the workers start; its T101 notices join 问题清单
         c.findings.extend(write_changes(c, stage))
         stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
@@ -66,16 +78,17 @@ def write_outputs(c: Consolidation, stage: OutputStage) -> None:
             if not unit_findings:
                 continue
             name = f"{safe_filename(code, 20)}_{safe_filename(ur.unit_name)}_问题反馈.xlsx"
-            jobs.submit(
+            submit(
                 write_feedback,
+                stage.path(f"{FEEDBACK_DIR}/{name}"),
                 ur.file.path,
                 unit_findings,
-                stage.path(f"{FEEDBACK_DIR}/{name}"),
                 ur.unit_name,
                 (ur.file.sha256, ur.file.size),
             )
-        write_branch_ledgers(c, stage, jobs)  # 支部台账/ (pipeline.branch_ledger_writer)
+        write_branch_ledgers(c, stage, submit)  # 支部台账/ (pipeline.branch_ledger_writer)
         write_ledger(c, stage.path(LEDGER))
+    kept.prune()
 
 
 def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
@@ -112,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         with OutputStage(
             args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}
         ) as stage:
-            write_outputs(c, stage)
+            write_outputs(c, stage, WrittenCache(args.outputs / ".cache" if not args.no_cache else None))
     for line in summary_lines(c, args.outputs / args.as_of.isoformat()):
         args.console.say(line)
     if args.strict and c.count(ERROR):
