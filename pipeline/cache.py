@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,18 @@ def _code_fingerprint() -> str:
 
 
 class ParseCache:
+    """Entries live in ``<root>/parse-<version>/``, one folder per code/template/settings
+    version; opening the cache removes the folders of other versions (they can never hit
+    again), so the cache does not grow with every upgrade or settings change."""
+
     def __init__(self, root: Path | None, settings_fingerprint: str) -> None:
-        self.root = root
         self.salt = f"{CACHE_FORMAT}:{_code_fingerprint()}:{L.TEMPLATE_VERSION}:{settings_fingerprint}"
+        version = hashlib.sha256(self.salt.encode()).hexdigest()[:16]
+        self.root = root / f"parse-{version}" if root is not None else None
         self.hits = 0
         self.misses = 0
+        if root is not None:
+            _remove_stale(root, keep=self.root)
 
     def key(self, sha256: str, name: str) -> str:
         return hashlib.sha256(f"{self.salt}:{sha256}:{name}".encode()).hexdigest()
@@ -89,3 +97,18 @@ class ParseCache:
         key = self.key(sha256, name)
         self.root.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(self.root / f"{key}.pkl", self._header(key) + data)
+
+
+def _remove_stale(root: Path, keep: Path | None) -> None:
+    """Remove other versions' entry folders (and entries of the flat layout before them)."""
+    try:
+        stale = [
+            p for p in root.iterdir() if p != keep and (p.name.startswith("parse-") or p.suffix == ".pkl")
+        ]
+    except OSError:
+        return
+    for p in stale:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)

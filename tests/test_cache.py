@@ -99,7 +99,7 @@ def test_corrupt_entry_is_a_miss(tmp_path: Path, damage: object) -> None:
 def test_entry_of_another_key_is_a_miss(tmp_path: Path) -> None:
     c = ParseCache(tmp_path, "s1")
     c.put("cd" * 32, "b.xlsx", _result())
-    shutil.copy(tmp_path / f"{c.key('cd' * 32, 'b.xlsx')}.pkl", _entry(c))  # copied under a's name
+    shutil.copy(c.root / f"{c.key('cd' * 32, 'b.xlsx')}.pkl", _entry(c))  # type: ignore[operator]  # copied under a's name
     assert c.get(SHA, "a.xlsx", expect=FileResult) is None
 
 
@@ -167,7 +167,7 @@ def test_warm_equals_cold(demo: Path, tmp_path: Path) -> None:
 def test_corrupt_entry_is_re_read(demo: Path, tmp_path: Path) -> None:
     cache_dir = tmp_path / ".cache"
     cold = _run(demo, cache_dir)
-    victim = sorted(cache_dir.glob("*.pkl"))[0]
+    victim = sorted(cache_dir.glob("parse-*/*.pkl"))[0]
     victim.write_bytes(victim.read_bytes()[:100])
     warm = _run(demo, cache_dir)
     assert warm.cache_misses == 1
@@ -200,3 +200,14 @@ def test_ledger_frames_equal_per_unit_frames_concatenated(demo: Path) -> None:
             pd.testing.assert_frame_equal(built, _concat_per_unit(used, layout), check_exact=True)
             assert list(built.dtypes) == list(_concat_per_unit(used, layout).dtypes)
             assert set(letters) == {(ur.file.rel, layout.name) for ur in used.values()}
+
+
+def test_other_versions_are_removed_when_the_cache_opens(tmp_path: Path) -> None:
+    old = ParseCache(tmp_path, "s1")
+    old.put(SHA, "a.xlsx", _result())
+    (tmp_path / "flat-layout-entry.pkl").write_bytes(b"x")  # entries of CACHE_FORMAT 3
+    (tmp_path / "written").mkdir()  # other caches in the folder stay
+    new = ParseCache(tmp_path, "s2")
+    new.put(SHA, "a.xlsx", _result())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([new.root.name, "written"])  # type: ignore[union-attr]
+    assert ParseCache(tmp_path, "s2").get(SHA, "a.xlsx", expect=FileResult) is not None
