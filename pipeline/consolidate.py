@@ -20,7 +20,7 @@ import pandas as pd
 from pipeline import layout as L
 from pipeline.cache import ParseCache
 from pipeline.findings import ERROR, NOTICE, Finding, Findings
-from pipeline.intake import Archive, InboxFile, discover, identify_unit, pick_newest
+from pipeline.intake import Archive, InboxFile, discover, identify_unit, pick_newest, superseded_notice
 from pipeline.parallel import pool_map, without_gc
 from pipeline.parse import ParsedWorkbook, date_fields, parse_workbook, typed_frame
 from pipeline.plan_rules import plan_rules
@@ -264,16 +264,7 @@ def consolidate(
                 if tied and o.mtime == newest.mtime
                 else ""
             )
-            findings.add(
-                Finding(
-                    NOTICE,
-                    "F103",
-                    f"本单位有更新的版本“{newest.rel}”（{newest.mtime_text}），本文件（{o.mtime_text}）未采用{tie}。",
-                    unit_code=code,
-                    unit_name=unit_names[code],
-                    file=o.rel,
-                )
-            )
+            findings.add(superseded_notice(newest, o, code, unit_names[code], "版本", tie))
         parsed = results[newest.sha256].parsed
         assert parsed is not None
         used[code] = UnitReturn(code, unit_names[code], newest, parsed, older)

@@ -265,3 +265,17 @@ def pick_newest(candidates: Iterable[InboxFile]) -> tuple[InboxFile, list[InboxF
     newest = ordered[-1]
     tied = len(ordered) > 1 and ordered[-2].mtime == newest.mtime and ordered[-2].sha256 != newest.sha256
     return newest, ordered[:-1], tied
+
+
+def superseded_notice(
+    newest: InboxFile, older: InboxFile, code: str, unit_name: str, form: str, tie: str = ""
+) -> Finding:
+    """F103 on an older version of a unit's ``form`` (版本 / 考核评价表) not used."""
+    return Finding(
+        NOTICE,
+        "F103",
+        f"本单位有更新的{form}“{newest.rel}”（{newest.mtime_text}），本文件（{older.mtime_text}）未采用{tie}。",
+        unit_code=code,
+        unit_name=unit_name,
+        file=older.rel,
+    )

@@ -266,6 +266,17 @@ def _fill_merged(
     return filled
 
 
+def renamed_sheet_notice(name: str, layout_name: str, file: str) -> Finding:
+    """L107: sheet ``name`` was recognised by its header as the layout's sheet."""
+    return Finding(
+        NOTICE,
+        "L107",
+        f"工作表“{name}”按表头识别为“{layout_name}”。请不要修改工作表名称。",
+        file=file,
+        sheet=name,
+    )
+
+
 def parse_sheet_columns(
     grid: SheetGrid,
     layout: L.SheetLayout,
@@ -434,15 +445,7 @@ def parse_workbook(
         found_any = True
         out.sheet_names[layout.name] = name
         if by_header:
-            add(
-                Finding(
-                    NOTICE,
-                    "L107",
-                    f"工作表“{name}”按表头识别为“{layout.name}”。请不要修改工作表名称。",
-                    file=file,
-                    sheet=name,
-                )
-            )
+            add(renamed_sheet_notice(name, layout.name, file))
         if name in wb.hidden:
             add(Finding(NOTICE, "L105", f"工作表“{name}”被隐藏，已照常读取。", file=file, sheet=name))
         fc = formula_cells(name) if formula_cells else None

@@ -24,8 +24,9 @@ import pandas as pd
 from pipeline.assessment import layout as A
 from pipeline.assessment.policy import GRADES
 from pipeline.findings import ERROR, NOTICE, Finding, Findings
-from pipeline.intake import InboxFile, discover, identify_unit, pick_newest
+from pipeline.intake import InboxFile, discover, identify_unit, pick_newest, superseded_notice
 from pipeline.layout import SheetLayout
+from pipeline.parse import renamed_sheet_notice
 from pipeline.roster import Roster
 from pipeline.settings import Settings
 from pipeline.textnorm import norm_choice, norm_code, norm_text
@@ -261,15 +262,7 @@ def parse_eval_workbook(wb: WorkbookRead, file: str, formula_cells: Any = None) 
         found = True
         out.sheet_names[layout.name] = name
         if name != layout.name:
-            out.findings.append(
-                Finding(
-                    NOTICE,
-                    "L107",
-                    f"工作表“{name}”按表头识别为“{layout.name}”。请不要修改工作表名称。",
-                    file=file,
-                    sheet=name,
-                )
-            )
+            out.findings.append(renamed_sheet_notice(name, layout.name, file))
         formulas = set(formula_cells(name)) if formula_cells else set()
         parsed = _parse_sheet(wb.sheets[name], layout, file, out.findings.append, formulas)
         if parsed is not None:
@@ -575,16 +568,7 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
             continue
         newest, older, _tied = pick_newest(candidates[code])
         for o in older:
-            findings.add(
-                Finding(
-                    NOTICE,
-                    "F103",
-                    f"本单位有更新的考核评价表“{newest.rel}”（{newest.mtime_text}），本文件（{o.mtime_text}）未采用。",
-                    unit_code=code,
-                    unit_name=unit_names[code],
-                    file=o.rel,
-                )
-            )
+            findings.add(superseded_notice(newest, o, code, unit_names[code], "考核评价表"))
         p = parsed[newest.sha256]
         used[code] = EvalReturn(code, unit_names[code], newest, p, older)
         findings.extend(
