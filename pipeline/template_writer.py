@@ -23,7 +23,7 @@ from pipeline.jinja import render
 from pipeline.roster import Roster
 from pipeline.settings import PHASE_LABELS, Settings
 from pipeline.textnorm import safe_cell_text
-from pipeline.xlsx_write import formats, new_workbook, print_setup
+from pipeline.xlsx_write import formats, new_workbook, print_setup, write_guide
 
 INPUT_ROWS_EXTRA = 30  # unlocked blank rows below the prefilled ones, for additions
 META_KEYS = ("template_version", "campaign_year", "unit_code", "unit_name", "unit_type", "form")
@@ -198,7 +198,6 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
         wb = new_workbook(tmp)
         fmt = formats(wb)
 
-        guide = wb.add_worksheet(L.SHEET_GUIDE)
         text = render(
             "guide.txt.j2",
             settings=s,
@@ -207,17 +206,7 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
             unit_type=form.unit_type,
             phases=PHASE_LABELS,
         )
-        guide.set_column(0, 0, 110)
-        for i, line in enumerate(text.strip().splitlines()):
-            guide.write_string(
-                i,
-                0,
-                line,
-                fmt["title"]
-                if i == 0
-                else (fmt["bold"] if line[:2] in ("一、", "二、", "三、", "四、") else fmt["text"]),
-            )
-        print_setup(guide, header_rows=1, landscape=False)
+        write_guide(wb, fmt, L.SHEET_GUIDE, text)
 
         # 党员承诺: prefilled rows per member.
         ws = wb.add_worksheet(L.SHEET_MEMBER)

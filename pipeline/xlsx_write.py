@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,17 @@ def print_setup(ws: Any, header_rows: int = 1, landscape: bool = True) -> None:
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+_SECTION_RE = re.compile("^[一二三四五六七八九十]+、")
+
+
+def write_guide(wb: Workbook, fmt: dict[str, Any], sheet_name: str, text: str) -> None:
+    """A 填报说明 sheet from rendered guide text: the first line as the title, section
+    lines (一、二、…) bold, A4 portrait."""
+    guide = wb.add_worksheet(sheet_name)
+    guide.set_column(0, 0, 110)
+    for i, line in enumerate(text.strip().splitlines()):
+        style = "title" if i == 0 else ("bold" if _SECTION_RE.match(line) else "text")
+        guide.write_string(i, 0, line, fmt[style])
+    print_setup(guide, header_rows=1, landscape=False)

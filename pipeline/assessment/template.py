@@ -21,7 +21,7 @@ from pipeline.layout import SheetLayout
 from pipeline.roster import Roster
 from pipeline.settings import PHASE_LABELS, Settings
 from pipeline.textnorm import safe_cell_text
-from pipeline.xlsx_write import formats, new_workbook, print_setup
+from pipeline.xlsx_write import formats, new_workbook, print_setup, write_guide
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,6 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
         wb = new_workbook(tmp)
         fmt = formats(wb)
 
-        guide = wb.add_worksheet(A.SHEET_GUIDE)
         text = render(
             "eval_guide.txt.j2",
             settings=s,
@@ -156,11 +155,7 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
             unit_type=form.unit_type,
             phases=PHASE_LABELS,
         )
-        guide.set_column(0, 0, 110)
-        for i, line in enumerate(text.strip().splitlines()):
-            style = "title" if i == 0 else ("bold" if line[:2] in ("一、", "二、", "三、") else "text")
-            guide.write_string(i, 0, line, fmt[style])
-        print_setup(guide, header_rows=1, landscape=False)
+        write_guide(wb, fmt, A.SHEET_GUIDE, text)
 
         sheet = A.MEMBER_EVAL_SHEET
         ws = wb.add_worksheet(sheet.name)
