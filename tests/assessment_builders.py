@@ -10,8 +10,8 @@ from typing import Any
 
 from pipeline.assessment import layout as A
 from pipeline.assessment.template import EvalFill, eval_forms, write_eval_template
-from pipeline.roster import Roster
-from pipeline.settings import Settings
+from pipeline.core.settings import Settings
+from pipeline.rules.roster import Roster
 
 
 def col(f: str, sheet: Any = A.MEMBER_EVAL_SHEET) -> str:

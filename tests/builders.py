@@ -17,10 +17,10 @@ from typing import Any
 
 import xlsxwriter
 
-from pipeline import layout as L
-from pipeline.roster import HEADERS, Roster, load_roster
-from pipeline.settings import Settings, load_settings, parse_settings
-from pipeline.template_writer import Fill, UnitForm, unit_forms, write_template
+from pipeline.core.settings import Settings, load_settings, parse_settings
+from pipeline.outputs.template import Fill, UnitForm, unit_forms, write_template
+from pipeline.read import layout as L
+from pipeline.rules.roster import HEADERS, Roster, load_roster
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_SETTINGS = REPO / "inputs" / "campaign.toml"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.codes import CODES
+from pipeline.core.codes import CODES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_rule_code_is_documented() -> None:
     missing = [c for c, title in CODES.items() if f"| `{c}` | {title} |" not in README]
-    assert missing == [], "run: python -m pipeline.codes --readme (or update the README table)"
+    assert missing == [], "run: python -m pipeline.core.codes --readme (or update the README table)"
 
 
 def test_two_commands() -> None:

@@ -1,14 +1,14 @@
 """The evaluation workbook (考核评价表) and the result sheets: one source of truth.
 
 The template writer, the reader, the demo and the tests take sheet names, headers and
-dropdown values from here. Columns reuse :class:`pipeline.layout.Column`; the kind
+dropdown values from here. Columns reuse :class:`pipeline.read.layout.Column`; the kind
 ``count`` is a whole number of votes (whole-number validation in the template).
 """
 
 from __future__ import annotations
 
-from pipeline.layout import Column, SheetLayout
-from pipeline.textnorm import safe_filename
+from pipeline.read.layout import Column, SheetLayout
+from pipeline.read.textnorm import safe_filename
 
 FORM_EVAL = "考核评价表"
 EVAL_TEMPLATE_VERSION = 1

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from pipeline.errors import SettingsError
-from pipeline.settings import Settings, TomlReader
-from pipeline.status import TRACKED
+from pipeline.core.errors import SettingsError
+from pipeline.core.settings import Settings, TomlReader
+from pipeline.rules.status import TRACKED
 
 GOOD, FAIR, AVERAGE, POOR = "好", "较好", "一般", "差"
 GRADES = (GOOD, FAIR, AVERAGE, POOR)  # best first

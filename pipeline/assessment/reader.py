@@ -1,8 +1,8 @@
 """Read the returned evaluation workbooks and the leadership group's decisions.
 
 Everything under ``inputs/evaluation/`` is read-only. Returned 考核评价表 are found with
-:func:`pipeline.intake.discover`, identified by ``_meta`` (else by file name), the newest
-version per unit is used (:func:`pipeline.intake.pick_newest`), and their cells are
+:func:`pipeline.intake.inbox.discover`, identified by ``_meta`` (else by file name), the newest
+version per unit is used (:func:`pipeline.intake.inbox.pick_newest`), and their cells are
 normalised (counts to whole numbers, 述职 to 是/否) before the pandera schemas of
 ``schemas.evaluation`` check values. Every problem is a :class:`Finding` with its cell.
 
@@ -23,15 +23,12 @@ import pandas as pd
 
 from pipeline.assessment import layout as A
 from pipeline.assessment.policy import GRADES
-from pipeline.findings import ERROR, NOTICE, Finding, Findings
-from pipeline.intake import InboxFile, discover, identify_unit, pick_newest, superseded_notice
-from pipeline.layout import SheetLayout
-from pipeline.parse import renamed_sheet_notice
-from pipeline.roster import Roster
-from pipeline.settings import Settings
-from pipeline.textnorm import norm_choice, norm_code, norm_text
-from pipeline.validate import schema_findings
-from pipeline.xlsx_read import (
+from pipeline.core.findings import ERROR, NOTICE, Finding, Findings
+from pipeline.core.settings import Settings
+from pipeline.intake.inbox import InboxFile, discover, identify_unit, pick_newest, superseded_notice
+from pipeline.read.layout import SheetLayout
+from pipeline.read.parse import renamed_sheet_notice
+from pipeline.read.reader import (
     SheetGrid,
     WorkbookRead,
     col_letter,
@@ -39,7 +36,10 @@ from pipeline.xlsx_read import (
     formula_cells_without_value,
     read_workbook,
 )
-from schemas.evaluation import UnitTallySchema, member_tally_schema
+from pipeline.read.textnorm import norm_choice, norm_code, norm_text
+from pipeline.read.validate import schema_findings
+from pipeline.rules.roster import Roster
+from pipeline.schemas.evaluation import UnitTallySchema, member_tally_schema
 
 KEEP = A.KEEP
 KEEP_ALIASES = A.KEEP_ALIASES

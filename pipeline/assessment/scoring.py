@@ -37,8 +37,8 @@ from pipeline.assessment.policy import (
     AssessmentPolicy,
     share_text,
 )
-from pipeline.findings import ERROR, NOTICE, Finding
-from pipeline.status import DONE, DONE_LATE, OVERDUE, TRACKED
+from pipeline.core.findings import ERROR, NOTICE, Finding
+from pipeline.rules.status import DONE, DONE_LATE, OVERDUE, TRACKED
 
 GRADED = "评定"
 PENDING = "暂不评定"

@@ -1,6 +1,6 @@
 """Write the evaluation workbook (考核评价表) for each roster unit.
 
-One xlsxwriter workbook per unit (``pipeline.xlsx_write.new_workbook``: user text never
+One xlsxwriter workbook per unit (``pipeline.outputs.xlsx.new_workbook``: user text never
 becomes a formula): 填报说明 (from ``templates/eval_guide.txt.j2``), 党员评议 prefilled
 from the roster (述职 dropdown, whole-number validation on every count), 单位测评 (the
 unit's satisfaction counts and the secretary's 述职) and a hidden ``_meta`` sheet.
@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.assessment import layout as A
-from pipeline.atomic import atomic_path
-from pipeline.jinja import render
-from pipeline.layout import SheetLayout
-from pipeline.roster import Roster
-from pipeline.settings import PHASE_LABELS, Settings
-from pipeline.textnorm import safe_cell_text
-from pipeline.xlsx_write import formats, new_workbook, print_setup, write_guide
+from pipeline.core.settings import PHASE_LABELS, Settings
+from pipeline.infra.atomic import atomic_path
+from pipeline.outputs.jinja import render
+from pipeline.outputs.xlsx import formats, new_workbook, print_setup, write_guide
+from pipeline.read.layout import SheetLayout
+from pipeline.read.textnorm import safe_cell_text
+from pipeline.rules.roster import Roster
 
 
 @dataclass(frozen=True)

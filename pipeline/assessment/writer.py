@@ -19,13 +19,13 @@ import pandas as pd
 from pipeline.assessment import layout as A
 from pipeline.assessment import scoring as S
 from pipeline.assessment.policy import GRADES, SATISFACTION, TIES_KEEP, AssessmentPolicy, share_text
-from pipeline.atomic import write_text_atomic
-from pipeline.findings import Finding, findings_frame
-from pipeline.jinja import render
-from pipeline.settings import Settings
-from pipeline.sheet_writer import write_frame
-from pipeline.status import TRACKED
-from pipeline.xlsx_write import formats, new_workbook
+from pipeline.core.findings import Finding, findings_frame
+from pipeline.core.settings import Settings
+from pipeline.infra.atomic import write_text_atomic
+from pipeline.outputs.jinja import render
+from pipeline.outputs.sheet import write_frame
+from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.rules.status import TRACKED
 
 MEMBER_COLUMNS = {
     "unit_code": "单位编码",

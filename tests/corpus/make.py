@@ -30,16 +30,16 @@ from xml.etree import ElementTree as ET
 
 import openpyxl
 
-from pipeline import layout as L
 from pipeline.cli import main
-from pipeline.consolidate import Consolidation, consolidate
-from pipeline.filecheck import OLE_MAGIC
-from pipeline.intake import Archive
-from pipeline.roster import Roster
-from pipeline.settings import Settings
-from pipeline.template_writer import META_KEYS, Fill
+from pipeline.core.settings import Settings
+from pipeline.intake.filecheck import OLE_MAGIC
+from pipeline.intake.inbox import Archive
+from pipeline.jobs.consolidation import Consolidation, consolidate
+from pipeline.outputs.template import META_KEYS, Fill
+from pipeline.read import layout as L
+from pipeline.rules.roster import Roster
 from tests.builders import ROSTER_ROWS, form_of, good_fill, load, make_inputs, write_return
-from tests.test_filecheck import biff8_workbook, ole_file
+from tests.intake.test_filecheck import biff8_workbook, ole_file
 
 AS_OF = dt.date(2026, 11, 20)
 AS_OF_TEXT = AS_OF.isoformat()

@@ -1,7 +1,7 @@
-"""File-level cases, end to end through pipeline.consolidate.consolidate.
+"""File-level cases, end to end through pipeline.jobs.consolidation.consolidate.
 
 Empty files, random bytes, a renamed .docx, a fake-OLE encrypted file, a truncated
-workbook, identical copies and same-timestamp versions are in tests/test_intake.py (and
+workbook, identical copies and same-timestamp versions are in tests/intake/test_inbox.py (and
 again in the whole-corpus CLI run of test_guarantees.py); this file covers the rest.
 Each case sits in D01's place next to good returns of D02 and D03.
 """
@@ -17,8 +17,8 @@ from typing import ClassVar
 import pytest
 import python_calamine
 
-from pipeline.filecheck import check_file
-from pipeline.findings import ERROR
+from pipeline.core.findings import ERROR
+from pipeline.intake.filecheck import check_file
 from tests.corpus.make import (
     D01_FILE,
     NEIGHBOURS,

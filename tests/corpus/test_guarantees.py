@@ -22,9 +22,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import pipeline.commands.consolidate as consolidate_cmd
-from pipeline.atomic import run_lock
+import pipeline.jobs.consolidate as consolidate_cmd
 from pipeline.cli import main
+from pipeline.infra.atomic import run_lock
 from tests.builders import REPO
 from tests.corpus.make import (
     AS_OF_TEXT,
@@ -215,7 +215,7 @@ def test_second_run_is_refused_with_exit_code_3(tmp_path: Path, capsys: pytest.C
 # the first feedback workbook, touches FLAG and sleeps, so SIGKILL lands mid-run.
 CHILD = """
 import os, runpy, sys, time
-import pipeline.commands.consolidate as cmd
+import pipeline.jobs.consolidate as cmd
 real = cmd.write_feedback
 def stalled(*args, **kwargs):
     real(*args, **kwargs)

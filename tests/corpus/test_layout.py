@@ -16,9 +16,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline import layout as L
-from pipeline.consolidate import Consolidation
-from pipeline.findings import ERROR, NOTICE
+from pipeline.core.findings import ERROR, NOTICE
+from pipeline.jobs.consolidation import Consolidation
+from pipeline.read import layout as L
 from tests.corpus.make import (
     AS_OF_TEXT,
     D01_FILE,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.codes import CODES
+from pipeline.core.codes import CODES
 from tests.corpus.make import (
     AS_OF,
     D01_FILE,

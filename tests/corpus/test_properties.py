@@ -1,7 +1,7 @@
 """Property-based tests that the unit tests of dates/textnorm do not cover: impossible
 dates in every written form, and text round trips through the real reader and writer.
 
-(tests/test_dates.py and tests/test_textnorm.py hold the properties of the normalisers
+(tests/read/test_dates.py and tests/read/test_textnorm.py hold the properties of the normalisers
 themselves: every formatting parses back, never raises, idempotence, limits.)
 """
 
@@ -16,14 +16,20 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import layout as L
-from pipeline.dates import parse_date
-from pipeline.findings import Finding
-from pipeline.parse import parse_sheet
-from pipeline.sheet_writer import write_cell
-from pipeline.textnorm import ILLEGAL_XML_RE, looks_like_formula, norm_text, safe_cell_text, strip_illegal_xml
-from pipeline.xlsx_read import read_workbook
-from pipeline.xlsx_write import formats, new_workbook
+from pipeline.core.findings import Finding
+from pipeline.outputs.sheet import write_cell
+from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.read import layout as L
+from pipeline.read.dates import parse_date
+from pipeline.read.parse import parse_sheet
+from pipeline.read.reader import read_workbook
+from pipeline.read.textnorm import (
+    ILLEGAL_XML_RE,
+    looks_like_formula,
+    norm_text,
+    safe_cell_text,
+    strip_illegal_xml,
+)
 
 YEAR = 2026
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import layout as L
-from pipeline.findings import ERROR, NOTICE
-from pipeline.textnorm import ILLEGAL_XML_RE
+from pipeline.core.findings import ERROR, NOTICE
+from pipeline.read import layout as L
+from pipeline.read.textnorm import ILLEGAL_XML_RE
 from tests.corpus.make import (
     D01_FILE,
     assert_neighbours_ok,

@@ -1,0 +1,96 @@
+"""Command-line interface: ``python -m pipeline <command>`` or the ``pledge`` script.
+
+A thin layer: each command parses its arguments, calls one function of the core, prints
+a Chinese summary and maps domain errors to exit codes:
+
+- 0: outputs written (findings are normal output);
+- 1: ``--strict`` and the run found errors (错误);
+- 2: settings or roster unusable, or bad arguments;
+- 3: another run holds the lock.
+
+Every make target is a wrapper over one command here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.cli.common import Console
+from pipeline.core.errors import PipelineError
+
+# command name -> (module, one-line Chinese help). Each module defines
+# ``add_arguments(parser)`` and ``run(args) -> int``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "templates": ("pipeline.cli.templates", "为花名册中的每个单位生成公开承诺事项表"),
+    "consolidate": ("pipeline.cli.consolidate", "汇总各单位报回的承诺表，生成台账、问题清单和反馈表"),
+    "demo": ("pipeline.cli.demo", "按固定随机种子重新生成演示用的活动数据（inputs/）"),
+    "overdue": ("pipeline.cli.overdue", "列出逾期、临期承诺和久未记实的党员（逾期清单.xlsx）"),
+    "bulletin": ("pipeline.cli.bulletin", "生成履诺情况通报（通报.html，可打印 A4）"),
+    "notice": ("pipeline.cli.notice", "生成审核通过的承诺事项公示（HTML 和 Excel）"),
+    "cards": ("pipeline.cli.cards", "生成“共产党员先锋岗”承诺桌签（可打印的 HTML）"),
+    "bench": (
+        "pipeline.cli.bench",
+        "性能测试：在模拟的大规模数据上与读写下限、朴素写法比较（outputs/bench/）",
+    ),
+    "eval-templates": (
+        "pipeline.cli.eval_templates",
+        "为每个单位生成年终考核评价表（述职、民主评议、满意度测评）",
+    ),
+    "ratings": ("pipeline.cli.ratings", "年终考核评价：拟定等次、领导小组意见、评价结果和公示"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pledge", description="公开承诺活动数据处理程序（承诺表生成、汇总、跟踪、考核）"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--inputs", type=Path, default=Path("inputs"), help="输入目录（默认 inputs）")
+    parser.add_argument("--outputs", type=Path, default=Path("outputs"), help="输出目录（默认 outputs）")
+    parser.add_argument("--debug", action="store_true", help="出错时显示完整的技术信息（traceback）")
+    parser.add_argument("--quiet", action="store_true", help="不显示汇总信息")
+    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod = importlib.import_module(module)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help is 0, bad arguments 2
+        return int(exc.code or 0)
+    args.console = Console(quiet=args.quiet)
+    run: Callable[[argparse.Namespace], int] = args._run
+    try:
+        return run(args)
+    except PipelineError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"错误：{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("已中断，之前的输出保持不变。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the clerk, traceback with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"程序内部错误：{type(exc).__name__}: {exc}。输出未改变。请加 --debug 重新运行并把信息发给维护人员。",
+            file=sys.stderr,
+        )
+        return 70
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

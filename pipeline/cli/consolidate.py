@@ -1,0 +1,38 @@
+"""``pledge consolidate``: returned workbooks -> ledger, problem list, feedback."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.cli.common import add_as_of
+from pipeline.core.findings import ERROR
+from pipeline.infra.atomic import OutputStage, run_lock
+from pipeline.infra.written_cache import WrittenCache
+from pipeline.jobs.consolidate import (
+    BRANCH_DIR,
+    FEEDBACK_DIR,
+    LEDGER,
+    run_consolidation,
+    summary_lines,
+    write_outputs,
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_as_of(p)
+    p.add_argument("--strict", action="store_true", help="有“错误”级问题时以退出码 1 结束")
+    p.add_argument("--no-cache", action="store_true", help="不使用解析缓存，全部重新读取")
+
+
+def run(args: argparse.Namespace) -> int:
+    with run_lock(args.outputs):
+        c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
+        with OutputStage(
+            args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}
+        ) as stage:
+            write_outputs(c, stage, WrittenCache(args.outputs / ".cache" if not args.no_cache else None))
+    for line in summary_lines(c, args.outputs / args.as_of.isoformat()):
+        args.console.say(line)
+    if args.strict and c.count(ERROR):
+        return 1
+    return 0

@@ -1,0 +1,27 @@
+"""``pledge notice``: outputs/<as-of>/公示_承诺事项.html and .xlsx (approved pledges)."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.cli.common import add_as_of
+from pipeline.infra.atomic import OutputStage, run_lock
+from pipeline.jobs.consolidate import run_consolidation
+from pipeline.outputs.notice import NOTICE_HTML, NOTICE_XLSX, write_notice
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_as_of(p)
+    p.add_argument("--no-cache", action="store_true", help="不使用解析缓存，全部重新读取")
+
+
+def run(args: argparse.Namespace) -> int:
+    out_dir = args.outputs / args.as_of.isoformat()
+    with run_lock(args.outputs):
+        c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
+        with OutputStage(out_dir, owned={NOTICE_HTML, NOTICE_XLSX}) as stage:
+            df = write_notice(c, stage.path(NOTICE_HTML), stage.path(NOTICE_XLSX))
+    args.console.say(
+        f"公示审核通过的承诺 {len(df)} 项（{df['单位'].nunique()} 个单位）。输出：{out_dir / NOTICE_HTML}、{out_dir / NOTICE_XLSX}"
+    )
+    return 0

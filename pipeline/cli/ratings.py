@@ -1,0 +1,108 @@
+"""``pledge ratings --as-of``: proposed and final grades, the public notice and lists."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from pipeline.assessment import layout as A
+from pipeline.assessment.policy import GRADES, AssessmentPolicy, load_policy
+from pipeline.assessment.reader import Evaluations, Overrides, read_evaluations, read_overrides
+from pipeline.assessment.scoring import Assessment, assess, stale_pledge_findings
+from pipeline.assessment.writer import write_notice, write_results
+from pipeline.cli.common import add_as_of
+from pipeline.core.findings import ERROR, NOTICE, Finding
+from pipeline.core.settings import load_settings
+from pipeline.infra.atomic import OutputStage, run_lock
+from pipeline.jobs.consolidate import run_consolidation
+from pipeline.jobs.consolidation import INBOX, Consolidation
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_as_of(p)
+    p.add_argument("--strict", action="store_true", help="考核数据有“错误”级问题时以退出码 1 结束")
+    p.add_argument("--no-cache", action="store_true", help="汇总承诺表时不使用解析缓存")
+
+
+def rate(c: Consolidation, ev: Evaluations, ovr: Overrides, policy: AssessmentPolicy) -> Assessment:
+    r = c.roster
+    secretaries = {code: r.secretary_of(code) for code in r.codes}
+    return assess(
+        r.units,
+        r.members,
+        secretaries,
+        c.members,
+        c.orgs,
+        set(c.used),
+        ev.members,
+        ev.units,
+        ev.returned,
+        ovr.members,
+        ovr.units,
+        policy,
+    )
+
+
+def run_ratings(
+    inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = True
+) -> tuple[Assessment, list[Finding], Consolidation, Evaluations]:
+    """Everything ``ratings`` computes and writes; the caller holds the run lock."""
+    policy = load_policy(load_settings(inputs))  # a wrong [assessment] key stops before any work
+    c = run_consolidation(inputs, outputs, as_of, use_cache=use_cache)
+    ev = read_evaluations(inputs, c.settings, c.roster)
+    ovr = read_overrides(inputs, ev.overrides_files)
+    result = rate(c, ev, ovr, policy)
+    stale = stale_pledge_findings(
+        {
+            code: (ur.unit_name, f"{INBOX}/{ur.file.rel}", dt.date.fromtimestamp(ur.file.mtime))
+            for code, ur in c.used.items()
+        },
+        c.settings.fulfil.end,
+    )
+    findings = [*ev.findings, *ovr.findings, *result.findings, *stale]
+    with OutputStage(outputs / as_of.isoformat(), owned={A.RESULTS_FILE, A.NOTICE_FILE}) as stage:
+        write_results(result, findings, policy, c.settings, as_of, stage.path(A.RESULTS_FILE))
+        write_notice(result, c.settings, as_of, stage.path(A.NOTICE_FILE))
+    return result, findings, c, ev
+
+
+def _counts(final: object) -> str:
+    vc = {g: 0 for g in GRADES}
+    for g in final:  # type: ignore[attr-defined]
+        if g in vc:
+            vc[g] += 1
+    return "、".join(f"{g} {n}" for g, n in vc.items())
+
+
+def run(args: argparse.Namespace) -> int:
+    with run_lock(args.outputs):
+        result, findings, c, ev = run_ratings(
+            args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache
+        )
+    out = args.outputs / args.as_of.isoformat()
+    m, u = result.members, result.units
+    changed = int(((m["final"] != m["proposed"]).sum()) + (u["final"] != u["proposed"]).sum())
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    notices = sum(1 for f in findings if f.severity == NOTICE)
+    missing = [f"{code} {c.roster.unit_name(code)}" for code in c.roster.codes if code not in ev.used]
+    say = args.console.say
+    say(
+        f"考核评价（统计截止 {args.as_of:%Y-%m-%d}）：{len(c.roster.codes)} 个单位中 {len(ev.used)} 个报回考核评价表；"
+        f"党员 {len(m)} 名，其中 {int((m['final'].isin(GRADES)).sum())} 名有等次。"
+    )
+    if missing:
+        say(f"  未报回考核评价表：{'、'.join(missing)}")
+    say(
+        f"  党员最终等次：{_counts(m['final'])}；单位最终等次：{_counts(u['final'])}；领导小组调整 {changed} 处。"
+    )
+    say(f"  考核数据发现错误 {errors} 处、提醒 {notices} 处（见评价结果.xlsx 的“问题清单”）。")
+    say(
+        f"输出：{out}/{A.RESULTS_FILE}（党员评价、单位评价、支部书记述职考核、表彰名单、整改名单），{out}/{A.NOTICE_FILE}（公示）。"
+    )
+    say(
+        f"领导小组意见：在评价结果.xlsx 的“{A.COL_OPINION}”“{A.COL_REASON}”列填写后另存为 {args.inputs / A.INBOX / (A.OVERRIDES_STEM + '.xlsx')}，再运行一次。"
+    )
+    if args.strict and errors:
+        return 1
+    return 0

@@ -1,0 +1,153 @@
+"""All-or-nothing outputs and the run lock.
+
+- :func:`atomic_path` writes one file through a temporary name in the same folder and
+  ``os.replace``-s it into place: readers see the old file or the new one, never half.
+- :class:`OutputStage` builds a whole output folder (``outputs/<as-of>/``) in a hidden
+  staging folder and swaps it in at the end. Files of the old folder that this run does
+  not produce (another command's outputs) are carried over by hard link. A run killed
+  midway leaves the previous folder intact; a swap interrupted between its two renames
+  is repaired by the next run.
+- :func:`run_lock` stops two runs from writing the same outputs at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.core.errors import LockedError
+
+STAGING_PREFIX = ".staging-"
+OLD_PREFIX = ".old-"
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem[:40]}.", suffix=path.suffix + ".tmp", dir=path.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs are ordinary files
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def recover(target: Path) -> None:
+    """Repair an interrupted swap and remove stale staging folders beside ``target``."""
+    parent = target.parent
+    if not parent.is_dir():
+        return
+    old = parent / f"{OLD_PREFIX}{target.name}"
+    if old.exists():
+        if not target.exists():
+            os.rename(old, target)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in parent.glob(f"{STAGING_PREFIX}{target.name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+class OutputStage:
+    """Stage files for ``target`` and swap them in on :meth:`commit`.
+
+    ``owned`` names the top-level entries of ``target`` this run replaces; everything
+    else in an existing ``target`` is carried over unchanged.
+    """
+
+    def __init__(self, target: Path, owned: set[str] | None = None) -> None:
+        self.target = target
+        self.owned = owned
+        target.parent.mkdir(parents=True, exist_ok=True)
+        recover(target)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.dir, 0o777 & ~umask)
+        self.written: set[str] = set()
+
+    def path(self, relative: str) -> Path:
+        p = self.dir / relative
+        p.parent.mkdir(parents=True, exist_ok=True)
+        self.written.add(Path(relative).parts[0])
+        return p
+
+    def commit(self) -> Path:
+        replaced = self.written | (self.owned or set())
+        if self.target.exists():
+            for entry in self.target.iterdir():
+                if entry.name in replaced:
+                    continue
+                if entry.is_dir():
+                    for f in entry.rglob("*"):
+                        if f.is_file():
+                            _link_or_copy(f, self.dir / f.relative_to(self.target))
+                else:
+                    _link_or_copy(entry, self.dir / entry.name)
+            old = self.target.parent / f"{OLD_PREFIX}{self.target.name}"
+            os.rename(self.target, old)
+            os.rename(self.dir, self.target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(self.dir, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> OutputStage:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+@contextlib.contextmanager
+def run_lock(outputs: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``outputs/.lock`` for the duration of a run."""
+    outputs.mkdir(parents=True, exist_ok=True)
+    with open(outputs / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(
+                f"另一个汇总任务正在使用 {outputs}/（可能有人同时在运行）。请等它结束后再运行；若确认没有其他任务，请稍后重试。"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

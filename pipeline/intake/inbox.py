@@ -1,0 +1,281 @@
+"""Intake: find every returned file, archive it, identify its unit, pick versions.
+
+Nothing is lost: every distinct file content ever seen is copied to a content-addressed
+archive (``outputs/archive/<sha256>.<ext>``) with a manifest row (hash, original path,
+modification time, unit, template version, first seen). Nothing under ``inputs/`` is
+ever modified: files are opened read-only and hashed in streaming fashion.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import hashlib
+import io
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.core.findings import ERROR, NOTICE, Finding
+from pipeline.infra.atomic import atomic_path, write_text_atomic
+from pipeline.read.textnorm import norm_code
+from pipeline.rules.roster import Roster
+
+IGNORED_PREFIXES = ("~$", ".~lock", ".")
+MANIFEST_FIELDS = ["sha256", "original_path", "mtime", "size", "unit_code", "template_version", "first_seen"]
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    path: Path
+    rel: str  # path relative to the inbox, shown to the clerk
+    sha256: str
+    size: int
+    mtime: float
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def mtime_text(self) -> str:
+        return dt.datetime.fromtimestamp(self.mtime).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover(inbox: Path) -> list[InboxFile]:
+    """Every regular file under ``inbox`` (recursively), in a stable order."""
+    if not inbox.is_dir():
+        return []
+    out = []
+    for path in sorted(inbox.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        if any(part.startswith(IGNORED_PREFIXES) for part in path.relative_to(inbox).parts):
+            continue  # Excel/WPS lock files and hidden files
+        st = path.stat()
+        out.append(
+            InboxFile(path, path.relative_to(inbox).as_posix(), file_hash(path), st.st_size, st.st_mtime)
+        )
+    return out
+
+
+def _name_key(text: str) -> str:
+    return re.sub(r"[\s_\-—（）()【】\[\]]", "", text)
+
+
+@functools.lru_cache(maxsize=65536)  # every file is compared with every unit (issue 6)
+def _name_variants(unit_name: str) -> frozenset[str]:
+    """Ways a clerk writes a unit's name in a file name: in full, without the
+    parenthesised part, only the parenthesised part, and without 党/中共 (第一支部)."""
+    full = _name_key(unit_name)
+    short = _name_key(re.sub(r"[（(].*?[)）]", "", unit_name))
+    inner = "".join(re.findall(r"[（(](.*?)[)）]", unit_name))
+    variants = {full, short, _name_key(inner)}
+    variants |= {v.replace("中共", "").replace("党", "") for v in list(variants)}
+    return frozenset(v for v in variants if len(v) >= 3)
+
+
+def identify_by_name(file_name: str, roster: Roster) -> str:
+    """A unit code from a file name: its code as a whole token, else a unique match of
+    one of its name variants (longest first); "" when nothing or several match."""
+    stem = Path(file_name).stem
+    tokens = {norm_code(t) for t in re.split(r"[\s_\-—.、，,（）()【】\[\]]+", stem)}
+    codes = [c for c in roster.names if c.upper() in tokens]
+    if len(codes) == 1:
+        return codes[0]
+    key = _name_key(stem)
+    key_no_party = key.replace("中共", "").replace("党", "")
+    best: dict[str, int] = {}
+    variants = roster.memo(
+        "_name_variants", lambda: [(code, _name_variants(name)) for code, name in roster.names.items()]
+    )
+    for code, names in variants:
+        for v in names:
+            if v in key or v in key_no_party:
+                best[code] = max(best.get(code, 0), len(v))
+    if not best:
+        return ""
+    top = max(best.values())
+    winners = [c for c, n in best.items() if n == top]
+    return winners[0] if len(winners) == 1 else ""
+
+
+@dataclass(frozen=True)
+class Identification:
+    """Which unit a returned file belongs to: ``code`` ("" when unknown), notices to
+    attach to the file, and the error finding when it cannot be identified."""
+
+    code: str
+    notices: list[Finding]
+    error: Finding | None = None
+
+
+def identify_unit(
+    meta: dict[str, str],
+    rel: str,
+    roster: Roster,
+    form: str,
+    unknown_rule: str,
+    missing_rule: str,
+    settings_year: int,
+) -> Identification:
+    """Identify a returned workbook's unit by ``_meta``, else by its file name.
+
+    ``form`` is the workbook's Chinese name (公开承诺事项表 / 考核评价表); ``unknown_rule``
+    is reported when ``_meta`` names a unit not in the roster, ``missing_rule`` when
+    nothing identifies the file. A workbook of another campaign year is an error (F108)."""
+    names = roster.names
+    meta_code = meta.get("unit_code", "")
+    by_name = identify_by_name(Path(rel).name, roster)
+    notes: list[Finding] = []
+    if meta_code and meta_code in names:
+        code = meta_code
+        if by_name and by_name != meta_code:
+            notes.append(
+                Finding(
+                    NOTICE,
+                    "F110",
+                    f"文件名像是“{names[by_name]}”的，但表内（_meta）是“{names[meta_code]}”。"
+                    "已按表内单位处理，请核对是否发错文件。",
+                    file=rel,
+                )
+            )
+    elif meta_code:
+        return Identification(
+            "",
+            [],
+            Finding(
+                ERROR,
+                unknown_rule,
+                f"表内的单位编码“{meta_code}”不在花名册中。"
+                f"请使用办公室下发的本单位{form}，或报办公室更新花名册。",
+                file=rel,
+            ),
+        )
+    elif by_name:
+        code = by_name
+        notes.append(
+            Finding(
+                NOTICE,
+                "F107",
+                f"文件中没有 _meta 表（可能复制到了新文件），已按文件名识别为“{names[code]}”。"
+                f"请使用办公室下发的{form}。",
+                file=rel,
+            )
+        )
+    else:
+        return Identification(
+            "",
+            [],
+            Finding(
+                ERROR,
+                missing_rule,
+                "无法识别文件所属单位：表内没有 _meta 表，文件名中也没有单位编码或单位名称。"
+                f"请把文件名改为“单位编码_单位名称_{form}.xlsx”后重新放入。",
+                file=rel,
+            ),
+        )
+    year = meta.get("campaign_year", "")
+    if year and year != str(settings_year):
+        notes.append(
+            Finding(
+                ERROR,
+                "F108",
+                f"这是 {year} 年度的{form}，本次活动是 {settings_year} 年度。请使用本年度下发的{form}重新填报。",
+                file=rel,
+            )
+        )
+    return Identification(code, notes)
+
+
+class Archive:
+    """Content-addressed copies of every ingested version, with a CSV manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.manifest_path = root / "manifest.csv"
+        self.rows: list[dict[str, str]] = []
+        if self.manifest_path.is_file():
+            with open(self.manifest_path, encoding="utf-8-sig", newline="") as fh:
+                self.rows = list(csv.DictReader(fh))
+        self._known = {(r["sha256"], r["original_path"]) for r in self.rows}
+        self._stored = {r["sha256"] for r in self.rows}
+
+    def blob(self, sha256: str, suffix: str = "") -> Path:
+        return self.root / sha256[:2] / f"{sha256}{suffix.lower()}"
+
+    def first_seen(self, sha256: str) -> str:
+        for r in self.rows:
+            if r["sha256"] == sha256:
+                return r["first_seen"]
+        return ""
+
+    def versions(self, unit_code: str) -> list[dict[str, str]]:
+        """Archived versions of one unit, oldest first (by modification time)."""
+        rows = [r for r in self.rows if r["unit_code"] == unit_code]
+        seen: dict[str, dict[str, str]] = {}
+        for r in sorted(rows, key=lambda r: (r["mtime"], r["first_seen"])):
+            seen.setdefault(r["sha256"], r)
+        return list(seen.values())
+
+    def add(self, f: InboxFile, unit_code: str, template_version: str, now: dt.datetime) -> None:
+        blob = self.blob(f.sha256, f.path.suffix)
+        if f.sha256 not in self._stored and not blob.exists():
+            with atomic_path(blob) as tmp:
+                shutil.copyfile(f.path, tmp)
+            self._stored.add(f.sha256)
+        if (f.sha256, f.rel) in self._known:
+            return
+        self._known.add((f.sha256, f.rel))
+        self.rows.append(
+            {
+                "sha256": f.sha256,
+                "original_path": f.rel,
+                "mtime": f.mtime_text,
+                "size": str(f.size),
+                "unit_code": unit_code,
+                "template_version": template_version,
+                "first_seen": now.strftime("%Y-%m-%d %H:%M:%S"),
+            }
+        )
+
+    def save(self) -> None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=MANIFEST_FIELDS)
+        w.writeheader()
+        w.writerows(self.rows)
+        write_text_atomic(self.manifest_path, "\ufeff" + buf.getvalue())
+
+
+def pick_newest(candidates: Iterable[InboxFile]) -> tuple[InboxFile, list[InboxFile], bool]:
+    """The newest version (by modification time), the superseded ones, and whether the
+    newest time was tied (then the last by path is used, deterministically)."""
+    ordered = sorted(candidates, key=lambda f: (f.mtime, f.rel))
+    newest = ordered[-1]
+    tied = len(ordered) > 1 and ordered[-2].mtime == newest.mtime and ordered[-2].sha256 != newest.sha256
+    return newest, ordered[:-1], tied
+
+
+def superseded_notice(
+    newest: InboxFile, older: InboxFile, code: str, unit_name: str, form: str, tie: str = ""
+) -> Finding:
+    """F103 on an older version of a unit's ``form`` (版本 / 考核评价表) not used."""
+    return Finding(
+        NOTICE,
+        "F103",
+        f"本单位有更新的{form}“{newest.rel}”（{newest.mtime_text}），本文件（{older.mtime_text}）未采用{tie}。",
+        unit_code=code,
+        unit_name=unit_name,
+        file=older.rel,
+    )

@@ -1,0 +1,116 @@
+"""The consolidation job: returned workbooks -> ledger, problem list, feedback, branch ledgers.
+
+A library function that every command needing the consolidated data calls
+(:func:`run_consolidation`), and the writer of the consolidation's own outputs
+(:func:`write_outputs`). No argument parsing here: that is :mod:`pipeline.cli.consolidate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.findings import ERROR, NOTICE, Finding
+from pipeline.core.settings import load_settings
+from pipeline.infra.atomic import OutputStage
+from pipeline.infra.cache import ParseCache
+from pipeline.infra.parallel import Jobs, without_gc
+from pipeline.infra.progress import file_progress
+from pipeline.infra.written_cache import WrittenCache, run_pickled
+from pipeline.intake.inbox import Archive, discover
+from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate
+from pipeline.outputs.branch_ledger import BRANCH_DIR
+from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
+from pipeline.outputs.feedback import write_feedback
+from pipeline.outputs.ledger import write_ledger
+from pipeline.read.textnorm import safe_filename
+from pipeline.rules.roster import load_roster
+
+LEDGER = "台账.xlsx"
+FEEDBACK_DIR = "反馈"
+
+
+def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = True) -> Consolidation:
+    """Load settings and roster, consolidate, archive; no output files."""
+    settings = load_settings(inputs)
+    roster = load_roster(inputs)
+    cache = ParseCache(outputs / ".cache" if use_cache else None, settings.fingerprint())
+    archive = Archive(outputs / "archive")
+    n_files = len(discover(inputs / INBOX))
+    with file_progress(n_files) as bar:
+        c = consolidate(inputs, settings, roster, as_of, cache=cache, archive=archive, progress=bar)
+    archive.save()
+    return c
+
+
+@without_gc  # issue 6: see pipeline.infra.parallel.without_gc
+def write_outputs(c: Consolidation, stage: OutputStage, kept: WrittenCache | None = None) -> None:
+    """Write the ledger, change report, feedback workbooks and branch ledgers into ``stage``.
+    ``kept``: files of the last run to reuse where a unit's job did not change."""
+    from pipeline.outputs.changes import write_changes
+
+    kept = kept or WrittenCache(None)
+    # One workbook per unit (feedback, branch ledger) goes to worker processes while this
+    # one writes the school ledger: every file is independent of the others (issue 6).
+    with Jobs(
+        expected=2 * len(c.used), preload=("pipeline.outputs.feedback", "pipeline.outputs.branch_ledger_xlsx")
+    ) as jobs:
+
+        def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
+            todo = kept.job(fn, path, *args)
+            if todo is not None:
+                jobs.submit(run_pickled, fn, path, *todo)
+
+        # 变更记录.xlsx (issue 4), while the workers start; its T101 notices join 问题清单
+        c.findings.extend(write_changes(c, stage))
+        stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
+        by_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+        for f in c.findings:
+            by_file[(f.unit_code, f.file)].append(f)
+        for code, ur in c.used.items():
+            unit_findings = by_file.get((code, ur.file.rel), [])
+            if not unit_findings:
+                continue
+            name = f"{safe_filename(code, 20)}_{safe_filename(ur.unit_name)}_问题反馈.xlsx"
+            submit(
+                write_feedback,
+                stage.path(f"{FEEDBACK_DIR}/{name}"),
+                ur.file.path,
+                unit_findings,
+                ur.unit_name,
+                (ur.file.sha256, ur.file.size),
+            )
+        write_branch_ledgers(c, stage, submit)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
+        write_ledger(c, stage.path(LEDGER))
+    kept.prune()
+
+
+def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
+    got = len(c.used)
+    total = len(c.roster.codes)
+    missing = [f"{code} {c.roster.unit_name(code)}" for code in c.missing_units]
+    lines = [
+        f"统计截止 {c.as_of:%Y-%m-%d}：共收到 {len(c.files)} 个文件，{total} 个单位中 {got} 个已报送，{total - got} 个未报送。",
+    ]
+    if missing:
+        lines.append(f"  未报送：{'、'.join(missing)}")
+    if c.unreadable:
+        lines.append(f"  无法读取的文件 {len(c.unreadable)} 个：{'、'.join(f.rel for f in c.unreadable)}")
+    if c.unidentified:
+        lines.append(
+            f"  无法识别单位或不是承诺表的文件 {len(c.unidentified)} 个：{'、'.join(f.rel for f in c.unidentified)}"
+        )
+    if c.superseded:
+        lines.append(
+            f"  已被新版本替代的文件 {len(c.superseded)} 个：{'、'.join(f.rel for f, _ in c.superseded)}"
+        )
+    lines.append(
+        f"党员承诺 {len(c.members)} 项，组织承诺 {len(c.orgs)} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。"
+    )
+    lines.append(
+        f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账），{out_dir}/变更记录.xlsx（与上次报送相比的变化）。"
+    )
+    return lines

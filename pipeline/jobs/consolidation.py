@@ -1,0 +1,376 @@
+"""Consolidation core: returned workbooks in, ledger frames and findings out.
+
+No printing and no output files here (the CLI and the writers do that): the only disk
+access is reading the inbox, the parse cache and the archive of ingested versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.core.findings import ERROR, NOTICE, Finding, Findings
+from pipeline.core.settings import Settings
+from pipeline.infra.cache import ParseCache
+from pipeline.infra.parallel import pool_map, without_gc
+from pipeline.intake.inbox import Archive, InboxFile, discover, identify_unit, pick_newest, superseded_notice
+from pipeline.read import layout as L
+from pipeline.read.parse import ParsedWorkbook, date_fields, parse_workbook, typed_frame
+from pipeline.read.reader import formula_cells_without_value, read_workbook
+from pipeline.rules.plans import plan_rules
+from pipeline.rules.pledges import RuleContext, member_rules, org_rules
+from pipeline.rules.roster import Roster
+from pipeline.rules.status import COMPLETED, OVERDUE, TRACKED, add_status
+
+INBOX = "returns"
+
+
+@dataclass
+class FileResult:
+    """What reading one distinct file gave (cached by content hash)."""
+
+    ok: bool
+    kind: str
+    message: str
+    parsed: ParsedWorkbook | None = None
+
+
+@dataclass
+class UnitReturn:
+    unit_code: str
+    unit_name: str
+    file: InboxFile
+    parsed: ParsedWorkbook
+    superseded: list[InboxFile] = field(default_factory=list)
+
+
+@dataclass
+class Consolidation:
+    as_of: dt.date
+    settings: Settings
+    roster: Roster
+    files: list[InboxFile]
+    used: dict[str, UnitReturn]
+    members: pd.DataFrame
+    orgs: pd.DataFrame
+    logs: pd.DataFrame
+    plans: pd.DataFrame
+    findings: list[Finding]
+    unreadable: list[InboxFile]
+    unidentified: list[InboxFile]
+    superseded: list[tuple[InboxFile, str]]  # (file, unit code)
+    letters: dict[tuple[str, str], dict[str, str]]
+    cache_hits: int = 0
+    cache_misses: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (benchmark, issue 6)
+
+    @property
+    def missing_units(self) -> list[str]:
+        return [c for c in self.roster.codes if c not in self.used]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def unit_findings(self, unit_code: str) -> list[Finding]:
+        return [f for f in self.findings if f.unit_code == unit_code]
+
+
+def read_one(f: InboxFile, year: int) -> FileResult:
+    wb = read_workbook(f.path)
+    if wb.error or not wb.verdict.ok:
+        return FileResult(False, wb.verdict.kind, wb.error or wb.verdict.message)
+    parsed = parse_workbook(
+        wb, f.rel, year, formula_cells=lambda sheet: set(formula_cells_without_value(f.path, sheet))
+    )
+    return FileResult(True, wb.verdict.kind, "", parsed)
+
+
+def _read_pickled(f: InboxFile, year: int) -> bytes:
+    return pickle.dumps(read_one(f, year), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _with_unit(findings: list[Finding], code: str, name: str) -> list[Finding]:
+    return [replace(x, unit_code=code, unit_name=name) for x in findings]
+
+
+def _frames(
+    used: dict[str, UnitReturn], layout: L.SheetLayout
+) -> tuple[pd.DataFrame, dict[tuple[str, str], dict[str, str]]]:
+    """One ledger frame of every used unit's rows of ``layout`` (roster order), plus where
+    each file put each field. Built from the units' columns at once: the same frame as
+    concatenating one frame per unit, without building 2,000 of them (issue 6)."""
+    fields = ["excel_row", *(c.field for c in layout.columns)]
+    data: dict[str, list[Any]] = {f: [] for f in [*fields, "unit_code", "unit_name", "file", "sheet"]}
+    letters: dict[tuple[str, str], dict[str, str]] = {}
+    for code, ur in used.items():
+        letters[(ur.file.rel, layout.name)] = ur.parsed.letters.get(layout.name, {})
+        cols = ur.parsed.columns.get(layout.name)
+        if cols is None:
+            continue
+        n = len(cols["excel_row"])
+        for f in fields:
+            data[f].extend(cols[f])
+        data["unit_code"] += [code] * n
+        data["unit_name"] += [ur.unit_name] * n
+        data["file"] += [ur.file.rel] * n
+        data["sheet"] += [ur.parsed.sheet_names.get(layout.name, layout.name)] * n
+    return typed_frame(data, date_fields(layout)), letters
+
+
+def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataFrame) -> list[Finding]:
+    """Fill member id and name into cell findings of member rows (from the parsed row)."""
+    who: dict[tuple[str, str, int], tuple[str, str]] = {}
+    for df in (members, logs):
+        cols = [df[c].tolist() for c in ("file", "sheet", "excel_row", "member_id", "name")]
+        for f, sh, r, mid, name in zip(*cols, strict=True):
+            who[(f, sh, int(r))] = (mid, name)
+    out = []
+    for x in findings:
+        digits = "".join(ch for ch in x.cell if ch.isdigit())
+        if x.member_id or not digits or x.cell.startswith("第"):
+            out.append(x)
+            continue
+        hit = who.get((x.file, x.sheet, int(digits)))
+        out.append(replace(x, member_id=hit[0], member_name=hit[1]) if hit else x)
+    return out
+
+
+@without_gc  # millions of long-lived objects at county scale (issue 6)
+def consolidate(
+    inputs: Path,
+    settings: Settings,
+    roster: Roster,
+    as_of: dt.date,
+    cache: ParseCache | None = None,
+    archive: Archive | None = None,
+    now: dt.datetime | None = None,
+    progress: object | None = None,
+) -> Consolidation:
+    """Read every file under ``inputs/returns`` and build the ledger frames and findings."""
+    now = now or dt.datetime.now()
+    cache = cache or ParseCache(None, settings.fingerprint())
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        t = time.perf_counter()
+        timings[stage] = round(t - clock, 4)
+        clock = t
+
+    files = discover(inputs / INBOX)
+    lap("discover")
+    findings = Findings(cap_per_rule=settings.findings_cap)
+    unit_names = dict(zip(roster.units["unit_code"], roster.units["unit_name"], strict=True))
+
+    # 1. Read each distinct content once (identical copies are noted, not re-read).
+    results: dict[str, FileResult] = {}
+    first_by_hash: dict[str, InboxFile] = {}
+    unique: list[InboxFile] = []
+    for f in files:
+        if f.sha256 in first_by_hash:
+            findings.notice(
+                "F105", f"与“{first_by_hash[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel
+            )
+            continue
+        first_by_hash[f.sha256] = f
+        unique.append(f)
+    advance = getattr(progress, "advance", None)
+    todo: list[InboxFile] = []
+    for f in unique:
+        res = cache.get(f.sha256, f.rel, expect=FileResult)
+        if res is None:
+            todo.append(f)
+            continue
+        results[f.sha256] = res
+        if advance:
+            advance()
+    # Files not in the cache are read and parsed on every core (results in input order),
+    # pickled once by the worker: the same bytes go to the cache and to this process.
+    for f, data in zip(
+        todo, pool_map(partial(_read_pickled, year=settings.year), todo, on_result=advance), strict=True
+    ):
+        cache.put_pickled(f.sha256, f.rel, data)
+        results[f.sha256] = pickle.loads(data)
+    lap("read")
+
+    # 2. Identify each file's unit.
+    unreadable: list[InboxFile] = []
+    unidentified: list[InboxFile] = []
+    candidates: dict[str, list[InboxFile]] = defaultdict(list)
+    file_notes: dict[str, list[Finding]] = defaultdict(list)
+    for f in unique:
+        res = results[f.sha256]
+        if not res.ok or res.parsed is None:
+            unreadable.append(f)
+            findings.error("F101", res.message, file=f.rel)
+            if archive:
+                archive.add(f, "", "", now)
+            continue
+        p = res.parsed
+        if not p.is_pledge_form:
+            unidentified.append(f)
+            findings.error(
+                "F111",
+                "这不是公开承诺事项表（找不到“党员承诺”“组织承诺”等工作表）。如发错了附件，请让单位重新发送承诺事项表。",
+                file=f.rel,
+            )
+            if archive:
+                archive.add(f, "", str(p.version or ""), now)
+            continue
+        if res.kind in ("xls", "et"):
+            file_notes[f.rel].append(
+                Finding(
+                    NOTICE, "F106", "这是旧版 Excel 格式，已读取。下次请用统一模板（.xlsx）填报。", file=f.rel
+                )
+            )
+        ident = identify_unit(p.meta, f.rel, roster, "公开承诺事项表", "F104", "F102", settings.year)
+        if ident.error is not None:
+            findings.add(ident.error)
+            unidentified.append(f)
+            if archive:
+                archive.add(f, "", str(p.version or ""), now)
+            continue
+        code = ident.code
+        file_notes[f.rel].extend(ident.notices)
+        if archive:
+            archive.add(f, code, str(p.version or ""), now)
+        candidates[code].append(f)
+    # Identical copies of an identified file go into the archive manifest too.
+    if archive:
+        for f in files:
+            if first_by_hash[f.sha256] is not f:
+                archive.add(f, "", "", now)
+
+    # 3. Newest version per unit.
+    used: dict[str, UnitReturn] = {}
+    superseded: list[tuple[InboxFile, str]] = []
+    for code in roster.codes:
+        if code not in candidates:
+            continue
+        newest, older, tied = pick_newest(candidates[code])
+        for o in older:
+            superseded.append((o, code))
+            tie = (
+                "（两个版本修改时间相同，按文件名顺序采用了后者，请确认）"
+                if tied and o.mtime == newest.mtime
+                else ""
+            )
+            findings.add(superseded_notice(newest, o, code, unit_names[code], "版本", tie))
+        parsed = results[newest.sha256].parsed
+        assert parsed is not None
+        used[code] = UnitReturn(code, unit_names[code], newest, parsed, older)
+        findings.extend(_with_unit(file_notes[newest.rel] + parsed.findings, code, unit_names[code]))
+        if parsed.version and parsed.version < L.TEMPLATE_VERSION:
+            findings.add(
+                Finding(
+                    NOTICE,
+                    "F109",
+                    f"使用的是旧版模板（v{parsed.version}），已照常汇总。下次报送请使用新版模板（v{L.TEMPLATE_VERSION}，增加了“履诺计划”表）。",
+                    unit_code=code,
+                    unit_name=unit_names[code],
+                    file=newest.rel,
+                )
+            )
+
+    lap("identify")
+
+    # 4. Frames and rules.
+    members, letters = _frames(used, L.MEMBER_SHEET)
+    orgs, org_letters = _frames(used, L.ORG_SHEET)
+    logs, log_letters = _frames(used, L.LOG_SHEET)
+    plans, plan_letters = _frames(used, L.PLAN_SHEET)
+    letters.update(org_letters)
+    letters.update(log_letters)
+    letters.update(plan_letters)
+    lap("frames")
+    bad = {(x.file, x.sheet, x.cell) for x in findings.items if x.rule in ("V101", "V103", "V106")}
+    ctx = RuleContext(settings, roster, as_of, letters, bad)
+    submitted = {code: ur.file.rel for code, ur in used.items()}
+    org_sheets = {code: ur.parsed.sheet_names.get(L.SHEET_ORG, L.SHEET_ORG) for code, ur in used.items()}
+    members, member_findings = member_rules(members, ctx, submitted)
+    findings.extend(member_findings)
+    findings.extend(org_rules(orgs, ctx, submitted, org_sheets))
+    findings.extend(plan_rules(plans, members, orgs, ctx, used))  # M101–M105 (pipeline.rules.plans)
+
+    lap("rules")
+    final = _with_members(findings.finalised(), members, logs)
+    members = add_status(members[members["content"] != ""], as_of, settings.due_soon_days)
+    orgs = add_status(orgs[orgs["content"] != ""], as_of, settings.due_soon_days)
+    lap("status")
+    return Consolidation(
+        as_of=as_of,
+        settings=settings,
+        roster=roster,
+        files=files,
+        used=used,
+        members=members.reset_index(drop=True),
+        orgs=orgs.reset_index(drop=True),
+        logs=logs,
+        plans=plans,
+        findings=final,
+        unreadable=unreadable,
+        unidentified=unidentified,
+        superseded=superseded,
+        letters=letters,
+        cache_hits=cache.hits,
+        cache_misses=cache.misses,
+        timings=timings,
+    )
+
+
+def unit_summary(c: Consolidation) -> pd.DataFrame:
+    """One row per roster unit: what it returned and how it stands (the 汇总 sheet)."""
+    rows = []
+    errors: dict[str, int] = defaultdict(int)
+    notices: dict[str, int] = defaultdict(int)
+    for f in c.findings:
+        if f.unit_code:
+            (errors if f.severity == ERROR else notices)[f.unit_code] += 1
+    # Counts per unit in one pass each (a county has thousands of units: no per-unit scans).
+    m, o = c.members, c.orgs
+    pledged = m.groupby("unit_code", sort=False)["member_id"].nunique().to_dict() if len(m) else {}
+    deeds = m.loc[m["kind"] == L.KIND_DEED, "unit_code"].value_counts().to_dict()
+    faults = m.loc[m["kind"] == L.KIND_FAULT, "unit_code"].value_counts().to_dict()
+    n_orgs = o["unit_code"].value_counts().to_dict()
+    statuses = pd.concat([m[["unit_code", "status"]], o[["unit_code", "status"]]])
+    tracked = statuses[statuses["status"].isin(TRACKED)]
+    n_tracked = tracked["unit_code"].value_counts().to_dict()
+    n_done = tracked.loc[tracked["status"].isin(COMPLETED), "unit_code"].value_counts().to_dict()
+    n_overdue = tracked.loc[tracked["status"] == OVERDUE, "unit_code"].value_counts().to_dict()
+    n_members = c.roster.members["unit_code"].value_counts().to_dict()
+    for u in c.roster.units.itertuples(index=False):
+        ur = c.used.get(u.unit_code)
+        n = int(n_tracked.get(u.unit_code, 0))
+        done = int(n_done.get(u.unit_code, 0))
+        rows.append(
+            {
+                "单位编码": u.unit_code,
+                "单位名称": u.unit_name,
+                "单位类型": u.unit_type,
+                "包靠领导": c.settings.leader_of(u.unit_code),
+                "是否报送": "是" if ur else "否",
+                "采用文件": ur.file.rel if ur else "",
+                "报送时间": ur.file.mtime_text if ur else "",
+                "党员人数": int(n_members.get(u.unit_code, 0)),
+                "已承诺党员": int(pledged.get(u.unit_code, 0)),
+                "实事好事": int(deeds.get(u.unit_code, 0)),
+                "改正缺点": int(faults.get(u.unit_code, 0)),
+                "组织承诺": int(n_orgs.get(u.unit_code, 0)),
+                "跟踪中承诺": n,
+                "已完成": done,
+                "逾期": int(n_overdue.get(u.unit_code, 0)),
+                "完成率": (done / n) if n else 0.0,
+                "错误": errors[u.unit_code],
+                "提醒": notices[u.unit_code],
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,83 @@
+"""Write the branch ledgers: ``支部台账/<单位编码>_<单位名称>_台账.xlsx``, one per unit
+that returned a workbook (frames from ``pipeline.outputs.branch_ledger``).
+
+Sheets: 概况, 党员承诺, 组织承诺, 需督促党员, 履诺计划 (overdue steps in red) and 问题清单.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.infra.atomic import OutputStage
+from pipeline.jobs.consolidation import Consolidation
+from pipeline.outputs.branch_ledger import (
+    BRANCH_DIR,
+    SHEET_FINDINGS,
+    SHEET_OVERVIEW,
+    SHEET_URGE,
+    BranchLedger,
+    branch_ledgers,
+)
+from pipeline.outputs.sheet import write_frame
+from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.read import layout as L
+from pipeline.rules.plans import STEP_OVERDUE
+from pipeline.rules.status import OVERDUE
+
+WIDTHS = {"承诺事项": 40, "步骤": 30, "明细": 60, "说明": 60, "来源": 36, "内容": 48, "项目": 24}
+
+
+def _mark(ws: Any, df: pd.DataFrame, column: str, value: str, fmt: Any) -> None:
+    """Fill the cells of ``column`` equal to ``value`` (data rows below a header at row 0)."""
+    if column not in df.columns or df.empty:
+        return
+    j = list(df.columns).index(column)
+    ws.conditional_format(
+        1, j, len(df), j, {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": fmt}
+    )
+
+
+def write_branch_ledger(path: Path, b: BranchLedger) -> None:
+    wb = new_workbook(path)
+    fmt = formats(wb)
+    red = wb.add_format({"bg_color": "#FF9999"})
+
+    ws = wb.add_worksheet(SHEET_OVERVIEW)
+    ws.write_string(0, 0, b.title, fmt["title"])
+    write_frame(ws, b.overview, fmt, widths=WIDTHS, start_row=1)
+
+    for name, df, col, value in (
+        (L.SHEET_MEMBER, b.members, "状态", OVERDUE),
+        (L.SHEET_ORG, b.orgs, "状态", OVERDUE),
+        (SHEET_URGE, b.urge, "", ""),
+        (L.SHEET_PLAN, b.plans, "步骤状态", STEP_OVERDUE),
+        (SHEET_FINDINGS, b.findings, "", ""),
+    ):
+        ws = wb.add_worksheet(name)
+        write_frame(ws, df, fmt, widths=WIDTHS)
+        if col:
+            _mark(ws, df, col, value, red)
+    wb.get_worksheet_by_name(SHEET_OVERVIEW).activate()
+    wb.close()
+
+
+def write_branch_ledgers(
+    c: Consolidation, stage: OutputStage, submit: Callable[..., None] | None = None
+) -> list[Path]:
+    """Write every branch ledger into ``stage`` (the folder is owned: rebuilt each run);
+    through ``submit(fn, path, *args)`` (worker processes, reuse of unchanged files:
+    issue 6) when given."""
+    stage.owned = (stage.owned or set()) | {BRANCH_DIR}
+    paths = []
+    for b in branch_ledgers(c):
+        path = stage.path(f"{BRANCH_DIR}/{b.filename}")
+        if submit is not None:
+            submit(write_branch_ledger, path, b)
+        else:
+            write_branch_ledger(path, b)
+        paths.append(path)
+    return paths

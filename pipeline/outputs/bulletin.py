@@ -1,0 +1,252 @@
+"""The periodic progress bulletin (通报): figures, rankings and lists for the template.
+
+:func:`bulletin_context` turns a :class:`~pipeline.jobs.consolidation.Consolidation` into plain
+values for ``templates/bulletin.html.j2``; :func:`render_bulletin` renders it. No disk
+access here (the command writes the file atomically).
+
+Numbering (第N期): by default the bulletin of the fulfilment phase's k-th period of
+``tracking.bulletin_period_days`` days (default 7, i.e. weekly) is number k:
+``N = (as_of - phases.fulfil.start) // period + 1`` (at least 1). The same as-of date
+always gives the same number; ``pledge bulletin --issue N`` overrides it.
+
+Figures use the same definitions as the 汇总 sheet of 台账.xlsx: *tracked* pledges are
+the approved ones (member and org), *done* counts 已完成 and 逾期完成, the completion
+rate is done / tracked. The school average is the school-wide rate (all done / all
+tracked). A *lagging* unit has tracked pledges and a rate below that average, or any
+overdue pledge; lagging units are grouped by their 包靠领导 (``[leaders]``). A unit whose
+workbook in use was last modified before ``phases.fulfil.start`` has sent its pledges but
+no progress yet (listed under 未报送, with its pledges still counted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pipeline.core.settings import Settings
+from pipeline.jobs.consolidation import Consolidation
+from pipeline.outputs.jinja import render
+from pipeline.rules.status import UNREVIEWED
+from pipeline.rules.tracking import (
+    ORG_KIND,
+    early_completions,
+    overdue_list,
+    overdue_milestones,
+    pledges,
+    unit_progress,
+)
+
+TEMPLATE = "bulletin.html.j2"
+NO_LEADER = "（未明确包靠领导）"
+DEFAULT_COMMEND_EARLY_DAYS = 7
+DEFAULT_PERIOD_DAYS = 7
+
+# Chart geometry (px): label column, bar length at 100%, bar height and gap.
+CHART_LABEL_W = 230
+CHART_BAR_W = 360
+CHART_BAR_H = 20
+CHART_GAP = 8
+CHART_TOP = 28
+
+
+def commend_early_days(s: Settings) -> int:
+    return s.reader.integer("tracking.commend_early_days", DEFAULT_COMMEND_EARLY_DAYS)
+
+
+def issue_number(as_of: dt.date, s: Settings, override: int | None = None) -> int:
+    if override is not None:
+        return override
+    period = s.reader.integer("tracking.bulletin_period_days", DEFAULT_PERIOD_DAYS, minimum=1)
+    return max(1, (as_of - s.fulfil.start).days // period + 1)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _chart(ranking: list[dict[str, Any]], school_rate: float) -> dict[str, Any]:
+    bars = []
+    for i, r in enumerate(ranking):
+        y = CHART_TOP + i * (CHART_BAR_H + CHART_GAP)
+        w = round(r["rate"] * CHART_BAR_W, 1)
+        bars.append(
+            {
+                "label": r["unit_name"],
+                "y": y,
+                "text_y": y + CHART_BAR_H - 5,
+                "x": CHART_LABEL_W,
+                "w": w,
+                "value": _pct(r["rate"]),
+                "value_x": CHART_LABEL_W + w + 6,
+                "lagging": r["lagging"],
+            }
+        )
+    height = CHART_TOP + len(ranking) * (CHART_BAR_H + CHART_GAP) + 24
+    ticks = [{"x": CHART_LABEL_W + CHART_BAR_W * t / 4, "label": f"{t * 25}%"} for t in range(5)]
+    return {
+        "width": CHART_LABEL_W + CHART_BAR_W + 70,
+        "height": height,
+        "bars": bars,
+        "ticks": ticks,
+        "axis_y": height - 20,
+        "top": CHART_TOP - 6,
+        "avg_x": round(CHART_LABEL_W + school_rate * CHART_BAR_W, 1),
+        "avg_label": f"全校平均 {_pct(school_rate)}",
+        "x0": CHART_LABEL_W,
+    }
+
+
+def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, Any]:
+    s = c.settings
+    codes = c.roster.codes
+    names = dict(zip(c.roster.units["unit_code"], c.roster.units["unit_name"], strict=True))
+    reported = [code for code in codes if code in c.used]
+    prog = unit_progress(c.members, c.orgs, reported, names)
+    tracked, done = int(prog["tracked"].sum()), int(prog["done"].sum())
+    school_rate = done / tracked if tracked else 0.0
+    pl = pledges(c.members, c.orgs)
+    figures = {
+        "units_total": len(codes),
+        "units_reported": len(reported),
+        "units_missing": len(codes) - len(reported),
+        "pledges": len(pl),
+        "tracked": tracked,
+        "done": done,
+        "overdue": int(prog["overdue"].sum()),
+        "due_soon": int(prog["due_soon"].sum()),
+        "unreviewed": int((pl["status"] == UNREVIEWED).sum()),
+        "rate": school_rate,
+        "rate_text": _pct(school_rate),
+    }
+
+    sent = {code: dt.date.fromisoformat(c.used[code].file.mtime_text[:10]) for code in reported}
+    ranking: list[dict[str, Any]] = []
+    for rec in prog.to_dict("records"):
+        lagging = rec["tracked"] > 0 and (rec["rate"] < school_rate or rec["overdue"] > 0)
+        ranking.append(
+            {
+                **rec,
+                "leader": s.leader_of(rec["unit_code"]),
+                "rate_text": _pct(rec["rate"]),
+                "lagging": lagging,
+                "sent": sent[rec["unit_code"]],
+            }
+        )
+    ranking.sort(key=lambda r: (-r["rate"], -r["tracked"], codes.index(r["unit_code"])))
+    for i, r in enumerate(ranking, start=1):
+        r["rank"] = i
+
+    overdue = overdue_list(c.members, c.orgs, c.logs, c.as_of, codes)
+    overdue_groups = []
+    for code in reported:
+        part = overdue[overdue["单位编码"] == code]
+        if len(part):
+            overdue_groups.append(
+                {
+                    "unit_code": code,
+                    "unit_name": names[code],
+                    "rows": [
+                        {
+                            "name": r["姓名"],
+                            "kind": r["承诺类型"],
+                            "content": r["承诺事项"],
+                            "deadline": r["完成期限"],
+                            "days": r["逾期天数"],
+                            "progress": r["完成情况"],
+                        }
+                        for r in part.to_dict("records")
+                    ],
+                }
+            )
+
+    lagging_by_leader: dict[str, list[dict[str, Any]]] = {}
+    for r in ranking:
+        if not r["lagging"]:
+            continue
+        reasons = []
+        if r["rate"] < school_rate:
+            reasons.append(f"完成率 {r['rate_text']}，低于全校平均")
+        if r["overdue"]:
+            reasons.append(f"逾期 {r['overdue']} 项")
+        if r["sent"] < s.fulfil.start:
+            reasons.append(f"履诺阶段开始后未再报送（最近一次报送 {r['sent']:%Y-%m-%d}）")
+        lagging_by_leader.setdefault(r["leader"] or NO_LEADER, []).append({**r, "reason": "；".join(reasons)})
+    leader_order = [*s.leaders, NO_LEADER]
+    lagging = [{"leader": k, "units": lagging_by_leader[k]} for k in leader_order if k in lagging_by_leader]
+
+    n_early = commend_early_days(s)
+    early = early_completions(c.members, c.orgs, n_early, codes)
+    early_members = []
+    mem = early[early["承诺类型"] != ORG_KIND]
+    for (code, _mid), grp in mem.groupby(["单位编码", "党员编号"], sort=False):
+        early_members.append(
+            {
+                "unit_name": names.get(str(code), ""),
+                "name": grp["姓名"].iloc[0],
+                "count": len(grp),
+                "pledges": list(grp["承诺事项"]),
+            }
+        )
+    early_orgs = [
+        {
+            "unit_name": r["单位名称"],
+            "content": r["承诺事项"],
+            "days": r["提前天数"],
+            "done_on": r["完成日期"],
+        }
+        for r in early[early["承诺类型"] == ORG_KIND].to_dict("records")
+    ]
+    all_done = [r for r in ranking if r["tracked"] and r["done"] == r["tracked"]]
+
+    milestones = [
+        {
+            "unit_name": r["单位名称"],
+            "name": r["姓名"],
+            "content": r["承诺事项"],
+            "step": r["计划步骤"],
+            "planned_on": r["计划完成时间"],
+            "days": r["逾期天数"],
+        }
+        for r in overdue_milestones(c.plans, c.members, c.orgs, c.as_of, codes).to_dict("records")
+    ]
+    missing = [
+        {"unit_code": code, "unit_name": names[code], "leader": s.leader_of(code)} for code in c.missing_units
+    ]
+    no_progress = [
+        {"unit_code": code, "unit_name": names[code], "leader": s.leader_of(code), "sent": sent[code]}
+        for code in reported
+        if sent[code] < s.fulfil.start
+    ]
+    n = issue_number(c.as_of, s, issue)
+    return {
+        "title": f"关于公开承诺履诺情况的通报（第{n}期）",
+        "issue": n,
+        "as_of": c.as_of,
+        "settings": s,
+        "organisation": s.organisation,
+        "office": s.office,
+        "campaign": s.name,
+        "year": s.year,
+        "figures": figures,
+        "ranking": ranking,
+        "school_rate_text": _pct(school_rate),
+        "overdue_groups": overdue_groups,
+        "missing": missing,
+        "no_progress": no_progress,
+        "lagging": lagging,
+        "early_days": n_early,
+        "early_members": early_members,
+        "early_orgs": early_orgs,
+        "all_done": all_done,
+        "milestones": milestones,
+        "chart": _chart(ranking, school_rate),
+        "due_soon_days": s.due_soon_days,
+    }
+
+
+def render_context(ctx: dict[str, Any]) -> str:
+    return render(TEMPLATE, **ctx)
+
+
+def render_bulletin(c: Consolidation, issue: int | None = None) -> str:
+    return render_context(bulletin_context(c, issue))

@@ -1,0 +1,86 @@
+"""Write the change report (变更记录.xlsx): 变更概况, 变更明细 and 提醒 (T101).
+
+:func:`write_changes` is called by ``pledge consolidate`` (``write_outputs``); it returns
+the T101 findings so they also reach 问题清单 and the units' feedback workbooks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core.findings import Finding, findings_frame
+from pipeline.infra.atomic import OutputStage, atomic_path
+from pipeline.jobs.consolidation import Consolidation
+from pipeline.outputs.sheet import write_frame
+from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.rules.changes import (
+    ADDED,
+    DETAIL_COLUMNS,
+    EDITED,
+    PROGRESSED,
+    REMOVED,
+    REVIEWED,
+    STATUS,
+    UnitChanges,
+    collect_changes,
+)
+
+CHANGES_FILE = "变更记录.xlsx"
+
+
+def summary_frame(changes: list[UnitChanges]) -> pd.DataFrame:
+    rows = [
+        {
+            "单位编码": u.unit_code,
+            "单位名称": u.unit_name,
+            "本次采用文件": u.file,
+            "修改时间": u.mtime,
+            "上一版本": u.previous or "无",
+            "上一版本修改时间": u.previous_mtime,
+            "新增承诺": u.count(ADDED),
+            "删除承诺": u.count(REMOVED),
+            "内容修改的承诺": u.items(EDITED),
+            "审核或进展变化的承诺": u.items(REVIEWED, PROGRESSED, STATUS),
+            "新增履诺记实": u.logs_added,
+            "审核后被修改（T101）": len(u.findings),
+            "说明": u.note,
+        }
+        for u in changes
+    ]
+    return pd.DataFrame(rows)
+
+
+def write_change_report(c: Consolidation, changes: list[UnitChanges], path: Path) -> None:
+    details = pd.DataFrame([r for u in changes for r in u.rows], columns=DETAIL_COLUMNS)
+    findings = [f for u in changes for f in u.findings]
+    with atomic_path(path) as tmp:
+        wb = new_workbook(tmp, large=True)
+        fmt = formats(wb)
+        for name, df, title in (
+            (
+                "变更概况",
+                summary_frame(changes),
+                f"各单位本次采用的版本与上一版本相比的变化（统计截止 {c.as_of:%Y-%m-%d}）",
+            ),
+            ("变更明细", details, "逐项变化：新增、删除、修改（字段、原内容、新内容）、审核和进展变化"),
+            ("提醒", findings_frame(findings), "审核通过后又被修改的承诺（T101）"),
+        ):
+            ws = wb.add_worksheet(name)
+            ws.write_string(0, 0, title, fmt["title"])
+            write_frame(
+                ws, df, fmt, widths={"承诺事项": 36, "原内容": 30, "新内容": 30, "说明": 60}, start_row=1
+            )
+        wb.close()
+
+
+def write_changes(c: Consolidation, stage: OutputStage, outputs: Path | None = None) -> list[Finding]:
+    """Compare every used workbook with its previous archived version, write
+    ``变更记录.xlsx`` into ``stage`` and return the T101 findings.
+
+    ``outputs`` (the folder holding ``archive/``) defaults to the stage target's parent."""
+    outputs = outputs if outputs is not None else stage.target.parent
+    changes = collect_changes(c, outputs)
+    write_change_report(c, changes, stage.path(CHANGES_FILE))
+    return [f for u in changes for f in u.findings]

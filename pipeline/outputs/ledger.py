@@ -1,0 +1,153 @@
+"""Write the consolidated ledger (台账.xlsx): 汇总, 党员承诺, 组织承诺, 履诺记实,
+履诺计划 and 问题清单, with frozen headers, autofilters and a chart on 汇总."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core.findings import findings_frame
+from pipeline.jobs.consolidation import Consolidation, unit_summary
+from pipeline.outputs.sheet import write_frame
+from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.read import layout as L
+from pipeline.rules.status import STATUSES
+
+MEMBER_COLUMNS = {
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "member_id": "党员编号",
+    "name": "姓名",
+    "kind": "承诺类型",
+    "content": "承诺事项",
+    "measures": "措施",
+    "deadline": "完成期限",
+    "effect": "预期效果",
+    "review": "支部审核",
+    "progress": "完成情况",
+    "done_on": "完成日期",
+    "status": "状态",
+    "days_overdue": "逾期天数",
+    "remark": "备注",
+    "source": "来源",
+}
+ORG_COLUMNS = {
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "seq": "序号",
+    "content": "承诺事项",
+    "measures": "措施",
+    "deadline": "完成期限",
+    "effect": "预期效果",
+    "owner": "责任人",
+    "review": "审核",
+    "progress": "完成情况",
+    "done_on": "完成日期",
+    "status": "状态",
+    "days_overdue": "逾期天数",
+    "remark": "备注",
+    "source": "来源",
+}
+LOG_COLUMNS = {
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "date": "日期",
+    "member_id": "党员编号",
+    "name": "姓名",
+    "pledge_ref": "承诺序号",
+    "note": "履诺情况",
+    "evidence": "佐证材料",
+    "source": "来源",
+}
+PLAN_COLUMNS = {
+    "unit_code": "单位编码",
+    "unit_name": "单位名称",
+    "pledge_ref": "承诺序号",
+    "step": "步骤",
+    "planned_on": "计划完成时间",
+    "actual_on": "实际完成时间",
+    "owner": "责任人",
+    "remark": "备注",
+    "source": "来源",
+}
+
+
+def with_source(df: pd.DataFrame, c: Consolidation, layout: str, field: str) -> pd.DataFrame:
+    """Add 'source' = file!sheet!cell of each row's ``field`` (Excel numbering)."""
+    if df.empty:
+        return df.assign(source=pd.Series([], dtype=str))
+    letters: dict[str, str] = {}  # file -> the column letter of ``field`` in it
+    for f in df["file"].unique().tolist():
+        letters[f] = c.letters.get((f, layout), {}).get(field, "A")
+    src = [
+        f"{f}!{s}!{letters[f]}{r}"
+        for f, s, r in zip(df["file"].tolist(), df["sheet"].tolist(), df["excel_row"].tolist(), strict=True)
+    ]
+    return df.assign(source=src)
+
+
+def ledger_frame(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    out = df.reindex(columns=list(columns))
+    out.columns = pd.Index(list(columns.values()))
+    return out.reset_index(drop=True)
+
+
+def member_ledger(c: Consolidation) -> pd.DataFrame:
+    return ledger_frame(with_source(c.members, c, L.SHEET_MEMBER, "content"), MEMBER_COLUMNS)
+
+
+def org_ledger(c: Consolidation) -> pd.DataFrame:
+    return ledger_frame(with_source(c.orgs, c, L.SHEET_ORG, "content"), ORG_COLUMNS)
+
+
+def summary_with_status(c: Consolidation) -> pd.DataFrame:
+    s = unit_summary(c)
+    statuses = pd.concat([c.members[["unit_code", "status"]], c.orgs[["unit_code", "status"]]])
+    counts = statuses.groupby(["unit_code", "status"]).size().unstack(fill_value=0)
+    for st in STATUSES:
+        s[st] = [
+            int(counts.at[code, st]) if st in counts.columns and code in counts.index else 0
+            for code in s["单位编码"]
+        ]
+    return s
+
+
+def write_ledger(c: Consolidation, path: Path) -> None:
+    wb = new_workbook(path, large=True)
+    fmt = formats(wb)
+    summary = summary_with_status(c)
+    ws = wb.add_worksheet("汇总")
+    title = f"{c.settings.year}年{c.settings.name}台账（统计截止 {c.as_of:%Y-%m-%d}）"
+    ws.write_string(0, 0, title, fmt["title"])
+    write_frame(ws, summary, fmt, percent_cols=("完成率",), start_row=1)
+    n = len(summary)
+    if n:
+        chart = wb.add_chart({"type": "bar"})
+        col = list(summary.columns).index("完成率")
+        chart.add_series(
+            {
+                "name": "完成率",
+                "categories": ["汇总", 2, 1, n + 1, 1],
+                "values": ["汇总", 2, col, n + 1, col],
+                "data_labels": {"value": True, "num_format": "0%"},
+            }
+        )
+        chart.set_title({"name": "各单位承诺完成率"})
+        chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 720, "height": 60 + 28 * n})
+        ws.insert_chart(n + 4, 1, chart)
+
+    for name, df in (
+        (L.SHEET_MEMBER, member_ledger(c)),
+        (L.SHEET_ORG, org_ledger(c)),
+        (L.SHEET_LOG, ledger_frame(with_source(c.logs, c, L.SHEET_LOG, "note"), LOG_COLUMNS)),
+        (L.SHEET_PLAN, ledger_frame(with_source(c.plans, c, L.SHEET_PLAN, "step"), PLAN_COLUMNS)),
+        ("问题清单", findings_frame(c.findings)),
+    ):
+        ws = wb.add_worksheet(name)
+        write_frame(ws, df, fmt, widths={"承诺事项": 40, "说明": 60, "履诺情况": 40, "来源": 36})
+    wb.get_worksheet_by_name("汇总").activate()
+    wb.close()

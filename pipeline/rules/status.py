@@ -1,0 +1,65 @@
+"""The computed status (状态) of every pledge as of a date.
+
+已完成 (done by its deadline), 逾期完成 (done after it), 逾期 (deadline passed, not
+done), 临期 (due within the settings' window), 进行中 / 未开始 (as reported), and
+未审核 / 已退回 for pledges that are not tracked (only approved pledges are).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from pipeline.read import layout as L
+
+DONE = "已完成"
+DONE_LATE = "逾期完成"
+OVERDUE = "逾期"
+DUE_SOON = "临期"
+ONGOING = "进行中"
+NOT_STARTED = "未开始"
+UNREVIEWED = "未审核"
+RETURNED = "已退回"
+STATUSES = (DONE, DONE_LATE, OVERDUE, DUE_SOON, ONGOING, NOT_STARTED, UNREVIEWED, RETURNED)
+TRACKED = (DONE, DONE_LATE, OVERDUE, DUE_SOON, ONGOING, NOT_STARTED)
+COMPLETED = (DONE, DONE_LATE)
+
+
+def pledge_status(
+    review: str,
+    progress: str,
+    deadline: dt.date | None,
+    done_on: dt.date | None,
+    as_of: dt.date,
+    due_soon_days: int,
+) -> str:
+    if review == L.REVIEW_RETURNED:
+        return RETURNED
+    if review != L.REVIEW_APPROVED:
+        return UNREVIEWED
+    if progress == L.PROGRESS_DONE:
+        if done_on is not None and deadline is not None and done_on > deadline:
+            return DONE_LATE
+        return DONE
+    if deadline is not None:
+        if deadline < as_of:
+            return OVERDUE
+        if (deadline - as_of).days <= due_soon_days:
+            return DUE_SOON
+    return ONGOING if progress == L.PROGRESS_ONGOING else NOT_STARTED
+
+
+def add_status(df: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> pd.DataFrame:
+    """A copy of ``df`` (review, progress, deadline, done_on) with 'status' and
+    'days_overdue' (days past the deadline for 逾期, else 0)."""
+    out = df.copy()
+    out["status"] = [
+        pledge_status(r, p, d, c, as_of, due_soon_days)
+        for r, p, d, c in zip(out["review"], out["progress"], out["deadline"], out["done_on"], strict=True)
+    ]
+    out["days_overdue"] = [
+        (as_of - d).days if s == OVERDUE and d is not None else 0
+        for s, d in zip(out["status"], out["deadline"], strict=True)
+    ]
+    return out

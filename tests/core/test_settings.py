@@ -1,0 +1,110 @@
+"""campaign.toml: a broken file is rejected with the key named and exit code 2."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.core.errors import SettingsError
+from pipeline.core.settings import load_settings, parse_settings
+from tests.builders import DEMO_SETTINGS, settings_dict
+
+
+def test_demo_settings_load() -> None:
+    s = load_settings(DEMO_SETTINGS.parent)
+    assert s.year == 2026
+    assert (s.member_deeds.min, s.member_deeds.max) == (2, 3)
+    assert (s.member_faults.min, s.member_faults.max) == (1, 2)
+    assert (s.org_pledges.min, s.org_pledges.max) == (3, 5)
+    assert s.deadline_window == (dt.date(2026, 8, 1), dt.date(2026, 11, 15))
+    assert s.leader_of("D04") == "李副校长"
+
+
+def _drop(data: dict, key: str) -> None:
+    *path, last = key.split(".")
+    for p in path:
+        data = data[p]
+    del data[last]
+
+
+def _set(data: dict, key: str, value: object) -> None:
+    *path, last = key.split(".")
+    for p in path:
+        data = data[p]
+    data[last] = value
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "campaign.year",
+        "campaign.name",
+        "phases.pledge.start",
+        "quotas.member_deeds.max",
+        "quotas.org_pledges",
+        "tracking.due_soon_days",
+    ],
+)
+def test_missing_key_is_named(key: str) -> None:
+    data = settings_dict()
+    _drop(data, key)
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        parse_settings(data)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("campaign.year", "二〇二六", "整数"),
+        ("quotas.member_deeds.min", -1, "整数"),
+        ("quotas.member_deeds.min", 5, "quotas.member_deeds.max"),
+        ("phases.fulfil.end", "下旬", "日期"),
+        ("phases.fulfil.end", dt.date(2026, 9, 1), "早于"),
+        ("tracking.due_soon_days", 1.5, "整数"),
+        ("leaders.张校长", "D01", "文字列表"),
+    ],
+)
+def test_wrong_value_is_named(key: str, value: object, expected: str) -> None:
+    data = settings_dict()
+    _set(data, key, value)
+    with pytest.raises(SettingsError) as err:
+        parse_settings(data)
+    assert expected in str(err.value)
+
+
+def test_broken_toml_exits_2_with_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    text = DEMO_SETTINGS.read_text(encoding="utf-8").replace("min = 2\n", "min = \n", 1)
+    (inputs / "campaign.toml").write_text(text, encoding="utf-8")
+    code = main(
+        ["--inputs", str(inputs), "--outputs", str(tmp_path / "out"), "consolidate", "--as-of", "2026-10-01"]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "campaign.toml" in err and "格式错误" in err
+    assert "Traceback" not in err
+
+
+def test_missing_key_exits_2_naming_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    text = DEMO_SETTINGS.read_text(encoding="utf-8").replace("due_soon_days = 14", "", 1)
+    (inputs / "campaign.toml").write_text(text, encoding="utf-8")
+    assert main(["--inputs", str(inputs), "templates"]) == 2
+    assert "tracking.due_soon_days" in capsys.readouterr().err
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--inputs", str(tmp_path), "templates"]) == 2
+    assert "找不到设置文件" in capsys.readouterr().err
+
+
+def test_fingerprint_changes_with_settings() -> None:
+    a = parse_settings(settings_dict())
+    data = settings_dict()
+    data["tracking"]["due_soon_days"] = 7
+    assert a.fingerprint() != parse_settings(data).fingerprint()

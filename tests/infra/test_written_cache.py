@@ -1,0 +1,89 @@
+"""pipeline.infra.written_cache: per-unit workbooks are reused only when their job is unchanged."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.infra.written_cache import WRITTEN_DIR, WrittenCache, run_pickled
+from pipeline.tooling.bench import compare_outputs
+from tests.builders import REPO
+
+AS_OF = "2026-11-20"
+
+CALLS: list[tuple[Path, str]] = []
+
+
+def write_text(path: Path, text: str) -> None:
+    CALLS.append((path, text))
+    path.write_text(text, encoding="utf-8")
+
+
+def _run(cache: WrittenCache, path: Path, text: str) -> None:
+    todo = cache.job(write_text, path, text)
+    if todo is not None:
+        run_pickled(write_text, path, *todo)
+
+
+def test_same_job_is_copied_changed_job_is_written(tmp_path: Path) -> None:
+    CALLS.clear()
+    first = WrittenCache(tmp_path / "cache")
+    _run(first, tmp_path / "a" / "x.txt", "甲")
+    _run(first, tmp_path / "a" / "y.txt", "乙")
+    first.prune()
+    assert (first.hits, first.misses) == (0, 2) and len(CALLS) == 2
+
+    second = WrittenCache(tmp_path / "cache")
+    _run(second, tmp_path / "b" / "x.txt", "甲")  # unchanged: copied
+    _run(second, tmp_path / "b" / "y.txt", "乙改")  # changed: written again
+    second.prune()
+    assert (second.hits, second.misses) == (1, 1)
+    assert CALLS[2:] == [(tmp_path / "b" / "y.txt", "乙改")]
+    assert (tmp_path / "b" / "x.txt").read_text(encoding="utf-8") == "甲"
+    # the old "乙" is gone from the store: it holds one run's files
+    assert len(list((tmp_path / "cache" / WRITTEN_DIR).iterdir())) == 2
+
+
+def test_output_edited_in_place_does_not_change_the_kept_copy(tmp_path: Path) -> None:
+    first = WrittenCache(tmp_path / "cache")
+    _run(first, tmp_path / "a" / "x.txt", "甲")
+    (tmp_path / "a" / "x.txt").write_text("被人改过", encoding="utf-8")
+    second = WrittenCache(tmp_path / "cache")
+    _run(second, tmp_path / "b" / "x.txt", "甲")
+    assert second.hits == 1
+    assert (tmp_path / "b" / "x.txt").read_text(encoding="utf-8") == "甲"
+
+
+def test_code_change_or_no_cache_means_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = WrittenCache(tmp_path / "cache")
+    _run(first, tmp_path / "a" / "x.txt", "甲")
+    monkeypatch.setattr("pipeline.infra.written_cache.code_fingerprint", lambda: "another version")
+    upgraded = WrittenCache(tmp_path / "cache")
+    _run(upgraded, tmp_path / "b" / "x.txt", "甲")
+    assert (upgraded.hits, upgraded.misses) == (0, 1)
+    off = WrittenCache(None)
+    _run(off, tmp_path / "c" / "x.txt", "甲")
+    assert (off.hits, off.misses) == (0, 0) and (tmp_path / "c" / "x.txt").is_file()
+    off.prune()
+
+
+def test_second_consolidation_reuses_every_unit_file_and_gives_the_same_outputs(tmp_path: Path) -> None:
+    from pipeline.cli import main
+
+    inputs = tmp_path / "inputs"
+    shutil.copytree(REPO / "inputs", inputs)
+    out = tmp_path / "outputs"
+    args = ["--inputs", str(inputs), "--outputs", str(out), "--quiet", "consolidate", "--as-of", AS_OF]
+    assert main(args) == 0
+    first = tmp_path / "first"
+    shutil.copytree(out / AS_OF, first)
+    kept = sorted(p.name for p in (out / ".cache" / WRITTEN_DIR).iterdir())
+    n_unit_files = len(list((first / "反馈").iterdir())) + len(list((first / "支部台账").iterdir()))
+    assert len(kept) == n_unit_files > 0
+    assert main(args) == 0
+    assert compare_outputs(out / AS_OF, first) == []
+    assert sorted(p.name for p in (out / ".cache" / WRITTEN_DIR).iterdir()) == kept
+    assert main([*args, "--no-cache"]) == 0
+    assert compare_outputs(out / AS_OF, first) == []

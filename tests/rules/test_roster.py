@@ -1,0 +1,73 @@
+"""The roster: normalised, validated, every error naming its cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.core.errors import RosterError
+from pipeline.rules.roster import load_roster
+from tests.builders import ROSTER_ROWS, write_roster
+
+
+def _load(tmp_path: Path, rows: list[tuple], **kw: object):
+    write_roster(tmp_path / "roster.xlsx", rows, **kw)  # type: ignore[arg-type]
+    return load_roster(tmp_path)
+
+
+def test_units_and_members(tmp_path: Path) -> None:
+    r = _load(tmp_path, ROSTER_ROWS)
+    assert r.codes == ["D00", "D01", "D02"]
+    assert r.unit_name("D00") == "校党委" and r.members_of("D00").empty
+    assert len(r.members) == 5
+    assert r.secretary_of("D01") == "王建国"
+
+
+def test_normalises_cells(tmp_path: Path) -> None:
+    rows = [
+        ("Ｄ０１ ", " 第一党支部\u3000", "党支部 ", "０１０００１", " 王建国 ", "男", "教师", " 正式党员", "")
+    ]
+    r = _load(tmp_path, rows, title="2026年党员花名册")  # a title row above the header
+    m = r.members.iloc[0]
+    assert (m["unit_code"], m["member_id"], m["name"], m["category"]) == (
+        "D01",
+        "010001",
+        "王建国",
+        "正式党员",
+    )
+    assert r.unit_name("D01") == "第一党支部"
+
+
+@pytest.mark.parametrize(
+    ("row_index", "change", "cell", "text"),
+    [
+        (2, {3: "010001"}, "D3", "重复"),  # duplicate member id, both rows named
+        (2, {4: ""}, "E4", "姓名为空"),
+        (2, {7: "入党积极分子"}, "H4", "党员类别"),
+        (2, {1: "一支部"}, "B4", "不同的单位名称"),
+        (2, {2: "总支"}, "C4", "单位类型"),
+    ],
+)
+def test_errors_name_their_cell(
+    tmp_path: Path, row_index: int, change: dict[int, str], cell: str, text: str
+) -> None:
+    rows = [list(r) for r in ROSTER_ROWS]
+    for col, value in change.items():
+        rows[row_index][col] = value
+    with pytest.raises(RosterError) as err:
+        _load(tmp_path, [tuple(r) for r in rows])
+    message = str(err.value)
+    assert f"roster.xlsx!花名册!{cell}" in message
+    assert text in message
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    headers = ["单位编码", "单位名称", "单位类型", "党员编号", "姓名", "性别", "岗位", "党内职务"]
+    with pytest.raises(RosterError, match="党员类别"):
+        _load(tmp_path, [r[:7] + r[8:] for r in ROSTER_ROWS], headers=headers)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(RosterError, match="找不到花名册"):
+        load_roster(tmp_path)
