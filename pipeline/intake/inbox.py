@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.infra.atomic import atomic_path, write_text_atomic
+from pipeline.intake.arrivals import LOG_NAME, MAIL_DIR
 from pipeline.read.textnorm import norm_code
 from pipeline.rules.roster import Roster
 
@@ -61,8 +62,11 @@ def discover(inbox: Path) -> list[InboxFile]:
     for path in sorted(inbox.rglob("*")):
         if not path.is_file() or path.is_symlink():
             continue
-        if any(part.startswith(IGNORED_PREFIXES) for part in path.relative_to(inbox).parts):
+        rel = path.relative_to(inbox)
+        if any(part.startswith(IGNORED_PREFIXES) for part in rel.parts):
             continue  # Excel/WPS lock files and hidden files
+        if rel.as_posix() == f"{MAIL_DIR}/{LOG_NAME}":
+            continue  # the mail intake's arrival log (pipeline.intake.arrivals), not a return
         st = path.stat()
         out.append(
             InboxFile(path, path.relative_to(inbox).as_posix(), file_hash(path), st.st_size, st.st_mtime)
