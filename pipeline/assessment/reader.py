@@ -23,7 +23,7 @@ import pandas as pd
 
 from pipeline.assessment import layout as A
 from pipeline.assessment.policy import GRADES
-from pipeline.core.findings import ERROR, NOTICE, Finding, Findings
+from pipeline.core.findings import ERROR, NOTICE, Finding, Findings, cell_text
 from pipeline.core.settings import Settings
 from pipeline.intake.inbox import InboxFile, discover, identify_unit, pick_newest, superseded_notice
 from pipeline.read.layout import SheetLayout
@@ -31,7 +31,6 @@ from pipeline.read.parse import renamed_sheet_notice
 from pipeline.read.reader import (
     SheetGrid,
     WorkbookRead,
-    col_letter,
     find_header,
     formula_cells_without_value,
     read_workbook,
@@ -41,6 +40,7 @@ from pipeline.read.validate import schema_findings
 from pipeline.rules.roster import Roster
 from pipeline.schemas.evaluation import UnitTallySchema, member_tally_schema
 
+FieldCols = dict[tuple[str, str], dict[str, int]]  # (file, layout sheet) -> field -> 1-based column
 KEEP = A.KEEP
 KEEP_ALIASES = A.KEEP_ALIASES
 
@@ -96,7 +96,9 @@ def parse_count(v: object) -> CountReading:
 class EvalParsed:
     meta: dict[str, str] = field(default_factory=dict)
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # layout sheet -> normalised rows
-    letters: dict[str, dict[str, str]] = field(default_factory=dict)  # layout sheet -> field -> letter
+    field_cols: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # layout sheet -> field -> 1-based column
     sheet_names: dict[str, str] = field(default_factory=dict)  # layout sheet -> actual sheet name
     findings: list[Finding] = field(default_factory=list)
     is_eval_form: bool = True
@@ -135,9 +137,9 @@ def _locate(wb: WorkbookRead, layout: SheetLayout, taken: set[str]) -> str | Non
 
 def _parse_sheet(
     grid: SheetGrid, layout: SheetLayout, file: str, add: Any, formulas: set[str]
-) -> tuple[pd.DataFrame, dict[str, str]] | None:
-    def finding(severity: str, rule: str, message: str, cell: str) -> None:
-        add(Finding(severity, rule, message, file=file, sheet=grid.name, cell=cell))
+) -> tuple[pd.DataFrame, dict[str, int]] | None:
+    def finding(severity: str, rule: str, message: str, row: int = 0, column: int = 0) -> None:
+        add(Finding(severity, rule, message, file=file, sheet=grid.name, row=row, column=column))
 
     match = find_header(grid, layout.header_spec(), layout.required)
     if match is None:
@@ -145,23 +147,21 @@ def _parse_sheet(
             ERROR,
             "L102",
             f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的考核评价表，不要修改表头。",
-            "",
         )
         return None
-    letters = {f: col_letter(c) for f, c in match.colmap.items()}
+    field_cols = {f: c + 1 for f, c in match.colmap.items()}
     for f in match.missing:
         finding(
             ERROR,
             "L103",
             f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。",
-            f"A{match.row + 1}",
+            match.row + 1,
+            1,
         )
     for c, text in match.extra:
-        finding(
-            NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", f"{col_letter(c)}{match.row + 1}"
-        )
+        finding(NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", match.row + 1, c + 1)
     if grid.truncated:
-        finding(ERROR, "L106", f"“{grid.name}”行数过多，超出部分未读取。请删除多余的空行或无关内容。", "")
+        finding(ERROR, "L106", f"“{grid.name}”行数过多，超出部分未读取。请删除多余的空行或无关内容。")
 
     start = match.row + 1
     user = [f for f in A.USER_FIELDS[layout.name] if f in match.colmap]
@@ -180,13 +180,14 @@ def _parse_sheet(
         for col in layout.columns:
             f = col.field
             raw = val(f)
-            cell = f"{letters.get(f, '')}{excel_row}"
-            if f in letters and cell in formulas:
+            column = field_cols.get(f, 0)
+            if column and cell_text(excel_row, column) in formulas:
                 finding(
                     ERROR,
                     "V106",
                     f"“{col.header}”是公式且没有计算结果，已按空白处理。请填写数值本身而不是公式。",
-                    cell,
+                    excel_row,
+                    column,
                 )
                 raw = None
             if col.kind == "count":
@@ -196,10 +197,11 @@ def _parse_sheet(
                         ERROR,
                         "E102",
                         f"“{col.header}”{reading.error}。请填写不小于 0 的整数（没有票填 0）。",
-                        cell,
+                        excel_row,
+                        column,
                     )
                 elif reading.note:
-                    finding(NOTICE, "E102", f"“{col.header}”{reading.note}。请只填数字。", cell)
+                    finding(NOTICE, "E102", f"“{col.header}”{reading.note}。请只填数字。", excel_row, column)
                 rec[f] = reading.value
             elif col.kind == "choice":
                 text = norm_text(raw)
@@ -209,7 +211,8 @@ def _parse_sheet(
                         ERROR,
                         "E105",
                         f"“{col.header}”填的是“{text[:20]}”，不是可选值。请从下拉列表选择“是”或“否”。",
-                        cell,
+                        excel_row,
+                        column,
                     )
                     choice = ""
                 elif choice and choice != text:
@@ -217,7 +220,8 @@ def _parse_sheet(
                         NOTICE,
                         "E105",
                         f"“{col.header}”填的是“{text[:20]}”，已按“{choice}”理解。请从下拉列表选择。",
-                        cell,
+                        excel_row,
+                        column,
                     )
                 rec[f] = choice
             elif col.kind == "code" or col.kind == "int":
@@ -235,7 +239,7 @@ def _parse_sheet(
             df[col.field] = df[col.field].fillna("").astype(str)
     df["filled"] = df["filled"].astype(bool)
     df["excel_row"] = df["excel_row"].astype(int)
-    return df, letters
+    return df, field_cols
 
 
 def parse_eval_workbook(wb: WorkbookRead, file: str, formula_cells: Any = None) -> EvalParsed:
@@ -266,7 +270,7 @@ def parse_eval_workbook(wb: WorkbookRead, file: str, formula_cells: Any = None) 
         formulas = set(formula_cells(name)) if formula_cells else set()
         parsed = _parse_sheet(wb.sheets[name], layout, file, out.findings.append, formulas)
         if parsed is not None:
-            out.frames[layout.name], out.letters[layout.name] = parsed
+            out.frames[layout.name], out.field_cols[layout.name] = parsed
     out.is_eval_form = found
     return out
 
@@ -378,9 +382,7 @@ _UNIT_MESSAGES = {
 }
 
 
-def _fix_ids(
-    df: pd.DataFrame, roster: Roster, letters: dict[tuple[str, str], dict[str, str]], add: Any
-) -> pd.DataFrame:
+def _fix_ids(df: pd.DataFrame, roster: Roster, field_cols: FieldCols, add: Any) -> pd.DataFrame:
     """Blank ids with a unique roster name in the unit get the roster id; ids typed as
     numbers that lost their leading zeros are restored (V109 notice)."""
     m = roster.members
@@ -400,42 +402,46 @@ def _fix_ids(
             fixed = {mid.zfill(w) for w in widths} & known
             if len(fixed) == 1:
                 ids[i] = fixed.pop()
-                letter = letters.get((row.file, A.SHEET_MEMBERS), {}).get("member_id", "")
+                column = field_cols.get((row.file, A.SHEET_MEMBERS), {}).get("member_id", 0)
                 add(
                     Finding(
                         NOTICE,
                         "V109",
                         f"党员编号“{mid}”丢失了开头的 0，已按“{ids[i]}”理解。请把该列设为文本格式后填写。",
-                        row.unit_code,
-                        row.unit_name,
-                        row.file,
-                        row.sheet,
-                        f"{letter}{row.excel_row}",
-                        ids[i],
-                        row.name,
+                        unit_code=row.unit_code,
+                        unit_name=row.unit_name,
+                        file=row.file,
+                        sheet=row.sheet,
+                        row=int(row.excel_row) if column else 0,
+                        column=column,
+                        member_id=ids[i],
+                        member_name=row.name,
                     )
                 )
     return df.assign(member_id=ids)
 
 
 def _validate_members(
-    df: pd.DataFrame, roster: Roster, letters: dict[tuple[str, str], dict[str, str]], findings: Findings
+    df: pd.DataFrame, roster: Roster, field_cols: FieldCols, findings: Findings
 ) -> pd.DataFrame:
-    df = _fix_ids(df.reset_index(drop=True), roster, letters, findings.add)
+    df = _fix_ids(df.reset_index(drop=True), roster, field_cols, findings.add)
     names = dict(zip(roster.members["member_id"], roster.members["name"], strict=True))
 
-    def cell(i: int, f: str) -> str:
-        letter = letters.get((df.at[i, "file"], A.SHEET_MEMBERS), {}).get(f, "")
-        return f"{letter}{df.at[i, 'excel_row']}" if letter else ""
+    def cell(i: int, f: str) -> tuple[int, int]:
+        """(row, column) of field ``f`` in row ``i``; (0, 0) when the column was not found."""
+        column = field_cols.get((df.at[i, "file"], A.SHEET_MEMBERS), {}).get(f, 0)
+        return (int(df.at[i, "excel_row"]), column) if column else (0, 0)
 
-    def where(index: object, column: str) -> dict[str, str]:
+    def where(index: object, column: str) -> dict[str, Any]:
         i = int(index)  # type: ignore[call-overload]
+        row, col = cell(i, column)
         return {
             "unit_code": df.at[i, "unit_code"],
             "unit_name": df.at[i, "unit_name"],
             "file": df.at[i, "file"],
             "sheet": df.at[i, "sheet"],
-            "cell": cell(i, column),
+            "row": row,
+            "column": col,
             "member_id": df.at[i, "member_id"],
             "member_name": df.at[i, "name"],
         }
@@ -477,10 +483,10 @@ def _validate_members(
             )
     # Drop rows that are not roster members of the unit, and later duplicates.
     drop_rules = {"E104", "E109"}
-    bad_rows = {(f.file, f.sheet, f.cell) for f in findings.items if f.rule in drop_rules}
+    bad_rows = {(f.file, f.sheet, f.row, f.column) for f in findings.items if f.rule in drop_rules}
     keep = []
     for i in df.index:
-        key = (df.at[i, "file"], df.at[i, "sheet"], cell(i, "member_id"))
+        key = (df.at[i, "file"], df.at[i, "sheet"], *cell(i, "member_id"))
         keep.append(key not in bad_rows and df.at[i, "member_id"] != "")
     df = df[pd.Series(keep, index=df.index)].copy()
     df["name"] = [names.get(mid, n) for mid, n in zip(df["member_id"], df["name"], strict=True)]
@@ -489,13 +495,7 @@ def _validate_members(
 
 def _row_errors(df: pd.DataFrame, findings: list[Finding], sheet_layout: str) -> pd.Series:
     """True for rows with an error finding in one of their cells."""
-    bad = {
-        (f.file, f.sheet, int(d))
-        for f in findings
-        if f.severity == ERROR and f.cell
-        for d in ["".join(ch for ch in f.cell if ch.isdigit())]
-        if d
-    }
+    bad = {(f.file, f.sheet, f.row) for f in findings if f.severity == ERROR and f.row}
     return pd.Series(
         [(f, s, int(r)) in bad for f, s, r in zip(df["file"], df["sheet"], df["excel_row"], strict=True)],
         index=df.index,
@@ -518,8 +518,7 @@ def _with_members(findings: list[Finding], members: pd.DataFrame) -> list[Findin
     }
     out = []
     for x in findings:
-        digits = "".join(ch for ch in x.cell if ch.isdigit())
-        hit = who.get((x.file, x.sheet, int(digits))) if digits and not x.member_id else None
+        hit = who.get((x.file, x.sheet, x.row)) if x.row and not x.member_id else None
         out.append(replace(x, member_id=hit[0], member_name=hit[1]) if hit else x)
     return out
 
@@ -586,24 +585,25 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
                     unit_name=unit_names[code],
                 )
             )
-    letters = {
-        (er.file.rel, s): er.parsed.letters.get(s, {})
+    field_cols = {
+        (er.file.rel, s): er.parsed.field_cols.get(s, {})
         for er in used.values()
         for s in (A.SHEET_MEMBERS, A.SHEET_UNIT)
     }
-    members = _validate_members(_sheet_frame(used, A.MEMBER_EVAL_SHEET), roster, letters, findings)
+    members = _validate_members(_sheet_frame(used, A.MEMBER_EVAL_SHEET), roster, field_cols, findings)
     units = _sheet_frame(used, A.UNIT_EVAL_SHEET)
     units = units[units["filled"]].drop_duplicates("unit_code", keep="first").reset_index(drop=True)
 
-    def unit_where(index: object, column: str) -> dict[str, str]:
+    def unit_where(index: object, column: str) -> dict[str, Any]:
         i = int(index)  # type: ignore[call-overload]
-        letter = letters.get((units.at[i, "file"], A.SHEET_UNIT), {}).get(column, "")
+        col = field_cols.get((units.at[i, "file"], A.SHEET_UNIT), {}).get(column, 0)
         return {
             "unit_code": units.at[i, "unit_code"],
             "unit_name": units.at[i, "unit_name"],
             "file": units.at[i, "file"],
             "sheet": units.at[i, "sheet"],
-            "cell": f"{letter}{units.at[i, 'excel_row']}" if letter else "",
+            "row": int(units.at[i, "excel_row"]) if col else 0,
+            "column": col,
         }
 
     findings.extend(schema_findings(UnitTallySchema, units, unit_where, _UNIT_MESSAGES))
@@ -631,22 +631,23 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
         ):
             if mid in filled_ids:
                 continue
-            cell = ""
+            row, column = 0, 0
             if mid in rows.index:
-                letter = letters.get((er.file.rel, A.SHEET_MEMBERS), {}).get("duty", "")
-                cell = f"{letter}{int(rows.loc[mid, 'excel_row'])}" if letter else ""  # type: ignore[arg-type]
+                column = field_cols.get((er.file.rel, A.SHEET_MEMBERS), {}).get("duty", 0)
+                row = int(rows.loc[mid, "excel_row"]) if column else 0  # type: ignore[arg-type]
             findings.add(
                 Finding(
                     NOTICE,
                     "E113",
                     "没有填写述职和评议票数。请补填后重新报送。",
-                    code,
-                    er.unit_name,
-                    er.file.rel,
-                    er.parsed.sheet_names.get(A.SHEET_MEMBERS, A.SHEET_MEMBERS),
-                    cell,
-                    mid,
-                    name,
+                    unit_code=code,
+                    unit_name=er.unit_name,
+                    file=er.file.rel,
+                    sheet=er.parsed.sheet_names.get(A.SHEET_MEMBERS, A.SHEET_MEMBERS),
+                    row=row,
+                    column=column,
+                    member_id=mid,
+                    member_name=name,
                 )
             )
     final = _with_members(findings.finalised(), members)
@@ -675,7 +676,8 @@ _OVR_COLUMNS: dict[str, list[str]] = {
 class Overrides:
     """The leadership group's decisions: ``members`` keyed by member_id, ``units`` by
     unit_code; columns ``key, unit_code, name, proposed, opinion, reason, file, sheet,
-    opinion_cell, reason_cell``. ``opinion`` is a grade, ``KEEP`` or ""."""
+    excel_row, opinion_col, reason_col`` (1-based Excel numbering). ``opinion`` is a
+    grade, ``KEEP`` or ""."""
 
     members: pd.DataFrame
     units: pd.DataFrame
@@ -693,13 +695,19 @@ _OVR_FRAME_COLS = [
     "reason",
     "file",
     "sheet",
-    "opinion_cell",
-    "reason_cell",
+    "excel_row",
+    "opinion_col",
+    "reason_col",
 ]
 
 
+_OVR_INT_COLS = ("excel_row", "opinion_col", "reason_col")
+
+
 def empty_overrides() -> Overrides:
-    empty = pd.DataFrame({c: pd.Series([], dtype=str) for c in _OVR_FRAME_COLS})
+    empty = pd.DataFrame(
+        {c: pd.Series([], dtype=int if c in _OVR_INT_COLS else str) for c in _OVR_FRAME_COLS}
+    )
     return Overrides(empty, empty.copy(), "", [])
 
 
@@ -707,7 +715,7 @@ def _read_opinions(grid: SheetGrid, file: str, members: bool, add: Any) -> pd.Da
     cols = {k: v for k, v in _OVR_COLUMNS.items() if members or k not in ("member_id", "name")}
     key = "member_id" if members else "unit_code"
     match = find_header(grid, cols, (key, "opinion", "reason"))
-    rows: list[dict[str, str]] = []
+    rows: list[dict[str, Any]] = []
     if match is None or match.missing:
         add(
             Finding(
@@ -729,7 +737,6 @@ def _read_opinions(grid: SheetGrid, file: str, members: bool, add: Any) -> pd.Da
         k = norm_code(get(key))
         if not k or (not opinion_raw and not reason):
             continue
-        opinion_cell = f"{col_letter(c['opinion'])}{r + 1}"
         opinion = ""
         if opinion_raw:
             keep = norm_choice(opinion_raw, KEEP_ALIASES)
@@ -747,7 +754,8 @@ def _read_opinions(grid: SheetGrid, file: str, members: bool, add: Any) -> pd.Da
                         unit_code=norm_code(get("unit_code")),
                         file=file,
                         sheet=grid.name,
-                        cell=opinion_cell,
+                        row=r + 1,
+                        column=c["opinion"] + 1,
                         member_id=k if members else "",
                         member_name=norm_text(get("name")) if members else "",
                     )
@@ -763,8 +771,9 @@ def _read_opinions(grid: SheetGrid, file: str, members: bool, add: Any) -> pd.Da
                 "reason": reason,
                 "file": file,
                 "sheet": grid.name,
-                "opinion_cell": opinion_cell,
-                "reason_cell": f"{col_letter(c['reason'])}{r + 1}",
+                "excel_row": r + 1,
+                "opinion_col": c["opinion"] + 1,
+                "reason_col": c["reason"] + 1,
             }
         )
     return pd.DataFrame(rows, columns=_OVR_FRAME_COLS)

@@ -358,7 +358,7 @@ def apply_overrides(df: pd.DataFrame, ovr: pd.DataFrame, key: str) -> tuple[pd.D
     index = {k: i for i, k in zip(df.index, df[key], strict=True)}
     label = "党员编号" if key == "member_id" else "单位编码"
     for o in ovr.itertuples(index=False):
-        where = {"file": o.file, "sheet": o.sheet, "cell": o.opinion_cell}
+        where = {"file": o.file, "sheet": o.sheet, "row": int(o.excel_row), "column": int(o.opinion_col)}
         i = index.get(o.key)
         if i is None:
             findings.append(

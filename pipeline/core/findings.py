@@ -1,8 +1,10 @@
 """One finding type for every problem from every stage.
 
 A finding is a record a clerk can act on: severity (错误 / 提醒), unit, file, sheet,
-Excel-style cell, member, a stable rule code and a Chinese message that says how to
-fix it. Stages append findings to a :class:`Findings` collector; writers turn the
+position (``row`` and ``column``, 1-based Excel numbering, 0 = unknown), member, a
+stable rule code and a Chinese message that says how to fix it. The ``A12`` text shown
+in the problem list is derived from the position (:func:`cell_text`), never stored,
+and never parsed back. Stages append findings to a :class:`Findings` collector; writers turn the
 collector into the 问题清单 sheet and the per-unit feedback workbooks.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
@@ -31,6 +34,7 @@ PROBLEM_COLUMNS = [
     "规则编号",
     "说明",
 ]
+# Attributes behind PROBLEM_COLUMNS (``cell`` is the derived property).
 _FIELDS = [
     "severity",
     "unit_code",
@@ -45,6 +49,30 @@ _FIELDS = [
 ]
 
 
+def col_letter(column: int) -> str:
+    """1-based column number to Excel letters: 1 -> A, 26 -> Z, 27 -> AA, 16384 -> XFD."""
+    if column < 1:
+        raise ValueError(f"column {column} is not a 1-based column number")
+    out = ""
+    n = column
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def cell_text(row: int, column: int) -> str:
+    """The position as a clerk reads it: ``A12``; ``第12行`` when only the row is known,
+    ``A列`` when only the column is, "" when neither is (0 = unknown)."""
+    if row and column:
+        return f"{col_letter(column)}{row}"
+    if row:
+        return f"第{row}行"
+    if column:
+        return f"{col_letter(column)}列"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     severity: str
@@ -54,13 +82,21 @@ class Finding:
     unit_name: str = ""
     file: str = ""
     sheet: str = ""
-    cell: str = ""
+    row: int = 0  # 1-based Excel row; 0 = not a row (whole file, sheet, member or unit)
+    column: int = 0  # 1-based Excel column; 0 = not known (row-only or no position)
     member_id: str = ""
     member_name: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.severity!r}")
+        if self.row < 0 or self.column < 0:
+            raise ValueError(f"negative position row={self.row} column={self.column}")
+
+    @property
+    def cell(self) -> str:
+        """``A12`` (or ``第12行`` for a row-only position, "" for none): derived text."""
+        return cell_text(self.row, self.column)
 
     @property
     def where(self) -> str:
@@ -101,10 +137,10 @@ class Findings:
         for f in findings:
             self.add(f)
 
-    def error(self, rule: str, message: str, **where: str) -> None:
+    def error(self, rule: str, message: str, **where: Any) -> None:
         self.add(Finding(ERROR, rule, message, **where))
 
-    def notice(self, rule: str, message: str, **where: str) -> None:
+    def notice(self, rule: str, message: str, **where: Any) -> None:
         self.add(Finding(NOTICE, rule, message, **where))
 
     def finalised(self) -> list[Finding]:
@@ -115,7 +151,8 @@ class Findings:
             out.append(
                 replace(
                     tmpl,
-                    cell="",
+                    row=0,
+                    column=0,
                     member_id="",
                     member_name="",
                     message=f"同类问题过多，以上仅列出前 {self.cap_per_rule} 处，另有 {n} 处同类问题未逐一列出，请按同样方法一并修改。",
@@ -148,12 +185,3 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
         key=lambda r: (rank.get(r[0], 2), r[1], r[3], r[4])
     )  # severity, unit_code, file, sheet (stable)
     return pd.DataFrame(rows, columns=PROBLEM_COLUMNS, dtype=str)
-
-
-def frame_to_findings(df: pd.DataFrame) -> list[Finding]:
-    """Inverse of :func:`findings_frame` (used by caches and tests)."""
-    out = []
-    for rec in df.itertuples(index=False):
-        vals = dict(zip(_FIELDS, (str(v) for v in rec), strict=True))
-        out.append(Finding(**vals))
-    return out

@@ -67,7 +67,7 @@ class Consolidation:
     unreadable: list[InboxFile]
     unidentified: list[InboxFile]
     superseded: list[tuple[InboxFile, str]]  # (file, unit code)
-    letters: dict[tuple[str, str], dict[str, str]]
+    field_cols: dict[tuple[str, str], dict[str, int]]  # (file, layout sheet) -> field -> 1-based column
     cache_hits: int = 0
     cache_misses: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (benchmark, issue 6)
@@ -103,15 +103,15 @@ def _with_unit(findings: list[Finding], code: str, name: str) -> list[Finding]:
 
 def _frames(
     used: dict[str, UnitReturn], layout: L.SheetLayout
-) -> tuple[pd.DataFrame, dict[tuple[str, str], dict[str, str]]]:
+) -> tuple[pd.DataFrame, dict[tuple[str, str], dict[str, int]]]:
     """One ledger frame of every used unit's rows of ``layout`` (roster order), plus where
     each file put each field. Built from the units' columns at once: the same frame as
     concatenating one frame per unit, without building 2,000 of them (issue 6)."""
     fields = ["excel_row", *(c.field for c in layout.columns)]
     data: dict[str, list[Any]] = {f: [] for f in [*fields, "unit_code", "unit_name", "file", "sheet"]}
-    letters: dict[tuple[str, str], dict[str, str]] = {}
+    field_cols: dict[tuple[str, str], dict[str, int]] = {}
     for code, ur in used.items():
-        letters[(ur.file.rel, layout.name)] = ur.parsed.letters.get(layout.name, {})
+        field_cols[(ur.file.rel, layout.name)] = ur.parsed.field_cols.get(layout.name, {})
         cols = ur.parsed.columns.get(layout.name)
         if cols is None:
             continue
@@ -122,7 +122,7 @@ def _frames(
         data["unit_name"] += [ur.unit_name] * n
         data["file"] += [ur.file.rel] * n
         data["sheet"] += [ur.parsed.sheet_names.get(layout.name, layout.name)] * n
-    return typed_frame(data, date_fields(layout)), letters
+    return typed_frame(data, date_fields(layout)), field_cols
 
 
 def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataFrame) -> list[Finding]:
@@ -134,11 +134,10 @@ def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataF
             who[(f, sh, int(r))] = (mid, name)
     out = []
     for x in findings:
-        digits = "".join(ch for ch in x.cell if ch.isdigit())
-        if x.member_id or not digits or x.cell.startswith("第"):
+        if x.member_id or not x.row or not x.column:  # not a cell of a row
             out.append(x)
             continue
-        hit = who.get((x.file, x.sheet, int(digits)))
+        hit = who.get((x.file, x.sheet, x.row))
         out.append(replace(x, member_id=hit[0], member_name=hit[1]) if hit else x)
     return out
 
@@ -284,16 +283,16 @@ def consolidate(
     lap("identify")
 
     # 4. Frames and rules.
-    members, letters = _frames(used, L.MEMBER_SHEET)
-    orgs, org_letters = _frames(used, L.ORG_SHEET)
-    logs, log_letters = _frames(used, L.LOG_SHEET)
-    plans, plan_letters = _frames(used, L.PLAN_SHEET)
-    letters.update(org_letters)
-    letters.update(log_letters)
-    letters.update(plan_letters)
+    members, field_cols = _frames(used, L.MEMBER_SHEET)
+    orgs, org_cols = _frames(used, L.ORG_SHEET)
+    logs, log_cols = _frames(used, L.LOG_SHEET)
+    plans, plan_cols = _frames(used, L.PLAN_SHEET)
+    field_cols.update(org_cols)
+    field_cols.update(log_cols)
+    field_cols.update(plan_cols)
     lap("frames")
-    bad = {(x.file, x.sheet, x.cell) for x in findings.items if x.rule in ("V101", "V103", "V106")}
-    ctx = RuleContext(settings, roster, as_of, letters, bad)
+    bad = {(x.file, x.sheet, x.row, x.column) for x in findings.items if x.rule in ("V101", "V103", "V106")}
+    ctx = RuleContext(settings, roster, as_of, field_cols, bad)
     submitted = {code: ur.file.rel for code, ur in used.items()}
     org_sheets = {code: ur.parsed.sheet_names.get(L.SHEET_ORG, L.SHEET_ORG) for code, ur in used.items()}
     members, member_findings = member_rules(members, ctx, submitted)
@@ -320,7 +319,7 @@ def consolidate(
         unreadable=unreadable,
         unidentified=unidentified,
         superseded=superseded,
-        letters=letters,
+        field_cols=field_cols,
         cache_hits=cache.hits,
         cache_misses=cache.misses,
         timings=timings,

@@ -21,31 +21,16 @@ from pipeline.outputs.xlsx import formats, new_workbook, print_setup
 from pipeline.read import layout as L
 from pipeline.read.reader import SheetGrid, find_header, read_workbook
 
-_CELL_RE = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 LAYOUTS = {s.name: s for s in L.DATA_SHEETS}
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
-
-
-def parse_cell(cell: str) -> tuple[int, int] | None:
-    m = _CELL_RE.match(cell or "")
-    if not m:
-        return None
-    return int(m.group(2)) - 1, _col_index(m.group(1))
 
 
 def _marks(findings: list[Finding]) -> dict[str, dict[tuple[int, int], tuple[str, list[str]]]]:
     """sheet -> (row0, col0) -> (worst severity, messages)."""
     out: dict[str, dict[tuple[int, int], tuple[str, list[str]]]] = defaultdict(dict)
     for f in findings:
-        pos = parse_cell(f.cell)
-        if not f.sheet or pos is None:
+        if not f.sheet or not f.row or not f.column:
             continue
+        pos = (f.row - 1, f.column - 1)
         sev, msgs = out[f.sheet].get(pos, (f.severity, []))
         if f.severity == ERROR:
             sev = ERROR

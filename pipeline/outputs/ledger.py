@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.findings import findings_frame
+from pipeline.core.findings import col_letter, findings_frame
 from pipeline.jobs.consolidation import Consolidation, unit_summary
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
@@ -79,7 +79,7 @@ def with_source(df: pd.DataFrame, c: Consolidation, layout: str, field: str) -> 
         return df.assign(source=pd.Series([], dtype=str))
     letters: dict[str, str] = {}  # file -> the column letter of ``field`` in it
     for f in df["file"].unique().tolist():
-        letters[f] = c.letters.get((f, layout), {}).get(field, "A")
+        letters[f] = col_letter(c.field_cols.get((f, layout), {}).get(field, 0) or 1)
     src = [
         f"{f}!{s}!{letters[f]}{r}"
         for f, s, r in zip(df["file"].tolist(), df["sheet"].tolist(), df["excel_row"].tolist(), strict=True)

@@ -3,7 +3,7 @@
 Input is a :class:`pipeline.read.reader.WorkbookRead` (cell grids with Excel positions);
 output is a :class:`ParsedWorkbook`: the ``_meta`` values, the columns of each data sheet
 (one value per non-blank Excel row, ``excel_row`` = Excel row number; a DataFrame on
-demand, :meth:`ParsedWorkbook.frame`), the column letter of
+demand, :meth:`ParsedWorkbook.frame`), the 1-based column (``field_cols``) of
 each field per sheet (so any later rule can name a cell) and the findings met while
 locating sheets, headers and normalising cells. No rule about quotas or the roster
 lives here; that is ``pipeline.rules.pledges``.
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.core.findings import ERROR, NOTICE, Finding
+from pipeline.core.findings import ERROR, NOTICE, Finding, cell_text
 from pipeline.read import layout as L
 from pipeline.read.dates import parse_date
-from pipeline.read.reader import SheetGrid, WorkbookRead, col_letter, find_header
+from pipeline.read.reader import SheetGrid, WorkbookRead, find_header
 from pipeline.read.textnorm import (
     looks_like_formula,
     norm_choice,
@@ -78,7 +78,9 @@ class ParsedWorkbook:
 
     meta: dict[str, str] = field(default_factory=dict)
     columns: dict[str, Columns] = field(default_factory=dict)  # layout sheet -> field -> values
-    letters: dict[str, dict[str, str]] = field(default_factory=dict)  # layout sheet -> field -> column letter
+    field_cols: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # layout sheet -> field -> 1-based column
     sheet_names: dict[str, str] = field(default_factory=dict)  # layout sheet -> actual sheet name
     findings: list[Finding] = field(default_factory=list)
     is_pledge_form: bool = True
@@ -100,9 +102,9 @@ class ParsedWorkbook:
         except ValueError:
             return 0
 
-    def cell(self, sheet: str, field_name: str, row: int) -> str:
-        letter = self.letters.get(sheet, {}).get(field_name, "")
-        return f"{letter}{row}" if letter else f"第{row}行"
+    def column(self, sheet: str, field_name: str) -> int:
+        """The 1-based column of ``field_name`` in ``sheet`` (0 when it was not found)."""
+        return self.field_cols.get(sheet, {}).get(field_name, 0)
 
 
 def read_meta(wb: WorkbookRead) -> dict[str, str]:
@@ -154,16 +156,15 @@ class _SheetParser:
     def __init__(self, file: str, sheet: str, year: int, add: Callable[[Finding], None]) -> None:
         self.file, self.sheet, self.year, self.add = file, sheet, year, add
 
-    def finding(self, severity: str, rule: str, message: str, cell: str) -> None:
-        self.add(Finding(severity, rule, message, file=self.file, sheet=self.sheet, cell=cell))
+    def finding(self, severity: str, rule: str, message: str, row: int = 0, column: int = 0) -> None:
+        self.add(Finding(severity, rule, message, file=self.file, sheet=self.sheet, row=row, column=column))
 
-    def text(self, values: list[Any], letter: str, rows: list[int], code: bool = False) -> list[str]:
+    def text(self, values: list[Any], column: int, rows: list[int], code: bool = False) -> list[str]:
         out = []
         for v, r in zip(values, rows, strict=True):
             if v is None or v == "":
                 out.append("")
                 continue
-            cell = f"{letter}{r}"
             if code:
                 s = norm_code(v)
                 if isinstance(v, float) and not v.is_integer():
@@ -171,27 +172,30 @@ class _SheetParser:
                         ERROR,
                         "V109",
                         f"编号“{v}”是小数，应为文字编号。请把该列设为文本格式后重新填写。",
-                        cell,
+                        r,
+                        column,
                     )
             else:
                 raw = v if isinstance(v, str) else str(v)
                 cleaned, removed = strip_illegal_xml(raw)
                 if removed:
                     self.finding(
-                        NOTICE, "V107", "内容含有不可见的控制字符，已删除。请检查内容是否完整。", cell
+                        NOTICE, "V107", "内容含有不可见的控制字符，已删除。请检查内容是否完整。", r, column
                     )
                 s = norm_text(cleaned)
                 if looks_like_formula(s):
-                    self.finding(NOTICE, "V108", f"内容“{s[:20]}”以公式符号开头，已按普通文字处理。", cell)
+                    self.finding(
+                        NOTICE, "V108", f"内容“{s[:20]}”以公式符号开头，已按普通文字处理。", r, column
+                    )
                 # Excel counts UTF-16 units: 20,000 emoji are over the limit too
                 if len(s) > TEXT_LIMIT // 2 and len(s.encode("utf-16-le")) > 2 * TEXT_LIMIT:
                     s = safe_cell_text(s, TEXT_LIMIT)
-                    self.finding(NOTICE, "V110", "内容超过 32767 个字符，已截断。请精简。", cell)
+                    self.finding(NOTICE, "V110", "内容超过 32767 个字符，已截断。请精简。", r, column)
             out.append(s)
         return out
 
     def choice(
-        self, values: list[Any], letter: str, rows: list[int], field_name: str, header: str
+        self, values: list[Any], column: int, rows: list[int], field_name: str, header: str
     ) -> list[str]:
         out = []
         choices = "、".join(CHOICES[field_name][0])
@@ -201,10 +205,13 @@ class _SheetParser:
                 out.append("")
                 continue
             value, aliased = _choice(s, field_name)
-            cell = f"{letter}{r}"
             if value is None:
                 self.finding(
-                    ERROR, "V103", f"“{header}”填的是“{s}”，不是可选值。请从下拉列表选择：{choices}。", cell
+                    ERROR,
+                    "V103",
+                    f"“{header}”填的是“{s}”，不是可选值。请从下拉列表选择：{choices}。",
+                    r,
+                    column,
                 )
                 out.append("")
             else:
@@ -213,12 +220,13 @@ class _SheetParser:
                         NOTICE,
                         "V104",
                         f"“{header}”填的是“{s}”，已按“{value}”理解。请改为下拉列表中的值。",
-                        cell,
+                        r,
+                        column,
                     )
                 out.append(value)
         return out
 
-    def date(self, values: list[Any], letter: str, rows: list[int], header: str) -> list[dt.date | None]:
+    def date(self, values: list[Any], column: int, rows: list[int], header: str) -> list[dt.date | None]:
         out: list[dt.date | None] = []
         for v, r in zip(values, rows, strict=True):
             if v is None or v == "":
@@ -231,11 +239,10 @@ class _SheetParser:
                 out.append(v.date())
                 continue
             reading = parse_date(v, self.year)
-            cell = f"{letter}{r}"
             if reading.error:
-                self.finding(ERROR, "V101", f"“{header}”{reading.error}", cell)
+                self.finding(ERROR, "V101", f"“{header}”{reading.error}", r, column)
             elif not reading.exact:
-                self.finding(NOTICE, "V102", f"“{header}”{reading.note}。如不对请改为标准日期。", cell)
+                self.finding(NOTICE, "V102", f"“{header}”{reading.note}。如不对请改为标准日期。", r, column)
             out.append(reading.date)
         return out
 
@@ -256,12 +263,13 @@ def _fill_merged(
             top = grid.value(r0, c)
             for r in range(max(r0, header_row + 1), r1 + 1):
                 filled[(r, c)] = top
-        first, last = f"{col_letter(c0)}{r0 + 1}", f"{col_letter(c1)}{r1 + 1}"
+        first, last = cell_text(r0 + 1, c0 + 1), cell_text(r1 + 1, c1 + 1)
         parser.finding(
             NOTICE,
             "V105",
             f"{first}:{last} 是合并单元格，已把“{norm_text(grid.value(r0, c0))}”用于合并范围内的每一行。建议取消合并、逐行填写。",
-            first,
+            r0 + 1,
+            c0 + 1,
         )
     return filled
 
@@ -284,7 +292,7 @@ def parse_sheet_columns(
     year: int,
     add: Callable[[Finding], None],
     formula_cells: set[str] | None = None,
-) -> tuple[Columns, dict[str, str]] | None:
+) -> tuple[Columns, dict[str, int]] | None:
     """Normalise one data sheet into columns (see :func:`typed_frame`); None when its
     header row cannot be found."""
     parser = _SheetParser(file, grid.name, year, add)
@@ -294,27 +302,24 @@ def parse_sheet_columns(
             ERROR,
             "L102",
             f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的模板，不要修改表头。",
-            "",
         )
         return None
-    letters = {f: col_letter(c) for f, c in match.colmap.items()}
+    field_cols = {f: c + 1 for f, c in match.colmap.items()}
     for f in match.missing:
         parser.finding(
             ERROR,
             "L103",
             f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。",
-            f"{col_letter(0)}{match.row + 1}",
+            match.row + 1,
+            1,
         )
     for c, text in match.extra:
-        parser.finding(
-            NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", f"{col_letter(c)}{match.row + 1}"
-        )
+        parser.finding(NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", match.row + 1, c + 1)
     if grid.truncated:
         parser.finding(
             ERROR,
             "L106",
             f"“{grid.name}”行数过多（超过 {grid.n_rows} 行），超出部分未读取。请删除多余的空行或无关内容。",
-            "",
         )
 
     merged = _fill_merged(grid, match.colmap, match.row, parser) if grid.merged else {}
@@ -332,14 +337,15 @@ def parse_sheet_columns(
     rows = [rows[i] for i in keep]
     raw = {f: [vals[i] for i in keep] for f, vals in raw.items()}
     if formula_cells:
-        for f, letter in letters.items():
+        for f, column in field_cols.items():
             for i, r in enumerate(rows):
-                if f"{letter}{r}" in formula_cells:
+                if cell_text(r, column) in formula_cells:
                     parser.finding(
                         ERROR,
                         "V106",
                         f"“{layout.column(f).header}”是公式且没有计算结果，已按空白处理。请填写数值本身而不是公式。",
-                        f"{letter}{r}",
+                        r,
+                        column,
                     )
                     raw[f][i] = None
 
@@ -349,24 +355,24 @@ def parse_sheet_columns(
         if f not in raw:
             data[f] = [None if col.kind == "date" else ""] * len(rows)
             continue
-        letter = letters[f]
+        column = field_cols[f]
         if col.kind == "date":
-            data[f] = parser.date(raw[f], letter, rows, col.header)
+            data[f] = parser.date(raw[f], column, rows, col.header)
         elif col.kind == "choice":
-            data[f] = parser.choice(raw[f], letter, rows, f, col.header)
+            data[f] = parser.choice(raw[f], column, rows, f, col.header)
         elif col.kind == "code":
-            data[f] = parser.text(raw[f], letter, rows, code=True)
+            data[f] = parser.text(raw[f], column, rows, code=True)
         elif col.kind == "int":
             data[f] = [norm_code(v) for v in raw[f]]
         else:
-            data[f] = parser.text(raw[f], letter, rows)
+            data[f] = parser.text(raw[f], column, rows)
     # One object per distinct value of the sheet (ids, names and dates repeat on every row of a
     # member): a county's frames take a third less memory and the parse cache loads faster.
     pool: dict[Any, Any] = {}
     for k, v in data.items():
         if k != "excel_row":
             data[k] = [x if x is None else pool.setdefault(x, x) for x in v]
-    return data, letters
+    return data, field_cols
 
 
 def parse_sheet(
@@ -376,7 +382,7 @@ def parse_sheet(
     year: int,
     add: Callable[[Finding], None],
     formula_cells: set[str] | None = None,
-) -> tuple[pd.DataFrame, dict[str, str]] | None:
+) -> tuple[pd.DataFrame, dict[str, int]] | None:
     """Normalise one data sheet into a DataFrame; None when its header row cannot be found."""
     parsed = parse_sheet_columns(grid, layout, file, year, add, formula_cells)
     if parsed is None:
@@ -451,6 +457,6 @@ def parse_workbook(
         fc = formula_cells(name) if formula_cells else None
         parsed = parse_sheet_columns(wb.sheets[name], layout, file, year, add, fc)
         if parsed is not None:
-            out.columns[layout.name], out.letters[layout.name] = parsed
+            out.columns[layout.name], out.field_cols[layout.name] = parsed
     out.is_pledge_form = found_any
     return out

@@ -19,7 +19,7 @@ from pipeline.core.findings import ERROR, Finding
 
 # (rule code, message template); the template may use {value} and {column}.
 Message = tuple[str, str]
-Locator = Callable[[object, str], dict[str, str]]
+Locator = Callable[[object, str], dict[str, Any]]  # Finding keyword arguments (file, row, column, ...)
 
 
 def schema_findings(

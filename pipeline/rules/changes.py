@@ -284,12 +284,12 @@ def unit_changes(
         new = _items(ur.parsed, layout, as_of, due_soon_days)
         rows, t101 = diff_sheet(old, new, layout, base)
         uc.rows += rows
-        letters = ur.parsed.letters.get(layout.name, {})
+        field_cols = ur.parsed.field_cols.get(layout.name, {})
         sheet = ur.parsed.sheet_names.get(layout.name, layout.name)
         for o, n, changed in t101:
             what = "；".join(f"{LABELS[f]}由“{_show(o[f])}”改为“{_show(n[f])}”" for f in changed)
             who = f"{n.get('name', '')}的" if n.get("name") else ""
-            letter = letters.get(changed[0], letters.get("content", ""))
+            column = field_cols.get(changed[0], field_cols.get("content", 0))
             uc.findings.append(
                 Finding(
                     NOTICE,
@@ -300,7 +300,8 @@ def unit_changes(
                     unit_name=ur.unit_name,
                     file=ur.file.rel,
                     sheet=sheet,
-                    cell=f"{letter}{int(float(str(n['excel_row'])))}" if letter else "",
+                    row=int(float(str(n["excel_row"]))) if column else 0,
+                    column=column,
                     member_id=str(n.get("member_id", "")),
                     member_name=str(n.get("name", "")),
                 )

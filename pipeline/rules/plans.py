@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pipeline.core.findings import ERROR, NOTICE, Finding
+from pipeline.core.findings import ERROR, NOTICE, Finding, cell_text
 from pipeline.read import layout as L
 from pipeline.read.textnorm import norm_code
 from pipeline.rules.pledges import RuleContext
@@ -131,6 +131,7 @@ def resolve_plans(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame
 
 
 def _finding(ctx: RuleContext, severity: str, rule: str, message: str, row: Any, field: str) -> Finding:
+    excel_row, column = ctx.cell(row, L.SHEET_PLAN, field)
     return Finding(
         severity,
         rule,
@@ -139,7 +140,8 @@ def _finding(ctx: RuleContext, severity: str, rule: str, message: str, row: Any,
         unit_name=row.unit_name,
         file=row.file,
         sheet=row.sheet,
-        cell=ctx.cell(row, L.SHEET_PLAN, field),
+        row=excel_row,
+        column=column,
         member_id=row.member_id,
         member_name=row.name if row.member_id else "",
     )
@@ -276,19 +278,19 @@ def milestones(
     return r
 
 
-def _with_cell(df: pd.DataFrame, letters: Mapping[tuple[str, str], Mapping[str, str]]) -> pd.DataFrame:
-    """Add ``cell``: the step's 计划完成时间 cell ("" when the column was not found)."""
+def _with_cell(df: pd.DataFrame, field_cols: Mapping[tuple[str, str], Mapping[str, int]]) -> pd.DataFrame:
+    """Add ``cell``: the step's 计划完成时间 cell as text ("" when the column was not found)."""
     cells = []
     for f, r in zip(df["file"].tolist(), df["excel_row"].tolist(), strict=True):
-        letter = letters.get((f, L.SHEET_PLAN), {}).get("planned_on", "")
-        cells.append(f"{letter}{r}" if letter else "")
+        column = field_cols.get((f, L.SHEET_PLAN), {}).get("planned_on", 0)
+        cells.append(cell_text(int(r), column) if column else "")
     return df.assign(cell=pd.Series(cells, index=df.index, dtype=str))
 
 
 def plan_steps(c: Consolidation) -> pd.DataFrame:
     """Every 履诺计划 step of the run with its milestone state (see :func:`milestones`)
     and ``cell`` (the 计划完成时间 cell, Excel numbering)."""
-    return _with_cell(milestones(c.plans, c.members, c.orgs, c.as_of), c.letters)
+    return _with_cell(milestones(c.plans, c.members, c.orgs, c.as_of), c.field_cols)
 
 
 def overdue_milestones(c: Consolidation) -> pd.DataFrame:

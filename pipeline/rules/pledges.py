@@ -2,8 +2,8 @@
 
 Inputs are the member-pledge and org-pledge frames of the versions in use, each row
 carrying ``unit_code``, ``unit_name``, ``file``, ``sheet``, ``_row`` and the normalised
-fields of ``pipeline.read.layout``; ``letters`` maps (file, layout sheet) to each field's
-column letter so every finding names its cell. Every number comes from the settings.
+fields of ``pipeline.read.layout``; ``field_cols`` maps (file, layout sheet) to each field's
+1-based column so every finding names its cell (row and column). Every number comes from the settings.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pipeline.core.settings import Settings
 from pipeline.read import layout as L
 from pipeline.rules.roster import Roster
 
-Letters = Mapping[tuple[str, str], Mapping[str, str]]
+FieldCols = Mapping[tuple[str, str], Mapping[str, int]]
 Row = Any
 
 
@@ -29,17 +29,23 @@ class RuleContext:
     settings: Settings
     roster: Roster
     as_of: dt.date
-    letters: Letters
-    bad_cells: set[tuple[str, str, str]]  # (file, sheet, cell) already reported unreadable
+    field_cols: FieldCols
+    bad_cells: set[tuple[str, str, int, int]]  # (file, sheet, row, column) already reported unreadable
 
-    def cell(self, row: Row, layout: str, field: str) -> str:
-        letter = self.letters.get((row.file, layout), {}).get(field, "")  # type: ignore[attr-defined]
-        return f"{letter}{row.excel_row}" if letter else ""  # type: ignore[attr-defined]
+    def column(self, row: Row, layout: str, field: str) -> int:
+        """The 1-based column of ``field`` in the row's file (0 when it was not found)."""
+        return self.field_cols.get((row.file, layout), {}).get(field, 0)  # type: ignore[attr-defined]
+
+    def cell(self, row: Row, layout: str, field: str) -> tuple[int, int]:
+        """(row, column) of ``field`` in ``row``; (0, 0) when the column was not found."""
+        column = self.column(row, layout, field)
+        return (int(row.excel_row), column) if column else (0, 0)  # type: ignore[attr-defined]
 
     def finding(
         self, severity: str, rule: str, message: str, row: Row, layout: str, field: str = ""
     ) -> Finding:
         r = row
+        excel_row, column = self.cell(r, layout, field) if field else (0, 0)
         return Finding(
             severity,
             rule,
@@ -48,13 +54,14 @@ class RuleContext:
             unit_name=r.unit_name,
             file=r.file,
             sheet=r.sheet,  # type: ignore[attr-defined]
-            cell=self.cell(r, layout, field) if field else "",
+            row=excel_row,
+            column=column,
             member_id=getattr(r, "member_id", ""),
             member_name=getattr(r, "name", ""),
         )
 
     def unreported(self, row: Row, layout: str, field: str) -> bool:
-        return (row.file, row.sheet, self.cell(row, layout, field)) not in self.bad_cells  # type: ignore[attr-defined]
+        return (row.file, row.sheet, *self.cell(row, layout, field)) not in self.bad_cells  # type: ignore[attr-defined]
 
 
 def _each(df: pd.DataFrame, mask: pd.Series) -> list[Row]:

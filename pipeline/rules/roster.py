@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 
 from pipeline.core.errors import RosterError
 from pipeline.core.findings import ERROR, Finding
-from pipeline.read.reader import cell_ref, find_header, read_workbook
+from pipeline.read.reader import find_header, read_workbook
 from pipeline.read.textnorm import norm_choice, norm_code, norm_text
 from pipeline.read.validate import schema_findings
 from pipeline.schemas.roster import CATEGORIES, UNIT_TYPES, RosterSchema
@@ -136,13 +136,13 @@ def roster_from_frame(
     cols = cols or {f: i for i, f in enumerate(COLUMNS)}
     findings: list[Finding] = []
 
-    def where(index: object, field: str) -> dict[str, str]:
+    def where(index: object, field: str) -> dict[str, Any]:
         i = int(index)  # type: ignore[call-overload]
-        cell = cell_ref(excel_rows[i], cols[field]) if field in cols else ""
         return {
             "file": file,
             "sheet": sheet,
-            "cell": cell,
+            "row": excel_rows[i] + 1 if field in cols else 0,
+            "column": cols[field] + 1 if field in cols else 0,
             "member_id": str(df.at[i, "member_id"]) if "member_id" in df else "",
             "member_name": str(df.at[i, "name"]) if "name" in df else "",
         }

@@ -35,6 +35,7 @@ from typing import Any
 
 import openpyxl
 
+from pipeline.core.findings import cell_text
 from pipeline.core.settings import Settings, load_settings
 from pipeline.infra.atomic import atomic_path
 from pipeline.outputs.template import Fill, write_template
@@ -409,10 +410,16 @@ UNKNOWN_ID = "999999"
 class PlantedMistake:
     file: str  # relative to inputs/returns, "/"-separated
     sheet: str
-    cell: str  # "" for whole-file, whole-member and whole-unit findings
+    row: int  # 1-based Excel row and column; 0 for whole-file, whole-member and whole-unit findings
+    column: int
     rule: str
     member_id: str
     note: str
+
+    @property
+    def cell(self) -> str:
+        """``E12`` as the problem list shows it ("" without a position)."""
+        return cell_text(self.row, self.column)
 
 
 @dataclass
@@ -451,8 +458,9 @@ class Unit:
     org_pool: tuple[tuple[str, str, str], ...] = ()
 
 
-def _letter(sheet: L.SheetLayout, f: str) -> str:
-    return chr(ord("A") + sheet.index(f))
+def _column(sheet: L.SheetLayout, f: str) -> int:
+    """1-based column of field ``f`` in the template's ``sheet``."""
+    return sheet.index(f) + 1
 
 
 def _day(lo: dt.date, hi: dt.date, rng: random.Random) -> dt.date:
@@ -897,10 +905,10 @@ def _merge_member_cells(path: Path, first: int, last: int) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb[L.SHEET_MEMBER]
     for f in ("member_id", "name"):
-        col = _letter(L.MEMBER_SHEET, f)
+        col = _column(L.MEMBER_SHEET, f)
         for r in range(first + 1, last + 1):
-            ws[f"{col}{r}"].value = None
-        ws.merge_cells(f"{col}{first}:{col}{last}")
+            ws.cell(r, col).value = None
+        ws.merge_cells(start_row=first, start_column=col, end_row=last, end_column=col)
     with atomic_path(path) as tmp:
         wb.save(tmp)
 
@@ -979,7 +987,7 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
             )
             if u.code == "D04":
                 planted.append(
-                    PlantedMistake(rel, "", "", "F107", "", "没有 _meta 表，只能按文件名识别为 D04")
+                    PlantedMistake(rel, "", 0, 0, "F107", "", "没有 _meta 表，只能按文件名识别为 D04")
                 )
         if (u.code, "nov") not in names:
             continue
@@ -999,7 +1007,7 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
             manifest.overdue_milestone = (
                 rel,
                 L.SHEET_PLAN,
-                f"{_letter(L.PLAN_SHEET, 'actual_on')}{overdue + 2}",
+                cell_text(overdue + 2, _column(L.PLAN_SHEET, "actual_on")),
             )
         for it in u.items:
             for rule, f, note in it["_plant"]:
@@ -1007,7 +1015,8 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
                     PlantedMistake(
                         rel,
                         L.SHEET_MEMBER,
-                        f"{_letter(L.MEMBER_SHEET, f)}{it['_seq'] + 1}",
+                        it["_seq"] + 1,
+                        _column(L.MEMBER_SHEET, f),
                         rule,
                         it["member_id"],
                         note,
@@ -1022,7 +1031,8 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
                     PlantedMistake(
                         rel,
                         L.SHEET_MEMBER,
-                        f"{_letter(L.MEMBER_SHEET, f)}{merge[0]}",
+                        merge[0],
+                        _column(L.MEMBER_SHEET, f),
                         "V105",
                         first["member_id"],
                         f"第 {merge[0]}—{merge[-1]} 行的党员编号、姓名合并了单元格",
@@ -1030,22 +1040,22 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
                 )
         for rule, mid, note in whole[u.code]:
             sheet = L.SHEET_ORG if rule == "P103" else L.SHEET_MEMBER
-            planted.append(PlantedMistake(rel, sheet, "", rule, mid, note))
+            planted.append(PlantedMistake(rel, sheet, 0, 0, rule, mid, note))
         if version == 1:
             planted.append(
                 PlantedMistake(
-                    rel, "", "", "F109", "", "11 月版用了旧模板 v1，没有“履诺计划”表（也可报 M104）"
+                    rel, "", 0, 0, "F109", "", "11 月版用了旧模板 v1，没有“履诺计划”表（也可报 M104）"
                 )
             )
         if u.code == "D01":
             (returns / copy_name).write_bytes(path.read_bytes())
-            planted.append(PlantedMistake(copy_name, "", "", "F105", "", f"与 {rel} 字节完全相同"))
+            planted.append(PlantedMistake(copy_name, "", 0, 0, "F105", "", f"与 {rel} 字节完全相同"))
     _word_file(returns / word_name)
-    planted.append(PlantedMistake(word_name, "", "", "F101", "", "Word 文档改名为 .xlsx"))
+    planted.append(PlantedMistake(word_name, "", 0, 0, "F101", "", "Word 文档改名为 .xlsx"))
     for rel in all_files:
         ts = sept_ts if rel.startswith(sept_dir) else nov_ts
         os.utime(returns / rel, (ts, ts))
-    planted.sort(key=lambda p: (p.file, p.sheet, p.rule, p.cell))
+    planted.sort(key=lambda p: (p.file, p.sheet, p.rule, p.row, p.column))
     build_eval_demo(
         inputs, s, load_roster(inputs), seed
     )  # year-end assessment: inputs/evaluation/ (pipeline/tooling/demo_eval.py)

@@ -32,11 +32,11 @@ import pandas as pd
 from pipeline.assessment import layout as A
 from pipeline.assessment.template import EvalFill, eval_forms, write_eval_template
 from pipeline.assessment.writer import MEMBER_COLUMNS, UNIT_COLUMNS
+from pipeline.core.findings import cell_text
 from pipeline.core.settings import Settings
 from pipeline.infra.atomic import atomic_path
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
-from pipeline.read.reader import col_letter
 from pipeline.rules.roster import Roster
 
 UNKNOWN_ID = "999999"
@@ -56,10 +56,16 @@ SAT_MIX = {
 class PlantedEval:
     file: str  # relative to inputs/evaluation
     sheet: str
-    cell: str
+    row: int  # 1-based Excel row and column
+    column: int
     rule: str
     member_id: str
     note: str
+
+    @property
+    def cell(self) -> str:
+        """``E12`` as the problem list shows it."""
+        return cell_text(self.row, self.column)
 
 
 def _split(total: int, shares: tuple[float, ...], rng: random.Random) -> list[int]:
@@ -71,8 +77,9 @@ def _split(total: int, shares: tuple[float, ...], rng: random.Random) -> list[in
     return counts
 
 
-def _cell(sheet: Any, f: str, index: int) -> str:
-    return f"{col_letter(sheet.index(f))}{index + 2}"
+def _cell(sheet: Any, f: str, index: int) -> tuple[int, int]:
+    """(row, column) of field ``f`` in body row ``index`` of the template ``sheet``."""
+    return index + 2, sheet.index(f) + 1
 
 
 def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int) -> list[PlantedEval]:
@@ -133,7 +140,7 @@ def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int)
                 PlantedEval(
                     rel,
                     A.SHEET_MEMBERS,
-                    _cell(sheet, "voters", i),
+                    *_cell(sheet, "voters", i),
                     "E103",
                     rows[i]["member_id"],
                     "评议好票比参评人数还多 2 票",
@@ -146,7 +153,7 @@ def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int)
                 PlantedEval(
                     rel,
                     A.SHEET_MEMBERS,
-                    _cell(sheet, "sat_fairly", i),
+                    *_cell(sheet, "sat_fairly", i),
                     "E102",
                     rows[i]["member_id"],
                     "满意度票数写成了汉字“十二”",
@@ -177,7 +184,7 @@ def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int)
                 PlantedEval(
                     rel,
                     A.SHEET_MEMBERS,
-                    _cell(sheet, "member_id", i),
+                    *_cell(sheet, "member_id", i),
                     "E104",
                     UNKNOWN_ID,
                     "花名册中没有的人员（借调人员）",
@@ -196,7 +203,7 @@ def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int)
         overrides_name,
     )
     os.utime(inbox / overrides_name, (ts + 86400, ts + 86400))
-    return sorted(planted, key=lambda p: (p.file, p.rule, p.cell))
+    return sorted(planted, key=lambda p: (p.file, p.rule, p.row, p.column))
 
 
 def _write_overrides(
@@ -225,9 +232,11 @@ def _write_overrides(
         )
         rows.append(row)
         if not reason:
-            cell = f"{col_letter(headers.index(A.COL_OPINION))}{len(rows) + 1}"
+            where = (len(rows) + 1, headers.index(A.COL_OPINION) + 1)
             planted.append(
-                PlantedEval(rel, A.SHEET_MEMBER_RESULTS, cell, "E106", mid, "领导小组改了等次但没写调整理由")
+                PlantedEval(
+                    rel, A.SHEET_MEMBER_RESULTS, *where, "E106", mid, "领导小组改了等次但没写调整理由"
+                )
             )
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)

@@ -268,10 +268,13 @@ def test_overrides_reader(env: tuple[Path, Settings, Roster]) -> None:
     ovr = read_overrides(inputs)
     m = ovr.members.set_index("key")
     assert list(m.index) == ["010001", "010002", "010003"]
-    assert (m.loc["010001", "opinion"], m.loc["010001", "reason"], m.loc["010001", "opinion_cell"]) == (
+    first = m.loc["010001"]
+    assert (first["opinion"], first["reason"], first["excel_row"], first["opinion_col"], first["reason_col"]) == (
         "好",
         "表现突出",
-        "F2",
+        2,
+        6,  # F
+        7,  # G
     )
     assert m.loc["010002", "opinion"] == KEEP and m.loc["010003", "opinion"] == ""
     (e107,) = ovr.findings

@@ -359,8 +359,9 @@ def overrides(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
             "reason": reason,
             "file": "领导小组意见.xlsx",
             "sheet": "党员评价",
-            "opinion_cell": f"AE{i + 2}",
-            "reason_cell": f"AF{i + 2}",
+            "excel_row": i + 2,
+            "opinion_col": 31,  # AE
+            "reason_col": 32,  # AF
         }
         for i, (k, o, raw, reason) in enumerate(rows)
     ]

@@ -40,9 +40,9 @@ def _result() -> FileResult:
                 "evidence": ["", ""],
             }
         },
-        letters={L.SHEET_LOG: {"date": "B"}},
+        field_cols={L.SHEET_LOG: {"date": 2}},
         sheet_names={L.SHEET_LOG: L.SHEET_LOG},
-        findings=[Finding("提醒", "V102", "x", file="a.xlsx", sheet=L.SHEET_LOG, cell="B5")],
+        findings=[Finding("提醒", "V102", "x", file="a.xlsx", sheet=L.SHEET_LOG, row=5, column=2)],
     )
     return FileResult(True, "xlsx", "", parsed)
 
@@ -147,7 +147,7 @@ def _same(a: Consolidation, b: Consolidation) -> None:
     for name in ("members", "orgs", "logs", "plans"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
     assert a.findings == b.findings
-    assert a.letters == b.letters
+    assert a.field_cols == b.field_cols
     assert {k: (u.file.rel, u.parsed) for k, u in a.used.items()} == {
         k: (u.file.rel, u.parsed) for k, u in b.used.items()
     }
