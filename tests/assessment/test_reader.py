@@ -269,7 +269,13 @@ def test_overrides_reader(env: tuple[Path, Settings, Roster]) -> None:
     m = ovr.members.set_index("key")
     assert list(m.index) == ["010001", "010002", "010003"]
     first = m.loc["010001"]
-    assert (first["opinion"], first["reason"], first["excel_row"], first["opinion_col"], first["reason_col"]) == (
+    assert (
+        first["opinion"],
+        first["reason"],
+        first["excel_row"],
+        first["opinion_col"],
+        first["reason_col"],
+    ) == (
         "好",
         "表现突出",
         2,

@@ -21,7 +21,9 @@ from pipeline.core.findings import (
 def test_problem_list_columns_and_order() -> None:
     fs = [
         Finding(NOTICE, "P111", "待审核", unit_code="D01", file="a.xlsx", sheet="党员承诺", row=2, column=9),
-        Finding(ERROR, "P106", "缺少完成期限", unit_code="D02", file="b.xlsx", sheet="党员承诺", row=3, column=7),
+        Finding(
+            ERROR, "P106", "缺少完成期限", unit_code="D02", file="b.xlsx", sheet="党员承诺", row=3, column=7
+        ),
     ]
     df = findings_frame(fs)
     assert list(df.columns) == PROBLEM_COLUMNS
