@@ -1,14 +1,20 @@
 """Command-line interface: ``python -m pipeline <command>`` or the ``pledge`` script.
 
 A thin layer: each command parses its arguments, calls one function of the core, prints
-a Chinese summary and maps domain errors to exit codes:
+a Chinese summary and maps domain errors to exit codes (:mod:`pipeline.cli.exit_codes`):
 
 - 0: outputs written (findings are normal output);
 - 1: ``--strict`` and the run found errors (错误);
 - 2: settings or roster unusable, or bad arguments;
 - 3: another run holds the lock.
 
-Every make target is a wrapper over one command here.
+Every make target is a wrapper over one command here. Building the parser imports no
+command's library code (pandas and the writers load when a command runs): ``--help``
+answers at once. Usage, help and argparse's errors are Chinese (:mod:`.zh_argparse`).
+
+Folders: ``--inputs``/``--outputs`` (default ``inputs``/``outputs`` of the current
+folder), or ``-C``/``--project 文件夹`` for that folder's ``inputs``/``outputs``. These
+global options may be given before or after the command (``pledge consolidate --quiet``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.cli.common import Console
+from pipeline.cli.exit_codes import INTERNAL, INTERRUPTED
+from pipeline.cli.zh_argparse import ZhArgumentParser
 from pipeline.core.errors import PipelineError
 
 # command name -> (module, one-line Chinese help). Each module defines
@@ -29,7 +37,7 @@ from pipeline.core.errors import PipelineError
 COMMANDS: dict[str, tuple[str, str]] = {
     "templates": ("pipeline.cli.templates", "为花名册中的每个单位生成公开承诺事项表"),
     "consolidate": ("pipeline.cli.consolidate", "汇总各单位报回的承诺表，生成台账、问题清单和反馈表"),
-    "demo": ("pipeline.cli.demo", "按固定随机种子重新生成演示用的活动数据（inputs/）"),
+    "demo": ("pipeline.cli.demo", "生成演示用的活动数据（固定随机种子；不会覆盖真实数据）"),
     "overdue": ("pipeline.cli.overdue", "列出逾期、临期承诺和久未记实的党员（逾期清单.xlsx）"),
     "bulletin": ("pipeline.cli.bulletin", "生成履诺情况通报（通报.html，可打印 A4）"),
     "notice": ("pipeline.cli.notice", "生成审核通过的承诺事项公示（HTML 和 Excel）"),
@@ -46,22 +54,53 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def add_global_options(p: argparse.ArgumentParser, after_command: bool = False) -> None:
+    """The options every command takes. After the command (``after_command``) they have
+    no defaults of their own, so that a value given before the command stays."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    p.add_argument(
+        "-C",
+        "--project",
+        type=Path,
+        default=default(None),
+        help="项目文件夹：使用其中的 inputs/ 和 outputs/（默认当前文件夹）",
+    )
+    p.add_argument("--inputs", type=Path, default=default(None), help="输入文件夹（默认 inputs）")
+    p.add_argument("--outputs", type=Path, default=default(None), help="输出文件夹（默认 outputs）")
+    p.add_argument(
+        "--debug", action="store_true", default=default(False), help="出错时显示完整的技术信息（traceback）"
+    )
+    p.add_argument("--quiet", action="store_true", default=default(False), help="不显示汇总信息")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ZhArgumentParser(
         prog="pledge", description="公开承诺活动数据处理程序（承诺表生成、汇总、跟踪、考核）"
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--inputs", type=Path, default=Path("inputs"), help="输入目录（默认 inputs）")
-    parser.add_argument("--outputs", type=Path, default=Path("outputs"), help="输出目录（默认 outputs）")
-    parser.add_argument("--debug", action="store_true", help="出错时显示完整的技术信息（traceback）")
-    parser.add_argument("--quiet", action="store_true", help="不显示汇总信息")
-    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="显示版本号并退出"
+    )
+    add_global_options(parser)
+    sub = parser.add_subparsers(dest="command", title="命令", metavar="命令", required=True)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         mod = importlib.import_module(module)
         mod.add_arguments(p)
+        add_global_options(p, after_command=True)
         p.set_defaults(_run=mod.run)
     return parser
+
+
+def resolve_folders(args: argparse.Namespace) -> None:
+    """``--inputs``/``--outputs`` as given, else the project folder's, else the current folder's."""
+    base = args.project if args.project is not None else Path()
+    if args.inputs is None:
+        args.inputs = base / "inputs"
+    if args.outputs is None:
+        args.outputs = base / "outputs"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help is 0, bad arguments 2
         return int(exc.code or 0)
+    resolve_folders(args)
     args.console = Console(quiet=args.quiet)
     run: Callable[[argparse.Namespace], int] = args._run
     try:
@@ -81,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("已中断，之前的输出保持不变。", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as exc:  # a bug: one line for the clerk, traceback with --debug
         if args.debug:
             traceback.print_exc()
@@ -89,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"程序内部错误：{type(exc).__name__}: {exc}。输出未改变。请加 --debug 重新运行并把信息发给维护人员。",
             file=sys.stderr,
         )
-        return 70
+        return INTERNAL
 
 
 if __name__ == "__main__":

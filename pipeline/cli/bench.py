@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 from pipeline.cli.common import add_as_of
-from pipeline.core.settings import SETTINGS_FILE
 
 SCALES = ("school", "city", "county", "tiny")  # = pipeline.tooling.synth.SCALES
 DEFAULT_SEED = 23625  # = pipeline.tooling.synth.DEFAULT_SEED
@@ -34,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.core.settings import SETTINGS_FILE
     from pipeline.tooling.bench import child_env
 
     argv = [

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 
 from pipeline.cli.common import add_as_of
-from pipeline.infra.atomic import OutputStage, run_lock
-from pipeline.jobs.consolidate import run_consolidation
-from pipeline.outputs.cards import write_cards
 
 CARDS = "先锋岗承诺卡.html"
 
@@ -24,6 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.infra.atomic import OutputStage, run_lock
+    from pipeline.jobs.consolidate import run_consolidation
+    from pipeline.outputs.cards import write_cards
+
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of)
         out_dir = args.outputs / args.as_of.isoformat()

@@ -5,17 +5,6 @@ from __future__ import annotations
 import argparse
 
 from pipeline.cli.common import add_as_of
-from pipeline.core.findings import ERROR
-from pipeline.infra.atomic import OutputStage, run_lock
-from pipeline.infra.written_cache import WrittenCache
-from pipeline.jobs.consolidate import (
-    BRANCH_DIR,
-    FEEDBACK_DIR,
-    LEDGER,
-    run_consolidation,
-    summary_lines,
-    write_outputs,
-)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,6 +14,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.core.findings import ERROR
+    from pipeline.infra.atomic import OutputStage, run_lock
+    from pipeline.infra.written_cache import WrittenCache
+    from pipeline.jobs.consolidate import (
+        BRANCH_DIR,
+        FEEDBACK_DIR,
+        LEDGER,
+        run_consolidation,
+        summary_lines,
+        write_outputs,
+    )
+
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
         with OutputStage(

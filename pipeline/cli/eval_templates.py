@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.assessment.layout import EVAL_TEMPLATE_VERSION, INBOX
-from pipeline.assessment.template import write_eval_templates
-from pipeline.core.settings import load_settings
-from pipeline.rules.roster import load_roster
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="输出目录（默认 outputs/eval-templates）")
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.assessment.layout import EVAL_TEMPLATE_VERSION, INBOX
+    from pipeline.assessment.template import write_eval_templates
+    from pipeline.core.settings import load_settings
+    from pipeline.rules.roster import load_roster
+
     settings = load_settings(args.inputs)
     roster = load_roster(args.inputs)
     out = args.outputs / "eval-templates" if args.out is None else args.out

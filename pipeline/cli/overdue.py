@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 
 from pipeline.cli.common import add_as_of
-from pipeline.infra.atomic import OutputStage, run_lock
-from pipeline.jobs.consolidate import run_consolidation
-from pipeline.outputs.overdue import OVERDUE_FILE, write_overdue
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -16,6 +13,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.infra.atomic import OutputStage, run_lock
+    from pipeline.jobs.consolidate import run_consolidation
+    from pipeline.outputs.overdue import OVERDUE_FILE, write_overdue
+
     out_dir = args.outputs / args.as_of.isoformat()
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)

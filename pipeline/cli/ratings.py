@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipeline.assessment import layout as A
-from pipeline.assessment.policy import GRADES, AssessmentPolicy, load_policy
-from pipeline.assessment.reader import Evaluations, Overrides, read_evaluations, read_overrides
-from pipeline.assessment.scoring import Assessment, assess, stale_pledge_findings
-from pipeline.assessment.writer import write_notice, write_results
 from pipeline.cli.common import add_as_of
-from pipeline.core.findings import ERROR, NOTICE, Finding
-from pipeline.core.settings import load_settings
-from pipeline.infra.atomic import OutputStage, run_lock
-from pipeline.jobs.consolidate import run_consolidation
-from pipeline.jobs.consolidation import INBOX, Consolidation
+
+if TYPE_CHECKING:  # the command's library code loads when it runs, not for --help
+    from pipeline.assessment.policy import AssessmentPolicy
+    from pipeline.assessment.reader import Evaluations, Overrides
+    from pipeline.assessment.scoring import Assessment
+    from pipeline.core.findings import Finding
+    from pipeline.jobs.consolidation import Consolidation
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def rate(c: Consolidation, ev: Evaluations, ovr: Overrides, policy: AssessmentPolicy) -> Assessment:
+    from pipeline.assessment.scoring import assess
+
     r = c.roster
     secretaries = {code: r.secretary_of(code) for code in r.codes}
     return assess(
@@ -48,6 +48,16 @@ def run_ratings(
     inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = True
 ) -> tuple[Assessment, list[Finding], Consolidation, Evaluations]:
     """Everything ``ratings`` computes and writes; the caller holds the run lock."""
+    from pipeline.assessment import layout as A
+    from pipeline.assessment.policy import load_policy
+    from pipeline.assessment.reader import read_evaluations, read_overrides
+    from pipeline.assessment.scoring import stale_pledge_findings
+    from pipeline.assessment.writer import write_notice, write_results
+    from pipeline.core.settings import load_settings
+    from pipeline.infra.atomic import OutputStage
+    from pipeline.jobs.consolidate import run_consolidation
+    from pipeline.jobs.consolidation import INBOX
+
     policy = load_policy(load_settings(inputs))  # a wrong [assessment] key stops before any work
     c = run_consolidation(inputs, outputs, as_of, use_cache=use_cache)
     ev = read_evaluations(inputs, c.settings, c.roster)
@@ -68,6 +78,8 @@ def run_ratings(
 
 
 def _counts(final: object) -> str:
+    from pipeline.assessment.policy import GRADES
+
     vc = {g: 0 for g in GRADES}
     for g in final:  # type: ignore[attr-defined]
         if g in vc:
@@ -76,6 +88,11 @@ def _counts(final: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.assessment import layout as A
+    from pipeline.assessment.policy import GRADES
+    from pipeline.core.findings import ERROR, NOTICE
+    from pipeline.infra.atomic import run_lock
+
     with run_lock(args.outputs):
         result, findings, c, ev = run_ratings(
             args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache

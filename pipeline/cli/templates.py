@@ -6,11 +6,6 @@ import argparse
 import time
 from pathlib import Path
 
-from pipeline.core.settings import load_settings
-from pipeline.outputs.template import write_templates
-from pipeline.read.layout import TEMPLATE_VERSION
-from pipeline.rules.roster import load_roster
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="输出目录（默认 outputs/templates）")
@@ -18,6 +13,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.core.settings import load_settings
+    from pipeline.outputs.template import write_templates
+    from pipeline.read.layout import TEMPLATE_VERSION
+    from pipeline.rules.roster import load_roster
+
     settings = load_settings(args.inputs)
     roster = load_roster(args.inputs)
     out = args.outputs / "templates" if args.out is None else args.out

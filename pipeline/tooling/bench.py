@@ -307,7 +307,7 @@ def child_naive(inputs: Path, out: Path) -> None:
 def child_consolidate(argv: list[str], report: Path, profile: Path | None) -> None:
     """``pledge consolidate`` exactly as the CLI runs it, with phase timings recorded."""
     from pipeline import cli
-    from pipeline.cli import consolidate as cmd
+    from pipeline.jobs import consolidate as cmd  # the CLI command imports these when it runs
 
     phases: dict[str, Any] = {}
     inner_run, inner_write = cmd.run_consolidation, cmd.write_outputs

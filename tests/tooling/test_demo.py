@@ -185,11 +185,19 @@ def test_exactly_one_overdue_milestone(runs: list[tuple[Path, DemoManifest]]) ->
 
 def test_cli_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = _inputs(tmp_path)
-    keep = d / "returns" / "2026-11" / "别人的文件.xlsx"
-    keep.parent.mkdir(parents=True)
-    keep.write_bytes(b"not ours")
     toml = (d / "campaign.toml").read_bytes()
     assert main(["--inputs", str(d), "--outputs", str(tmp_path / "out"), "demo", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "已生成演示数据：6 个单位" in out and "有意设置的填报错误" in out
+    assert (d / "campaign.toml").read_bytes() == toml
+    keep = d / "returns" / "2026-11" / "别人的文件.xlsx"  # beside the demo's own files: left alone
+    keep.write_bytes(b"not ours")
+    assert main(["--inputs", str(d), "--outputs", str(tmp_path / "out"), "demo", "--seed", "3"]) == 0
     assert keep.read_bytes() == b"not ours" and (d / "campaign.toml").read_bytes() == toml
+
+
+def test_cli_default_seed_is_the_demos() -> None:
+    from pipeline.cli import demo as command
+    from pipeline.tooling.demo import DEFAULT_SEED
+
+    assert command.DEFAULT_SEED == DEFAULT_SEED
