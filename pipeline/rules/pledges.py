@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -109,163 +109,386 @@ def fix_lost_zeros(m: pd.DataFrame, ctx: RuleContext) -> tuple[pd.DataFrame, lis
     return m, out
 
 
-def _item_rules(
-    df: pd.DataFrame, ctx: RuleContext, layout: str, kind_of: Callable[[Row], str]
+# ------------------------------------------------------------------ one function per rule
+#
+# Every rule is one small function over *all* rows of a sheet: it finds the rows that break
+# it from plain column lists (cheap even for 250,000 rows: issue 6), turns only those into
+# row objects and returns its findings. The rules are registered in MEMBER_RULES /
+# ORG_RULES and run by :func:`run_rules`; no pre-filter decides which rows a rule sees, so
+# a new rule added to a list runs on every row.
+
+
+@dataclass
+class Sheet:
+    """One consolidated sheet as the rules see it: the frame, its layout and column lists."""
+
+    df: pd.DataFrame
+    layout: str  # L.SHEET_MEMBER or L.SHEET_ORG
+    kinds: list[str]  # 承诺类型 of each row (org items count as deeds for the people)
+    home_of: Mapping[str, str] = field(default_factory=dict)  # member id -> roster unit
+    name_of: Mapping[str, str] = field(default_factory=dict)  # member id -> roster name
+    unit_name_of: Mapping[str, str] = field(default_factory=dict)  # member id -> roster unit name
+    _cols: dict[str, list[Any]] = field(default_factory=dict)
+
+    def col(self, name: str) -> list[Any]:
+        if name not in self._cols:
+            self._cols[name] = self.df[name].tolist()
+        return self._cols[name]
+
+    def rows(self, positions: list[int]) -> Iterator[tuple[int, Row]]:
+        return _rows_at(self.df, positions)
+
+    @property
+    def review_header(self) -> str:
+        return "支部审核" if self.layout == L.SHEET_MEMBER else "审核"
+
+
+Rule = Callable[[Sheet, RuleContext], list[Finding]]
+
+
+def _hits(
+    sheet: Sheet,
+    ctx: RuleContext,
+    positions: list[int],
+    severity: str,
+    rule: str,
+    field: str,
+    message: Callable[[Row], str],
 ) -> list[Finding]:
-    """Checks shared by member and org items: content, deadline, effect/measures, review, completion."""
-    s = ctx.settings
-    lo, hi = s.deadline_window
-    out: list[Finding] = []
-    # Only rows that may fail a check below are looked at (a clean row passes all of them).
-    as_of = ctx.as_of
-    columns = [
-        df[c].tolist() for c in ("content", "deadline", "measures", "effect", "review", "progress", "done_on")
+    return [
+        ctx.finding(severity, rule, message(row), row, sheet.layout, field)
+        for _, row in sheet.rows(positions)
     ]
-    suspects = [
+
+
+def _with_content(sheet: Sheet) -> Iterator[int]:
+    return (i for i, c in enumerate(sheet.col("content")) if c)
+
+
+def p105_content_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    """A row with other fields filled but no 承诺事项 (every row kept has a user field)."""
+    hits = [i for i, c in enumerate(sheet.col("content")) if not c]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P105",
+        "content",
+        lambda r: "这一行填了其他内容，但“承诺事项”是空的。请补写承诺事项，不用的行请整行清空。",
+    )
+
+
+def p106_deadline_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    deadline = sheet.col("deadline")
+    hits = [i for i in _with_content(sheet) if deadline[i] is None]
+    hits = [i for i, row in sheet.rows(hits) if ctx.unreported(row, sheet.layout, "deadline")]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P106",
+        "deadline",
+        lambda r: "缺少“完成期限”。请填写日期，如 " + f"{ctx.settings.year}-10-15。",
+    )
+
+
+def p107_deadline_outside_campaign(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    lo, hi = ctx.settings.deadline_window
+    deadline = sheet.col("deadline")
+    hits = [i for i in _with_content(sheet) if deadline[i] is not None and not lo <= deadline[i] <= hi]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P107",
+        "deadline",
+        lambda r: (
+            f"完成期限 {r.deadline:%Y-%m-%d} 不在活动期间（{lo:%Y-%m-%d} 至 {hi:%Y-%m-%d}）内。请调整到期间内。"
+        ),
+    )
+
+
+def p108_deed_without_effect(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    effect = sheet.col("effect")
+    hits = [
+        i for i in _with_content(sheet) if sheet.kinds[i] and sheet.kinds[i] != L.KIND_FAULT and not effect[i]
+    ]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P108",
+        "effect",
+        lambda r: "实事好事须写明“预期效果”。请补写预期达到的效果。",
+    )
+
+
+def p109_fault_without_measures(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    measures = sheet.col("measures")
+    hits = [i for i in _with_content(sheet) if sheet.kinds[i] == L.KIND_FAULT and not measures[i]]
+    return _hits(
+        sheet, ctx, hits, ERROR, "P109", "measures", lambda r: "改正缺点须写明“措施”。请补写具体的改正措施。"
+    )
+
+
+def p110_review_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    review = sheet.col("review")
+    hits = [i for i in _with_content(sheet) if not review[i]]
+    hits = [i for i, row in sheet.rows(hits) if ctx.unreported(row, sheet.layout, "review")]
+    header = sheet.review_header
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P110",
+        "review",
+        lambda r: f"“{header}”未填写。审核后请选择“通过”“退回”或“待审核”。",
+    )
+
+
+def p111_review_pending(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    review = sheet.col("review")
+    hits = [i for i in _with_content(sheet) if review[i] == L.REVIEW_PENDING]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        NOTICE,
+        "P111",
+        "review",
+        lambda r: "该承诺尚待审核，审核通过后才公示和跟踪。请审核后更新。",
+    )
+
+
+def p116_done_without_date(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    progress, done_on = sheet.col("progress"), sheet.col("done_on")
+    hits = [i for i in _with_content(sheet) if progress[i] == L.PROGRESS_DONE and done_on[i] is None]
+    hits = [i for i, row in sheet.rows(hits) if ctx.unreported(row, sheet.layout, "done_on")]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P116",
+        "done_on",
+        lambda r: "完成情况为“已完成”，但没有“完成日期”。请补填完成日期。",
+    )
+
+
+def p117_done_after_as_of(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    progress, done_on = sheet.col("progress"), sheet.col("done_on")
+    hits = [
         i
-        for i, (content, deadline, measures, effect, review, progress, done_on) in enumerate(
-            zip(*columns, strict=True)
-        )
-        if not (
-            content
-            and type(deadline) is dt.date
-            and lo <= deadline <= hi
-            and measures
-            and effect
-            and review
-            and review != L.REVIEW_PENDING
-            and (
-                (progress == L.PROGRESS_DONE and type(done_on) is dt.date and done_on <= as_of)
-                or (progress != L.PROGRESS_DONE and done_on is None)
-            )
-        )
+        for i in _with_content(sheet)
+        if progress[i] == L.PROGRESS_DONE and done_on[i] is not None and done_on[i] > ctx.as_of
     ]
-    for _, row in _rows_at(df, suspects):
-        kind = kind_of(row)
-        if not row.content:
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P117",
+        "done_on",
+        lambda r: f"完成日期 {r.done_on:%Y-%m-%d} 晚于统计日期 {ctx.as_of:%Y-%m-%d}。请核对日期。",
+    )
+
+
+def p120_date_without_done(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    progress, done_on = sheet.col("progress"), sheet.col("done_on")
+    hits = [i for i in _with_content(sheet) if progress[i] != L.PROGRESS_DONE and done_on[i] is not None]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        NOTICE,
+        "P120",
+        "progress",
+        lambda r: f"填了完成日期，但完成情况是“{r.progress or '空白'}”。如已完成请把完成情况改为“已完成”。",
+    )
+
+
+def p115_duplicate_content(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    keys = ["member_id", "content"] if sheet.layout == L.SHEET_MEMBER else ["content"]
+    d = sheet.df[sheet.df["content"] != ""]
+    dup = d.duplicated(subset=["unit_code", *keys], keep="first")
+    who = "党员" if sheet.layout == L.SHEET_MEMBER else "单位"
+    return [
+        ctx.finding(
+            NOTICE,
+            "P115",
+            f"与同一{who}的另一项承诺内容相同，可能重复填写。如确属重复请删除一行。",
+            row,
+            sheet.layout,
+            "content",
+        )
+        for row in _each(d, dup)
+    ]
+
+
+def p119_member_id_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    ids, content = sheet.col("member_id"), sheet.col("content")
+    hits = [i for i, (mid, c) in enumerate(zip(ids, content, strict=True)) if not mid and c]
+    return _hits(
+        sheet, ctx, hits, ERROR, "P119", "member_id", lambda r: "缺少党员编号。请填写该承诺所属党员的编号。"
+    )
+
+
+def p112_member_not_in_roster(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    hits = [i for i, mid in enumerate(sheet.col("member_id")) if mid and mid not in sheet.home_of]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P112",
+        "member_id",
+        lambda r: f"党员编号“{r.member_id}”不在花名册中。请核对编号；新转入的党员请先报办公室更新花名册。",
+    )
+
+
+def p113_member_of_another_unit(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    home = sheet.home_of
+    hits = [
+        i
+        for i, (mid, unit) in enumerate(zip(sheet.col("member_id"), sheet.col("unit_code"), strict=True))
+        if mid in home and home[mid] != unit
+    ]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        ERROR,
+        "P113",
+        "member_id",
+        lambda r: (
+            f"党员“{r.member_id}”属于{sheet.unit_name_of[r.member_id]}，不属于本单位。请由其所在支部填报。"
+        ),
+    )
+
+
+def p114_name_differs_from_roster(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    names = sheet.name_of
+    hits = [
+        i
+        for i, (mid, name) in enumerate(zip(sheet.col("member_id"), sheet.col("name"), strict=True))
+        if mid in names and name and name != names[mid]
+    ]
+    return _hits(
+        sheet,
+        ctx,
+        hits,
+        NOTICE,
+        "P114",
+        "name",
+        lambda r: f"姓名“{r.name}”与花名册中的“{names[r.member_id]}”不一致。请核对。",
+    )
+
+
+def p118_kind_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    hits = [
+        i
+        for i, (mid, c) in enumerate(zip(sheet.col("member_id"), sheet.col("content"), strict=True))
+        if mid in sheet.home_of and c and not sheet.kinds[i]
+    ]
+    hits = [i for i, row in sheet.rows(hits) if ctx.unreported(row, L.SHEET_MEMBER, "kind")]
+    return _hits(
+        sheet, ctx, hits, ERROR, "P118", "kind", lambda r: "缺少“承诺类型”。请选择“实事好事”或“改正缺点”。"
+    )
+
+
+def _foreign(sheet: Sheet) -> list[bool]:
+    """Rows whose member is unknown or of another unit (P112/P113): not counted in quotas."""
+    home = sheet.home_of
+    return [
+        bool(mid) and home.get(mid) != unit
+        for mid, unit in zip(sheet.col("member_id"), sheet.col("unit_code"), strict=True)
+    ]
+
+
+def p101_p102_member_quotas(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    """Quotas per member (实事好事 P101, 改正缺点 P102), counting items not returned (退回) of
+    the unit's own members; reported at the member's first row."""
+    s = ctx.settings
+    m = sheet.df
+    own = pd.Series([not x for x in _foreign(sheet)], index=m.index, dtype=bool)
+    items = m[(m["content"] != "") & own]
+    counted = items[(items["review"] != L.REVIEW_RETURNED) & (items["member_id"] != "")]
+    counts = counted.groupby(["unit_code", "member_id", "kind"]).size().unstack(fill_value=0)
+    firsts = items[items["member_id"] != ""].drop_duplicates(["unit_code", "member_id"])
+    n_of = {
+        kind: counts[kind].to_dict() if kind in counts.columns else {} for kind in (L.KIND_DEED, L.KIND_FAULT)
+    }
+    out: list[Finding] = []
+    keys = list(zip(firsts["unit_code"].tolist(), firsts["member_id"].tolist(), strict=True))
+    for kind, quota, rule in ((L.KIND_DEED, s.member_deeds, "P101"), (L.KIND_FAULT, s.member_faults, "P102")):
+        off = [i for i, key in enumerate(keys) if not quota.min <= n_of[kind].get(key, 0) <= quota.max]
+        what = "实事好事" if kind == L.KIND_DEED else "改正缺点"
+        unit_word = "件" if kind == L.KIND_DEED else "个"
+        for i, row in _rows_at(firsts, off):
+            n = n_of[kind].get(keys[i], 0)
             out.append(
                 ctx.finding(
                     ERROR,
-                    "P105",
-                    "这一行填了其他内容，但“承诺事项”是空的。请补写承诺事项，不用的行请整行清空。",
+                    rule,
+                    f"该党员承诺{what} {n} {unit_word}（未计退回的），应为 {quota.min}—{quota.max} {unit_word}。请增减后重新报送。",
                     row,
-                    layout,
-                    "content",
-                )
-            )
-            continue
-        if row.deadline is None:
-            if ctx.unreported(row, layout, "deadline"):
-                out.append(
-                    ctx.finding(
-                        ERROR,
-                        "P106",
-                        "缺少“完成期限”。请填写日期，如 " + f"{s.year}-10-15。",
-                        row,
-                        layout,
-                        "deadline",
-                    )
-                )
-        elif not (lo <= row.deadline <= hi):
-            out.append(
-                ctx.finding(
-                    ERROR,
-                    "P107",
-                    f"完成期限 {row.deadline:%Y-%m-%d} 不在活动期间（{lo:%Y-%m-%d} 至 {hi:%Y-%m-%d}）内。请调整到期间内。",
-                    row,
-                    layout,
-                    "deadline",
-                )
-            )
-        if kind == L.KIND_FAULT:
-            if not row.measures:
-                out.append(
-                    ctx.finding(
-                        ERROR, "P109", "改正缺点须写明“措施”。请补写具体的改正措施。", row, layout, "measures"
-                    )
-                )
-        elif kind and not row.effect:
-            out.append(
-                ctx.finding(
-                    ERROR, "P108", "实事好事须写明“预期效果”。请补写预期达到的效果。", row, layout, "effect"
-                )
-            )
-        header = "支部审核" if layout == L.SHEET_MEMBER else "审核"
-        if not row.review:
-            if ctx.unreported(row, layout, "review"):
-                out.append(
-                    ctx.finding(
-                        ERROR,
-                        "P110",
-                        f"“{header}”未填写。审核后请选择“通过”“退回”或“待审核”。",
-                        row,
-                        layout,
-                        "review",
-                    )
-                )
-        elif row.review == L.REVIEW_PENDING:
-            out.append(
-                ctx.finding(
-                    NOTICE,
-                    "P111",
-                    "该承诺尚待审核，审核通过后才公示和跟踪。请审核后更新。",
-                    row,
-                    layout,
-                    "review",
-                )
-            )
-        if row.progress == L.PROGRESS_DONE:
-            if row.done_on is None:
-                if ctx.unreported(row, layout, "done_on"):
-                    out.append(
-                        ctx.finding(
-                            ERROR,
-                            "P116",
-                            "完成情况为“已完成”，但没有“完成日期”。请补填完成日期。",
-                            row,
-                            layout,
-                            "done_on",
-                        )
-                    )
-            elif row.done_on > ctx.as_of:
-                out.append(
-                    ctx.finding(
-                        ERROR,
-                        "P117",
-                        f"完成日期 {row.done_on:%Y-%m-%d} 晚于统计日期 {ctx.as_of:%Y-%m-%d}。请核对日期。",
-                        row,
-                        layout,
-                        "done_on",
-                    )
-                )
-        elif row.done_on is not None:
-            out.append(
-                ctx.finding(
-                    NOTICE,
-                    "P120",
-                    f"填了完成日期，但完成情况是“{row.progress or '空白'}”。如已完成请把完成情况改为“已完成”。",
-                    row,
-                    layout,
-                    "progress",
+                    L.SHEET_MEMBER,
+                    "member_id",
                 )
             )
     return out
 
 
-def _duplicates(df: pd.DataFrame, keys: list[str], ctx: RuleContext, layout: str) -> list[Finding]:
-    d = df[df["content"] != ""]
-    dup = d.duplicated(subset=["unit_code", *keys], keep="first")
-    return [
-        ctx.finding(
-            NOTICE,
-            "P115",
-            f"与同一{'党员' if 'member_id' in keys else '单位'}的另一项承诺内容相同，可能重复填写。如确属重复请删除一行。",
-            row,
-            layout,
-            "content",
-        )
-        for row in _each(d, dup)
+#: Rules on every 党员承诺 row, in the order their findings are listed for one row.
+MEMBER_RULES: list[Rule] = [
+    p119_member_id_missing,
+    p112_member_not_in_roster,
+    p113_member_of_another_unit,
+    p114_name_differs_from_roster,
+    p118_kind_missing,
+    p105_content_missing,
+    p106_deadline_missing,
+    p107_deadline_outside_campaign,
+    p109_fault_without_measures,
+    p108_deed_without_effect,
+    p110_review_missing,
+    p111_review_pending,
+    p116_done_without_date,
+    p117_done_after_as_of,
+    p120_date_without_done,
+    p115_duplicate_content,
+    p101_p102_member_quotas,
+]
+
+#: Rules on every 组织承诺 row (the 3–5 quota per unit is :func:`p103_org_quota`).
+ORG_RULES: list[Rule] = [
+    p105_content_missing,
+    p106_deadline_missing,
+    p107_deadline_outside_campaign,
+    p109_fault_without_measures,
+    p108_deed_without_effect,
+    p110_review_missing,
+    p111_review_pending,
+    p116_done_without_date,
+    p117_done_after_as_of,
+    p120_date_without_done,
+    p115_duplicate_content,
+]
+
+
+def run_rules(rules: list[Rule], sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    """Every rule over every row; findings listed by file and row, then by rule order."""
+    rank = {f: i for i, f in enumerate(dict.fromkeys(sheet.col("file")))}
+    tagged = [
+        (rank.get(f.file, len(rank)), f.row, k, f) for k, rule in enumerate(rules) for f in rule(sheet, ctx)
     ]
+    tagged.sort(key=lambda t: t[:3])
+    return [t[3] for t in tagged]
 
 
 def member_rules(
@@ -275,141 +498,33 @@ def member_rules(
 
     ``submitted`` maps each unit that returned a workbook to the file used (for members
     with no items at all)."""
-    s = ctx.settings
     m, out = fix_lost_zeros(m, ctx)
     rm = ctx.roster.members
-    home_of = dict(
-        zip(rm["member_id"].tolist(), rm["unit_code"].tolist(), strict=True)
-    )  # ids are unique (roster schema)
-    unit_name_of = dict(zip(rm["member_id"].tolist(), rm["unit_name"].tolist(), strict=True))
-    name_of = dict(zip(rm["member_id"].tolist(), rm["name"].tolist(), strict=True))
-    items = m[m["content"] != ""]
-    foreign: set[int] = set()  # rows whose member is unknown or of another unit: not counted
-    suspects = [
-        i
-        for i, (mid, unit, name, content, kind) in enumerate(
-            zip(
-                m["member_id"].tolist(),
-                m["unit_code"].tolist(),
-                m["name"].tolist(),
-                m["content"].tolist(),
-                m["kind"].tolist(),
-                strict=True,
-            )
-        )
-        if not (
-            mid
-            and mid in home_of
-            and home_of[mid] == unit
-            and (not name or name == name_of[mid])
-            and (not content or kind)
-        )
-    ]
-    for i, row in _rows_at(m, suspects):
-        if not row.member_id:
-            if row.content:
-                out.append(
-                    ctx.finding(
-                        ERROR,
-                        "P119",
-                        "缺少党员编号。请填写该承诺所属党员的编号。",
-                        row,
-                        L.SHEET_MEMBER,
-                        "member_id",
-                    )
-                )
-            continue
-        if row.member_id not in home_of:
-            out.append(
-                ctx.finding(
-                    ERROR,
-                    "P112",
-                    f"党员编号“{row.member_id}”不在花名册中。请核对编号；新转入的党员请先报办公室更新花名册。",
-                    row,
-                    L.SHEET_MEMBER,
-                    "member_id",
-                )
-            )
-            foreign.add(i)
-            continue
-        home = home_of[row.member_id]
-        if home != row.unit_code:
-            foreign.add(i)
-            out.append(
-                ctx.finding(
-                    ERROR,
-                    "P113",
-                    f"党员“{row.member_id}”属于{unit_name_of[row.member_id]}，不属于本单位。请由其所在支部填报。",
-                    row,
-                    L.SHEET_MEMBER,
-                    "member_id",
-                )
-            )
-        expected = name_of[row.member_id]
-        if row.name and row.name != expected:
-            out.append(
-                ctx.finding(
-                    NOTICE,
-                    "P114",
-                    f"姓名“{row.name}”与花名册中的“{expected}”不一致。请核对。",
-                    row,
-                    L.SHEET_MEMBER,
-                    "name",
-                )
-            )
-        if row.content and not row.kind and ctx.unreported(row, L.SHEET_MEMBER, "kind"):
-            out.append(
-                ctx.finding(
-                    ERROR,
-                    "P118",
-                    "缺少“承诺类型”。请选择“实事好事”或“改正缺点”。",
-                    row,
-                    L.SHEET_MEMBER,
-                    "kind",
-                )
-            )
-    out += _item_rules(m, ctx, L.SHEET_MEMBER, lambda r: r.kind)  # type: ignore[attr-defined]
-    out += _duplicates(m, ["member_id", "content"], ctx, L.SHEET_MEMBER)
+    ids = rm["member_id"].tolist()  # unique (roster schema)
+    sheet = Sheet(
+        m,
+        L.SHEET_MEMBER,
+        m["kind"].tolist(),
+        home_of=dict(zip(ids, rm["unit_code"].tolist(), strict=True)),
+        name_of=dict(zip(ids, rm["name"].tolist(), strict=True)),
+        unit_name_of=dict(zip(ids, rm["unit_name"].tolist(), strict=True)),
+    )
+    out += run_rules(MEMBER_RULES, sheet, ctx)
+    out += p104_member_without_items(sheet, ctx, submitted)
+    return m, out
 
-    # Quotas per member, counting items not returned (退回) of the unit's own members.
-    own = pd.Series([i not in foreign for i in range(len(m))], index=m.index, dtype=bool)
-    items = items[own[items.index]]
-    counted = items[(items["review"] != L.REVIEW_RETURNED) & (items["member_id"] != "")]
-    counts = counted.groupby(["unit_code", "member_id", "kind"]).size().unstack(fill_value=0)
-    firsts = items[items["member_id"] != ""].drop_duplicates(["unit_code", "member_id"])
-    n_of = {
-        kind: counts[kind].to_dict() if kind in counts.columns else {} for kind in (L.KIND_DEED, L.KIND_FAULT)
-    }
-    off_quota = [
-        i
-        for i, key in enumerate(zip(firsts["unit_code"].tolist(), firsts["member_id"].tolist(), strict=True))
-        if not (
-            s.member_deeds.min <= n_of[L.KIND_DEED].get(key, 0) <= s.member_deeds.max
-            and s.member_faults.min <= n_of[L.KIND_FAULT].get(key, 0) <= s.member_faults.max
+
+def p104_member_without_items(sheet: Sheet, ctx: RuleContext, submitted: Mapping[str, str]) -> list[Finding]:
+    """Roster members of a submitting unit with no items at all (whole-member finding)."""
+    own = [not x for x in _foreign(sheet)]
+    pledged = {
+        (unit, mid)
+        for unit, mid, content, ok in zip(
+            sheet.col("unit_code"), sheet.col("member_id"), sheet.col("content"), own, strict=True
         )
-    ]
-    for _, row in _rows_at(firsts, off_quota):
-        key = (row.unit_code, row.member_id)
-        for kind, quota, rule in (
-            (L.KIND_DEED, s.member_deeds, "P101"),
-            (L.KIND_FAULT, s.member_faults, "P102"),
-        ):
-            n = int(counts.at[key, kind]) if kind in counts.columns and key in counts.index else 0
-            if not quota.min <= n <= quota.max:
-                what = "实事好事" if kind == L.KIND_DEED else "改正缺点"
-                unit_word = "件" if kind == L.KIND_DEED else "个"
-                out.append(
-                    ctx.finding(
-                        ERROR,
-                        rule,
-                        f"该党员承诺{what} {n} {unit_word}（未计退回的），应为 {quota.min}—{quota.max} {unit_word}。请增减后重新报送。",
-                        row,
-                        L.SHEET_MEMBER,
-                        "member_id",
-                    )
-                )
-    # Members of a submitting unit with no items at all.
-    pledged = set(zip(items["unit_code"].tolist(), items["member_id"].tolist(), strict=True))
+        if content and ok
+    }
+    out: list[Finding] = []
     for unit, file in submitted.items():
         for mem in ctx.roster.members_of(unit).itertuples(index=False):
             if (unit, mem.member_id) not in pledged:
@@ -426,18 +541,26 @@ def member_rules(
                         member_name=mem.name,
                     )
                 )
-    return m, out
+    return out
 
 
 def org_rules(
     o: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str], sheets: Mapping[str, str]
 ) -> list[Finding]:
     """Rules on 组织承诺 rows, and the 3–5 quota per submitting unit."""
+    sheet = Sheet(o, L.SHEET_ORG, [L.KIND_DEED] * len(o))  # org items are deeds for the people
+    return run_rules(ORG_RULES, sheet, ctx) + p103_org_quota(sheet, ctx, submitted, sheets)
+
+
+def p103_org_quota(
+    sheet: Sheet, ctx: RuleContext, submitted: Mapping[str, str], sheets: Mapping[str, str]
+) -> list[Finding]:
+    """Org pledges per submitting unit, not counting returned ones (whole-unit finding)."""
     s = ctx.settings
-    out = _item_rules(o, ctx, L.SHEET_ORG, lambda r: L.KIND_DEED)  # org items are deeds for the people
-    out += _duplicates(o, ["content"], ctx, L.SHEET_ORG)
+    o = sheet.df
     counted = o[(o["content"] != "") & (o["review"] != L.REVIEW_RETURNED)]
     n_by_unit = counted.groupby("unit_code").size()
+    out: list[Finding] = []
     for unit, file in submitted.items():
         n = int(n_by_unit.get(unit, 0))
         if not s.org_pledges.min <= n <= s.org_pledges.max:

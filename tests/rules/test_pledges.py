@@ -156,3 +156,42 @@ def test_faults_counted_by_kind(tmp_path: Path) -> None:
     assert [f.member_id for f in c.findings if f.rule == "P102"] == ["010001"]
     assert d(10, 31) in set(c.members["deadline"])
     assert L.KIND_FAULT in set(c.members["kind"])
+
+
+@pytest.mark.parametrize("rules", ["MEMBER_RULES", "ORG_RULES"])
+def test_a_new_rule_in_the_list_runs_on_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str
+) -> None:
+    """No pre-filter decides which rows a rule sees: a rule added to the list gets every
+    row, including rows that pass every other rule (the good workbook has no findings)."""
+    from pipeline.core.findings import NOTICE
+    from pipeline.rules import pledges
+
+    seen: list[int] = []
+
+    def every_row(sheet: pledges.Sheet, ctx: pledges.RuleContext) -> list[Any]:
+        seen.extend(sheet.col("excel_row"))
+        return [
+            ctx.finding(NOTICE, "P199", "测试", row, sheet.layout, "content")
+            for _, row in sheet.rows(list(range(len(sheet.df))))
+        ]
+
+    monkeypatch.setattr(pledges, rules, [*getattr(pledges, rules), every_row])
+    c = run_with(tmp_path)
+    frame = c.members if rules == "MEMBER_RULES" else c.orgs
+    rows = sorted(frame["excel_row"].tolist())
+    assert rows and sorted(seen) == rows
+    new = [f for f in c.findings if f.rule == "P199"]
+    layout = L.MEMBER_SHEET if rules == "MEMBER_RULES" else L.ORG_SHEET
+    assert sorted(f.row for f in new) == rows
+    assert {f.column for f in new} == {layout.index("content") + 1}  # the 承诺事项 cell of each row
+    assert [f for f in c.findings if f.rule != "P199"] == []  # the other rules still find nothing
+
+
+def test_rules_are_registered_once_and_are_functions() -> None:
+    from pipeline.rules import pledges
+
+    for rules in (pledges.MEMBER_RULES, pledges.ORG_RULES):
+        assert len(set(rules)) == len(rules) and all(callable(r) for r in rules)
+    # every per-row rule of the org sheet also runs on the member sheet
+    assert set(pledges.ORG_RULES) <= set(pledges.MEMBER_RULES)
