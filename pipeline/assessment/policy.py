@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline.core.errors import SettingsError
 from pipeline.core.settings import Settings, TomlReader
-from pipeline.rules.status import TRACKED
+from pipeline.rules.status import LEGACY_NAMES, TRACKED
 
 GOOD, FAIR, AVERAGE, POOR = "好", "较好", "一般", "差"
 GRADES = (GOOD, FAIR, AVERAGE, POOR)  # best first
@@ -121,6 +121,16 @@ def _points(r: TomlReader, key: str, names: tuple[str, ...]) -> dict[str, float]
     return {n: r.number(f"{key}.{n}", lo=0.0, hi=100.0) for n in names}
 
 
+def _credit(r: TomlReader, status: str) -> float:
+    """The credit of one tracked status; a campaign.toml written before the statuses were
+    renamed (已完成 -> 按期完成, 逾期 -> 逾期未完成) still works under the old key."""
+    key = _key(f"fulfilment_credit.{status}")
+    old = LEGACY_NAMES.get(status)
+    if not r.has(key) and old and r.has(_key(f"fulfilment_credit.{old}")):
+        key = _key(f"fulfilment_credit.{old}")
+    return r.number(key, lo=0.0, hi=1.0)
+
+
 def _cap(r: TomlReader, key: str) -> CapRule:
     return CapRule(r.boolean(f"{key}.enabled"), _choice(r, f"{key}.max_grade", GRADES))
 
@@ -136,7 +146,7 @@ def parse_policy(data: dict[str, Any], source: str = "campaign.toml") -> Assessm
         )
     return AssessmentPolicy(
         weights=_weights(r, _key("weights"), MEMBER_WEIGHTS),
-        fulfilment_credit={s: r.number(_key(f"fulfilment_credit.{s}"), lo=0.0, hi=1.0) for s in TRACKED},
+        fulfilment_credit={s: _credit(r, s) for s in TRACKED},
         peer_review_points=_points(r, _key("peer_review_points"), GRADES),
         satisfaction_points=_points(r, _key("satisfaction_points"), SATISFACTION),
         thresholds=thresholds,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.cli.common import add_as_of
+from pipeline.cli.common import add_as_of, say_calendar
 
 BULLETIN_FILE = "通报.html"
 
@@ -29,8 +29,10 @@ def run(args: argparse.Namespace) -> int:
         with OutputStage(out_dir, owned={BULLETIN_FILE}) as stage:
             write_text_atomic(stage.path(BULLETIN_FILE), render_context(ctx))
     f = ctx["figures"]
+    say_calendar(args.console, ctx["calendar_note"])
     args.console.say(
-        f"{ctx['title']}：{f['units_reported']}/{f['units_total']} 个单位已报送，跟踪承诺 {f['tracked']} 项，"
-        f"已完成 {f['done']} 项（{f['rate_text']}），逾期 {f['overdue']} 项。输出：{out_dir / BULLETIN_FILE}（可直接用浏览器打印为 A4）"
+        f"{ctx['title']}：{f['units_reported']}/{f['units_total']} 个单位已报送，跟踪中承诺 {f['tracked']} 项，"
+        f"按期完成 {f['on_time']} 项、逾期完成 {f['done_late']} 项，完成合计 {f['done_total']} 项（完成率 {f['rate_text']}），"
+        f"逾期未完成 {f['overdue']} 项。输出：{out_dir / BULLETIN_FILE}（可直接用浏览器打印为 A4）"
     )
     return 0

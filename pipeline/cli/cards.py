@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.cli.common import add_as_of
+from pipeline.cli.common import add_as_of, say_calendar
 
 CARDS = "先锋岗承诺卡.html"
 
@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.infra.atomic import OutputStage, run_lock
     from pipeline.jobs.consolidate import run_consolidation
     from pipeline.outputs.cards import write_cards
+    from pipeline.rules.calendar import outside_campaign
 
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of)
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         with OutputStage(out_dir, owned={CARDS}) as stage:
             cards = write_cards(c, stage.path(CARDS), per_page=args.per_page)
     with_pledges = sum(1 for x in cards if x.pledges)
+    say_calendar(args.console, outside_campaign(c.as_of, c.settings))
     args.console.say(
         f"已生成 {len(cards)} 名党员的先锋岗桌签，其中 {with_pledges} 张载明审核通过的承诺，"
         f"{len(cards) - with_pledges} 张暂无已通过的承诺（只印身份）。"

@@ -37,3 +37,9 @@ class Console:
 
     def warn(self, text: str) -> None:
         print(text, file=sys.stderr)
+
+
+def say_calendar(console: Console, note: str) -> None:
+    """The one sentence saying AS_OF is outside the campaign (pipeline.rules.calendar)."""
+    if note:
+        console.say(f"注意：{note}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.cli.common import add_as_of
+from pipeline.cli.common import add_as_of, say_calendar
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -15,14 +15,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.infra.atomic import OutputStage, run_lock
     from pipeline.jobs.consolidate import run_consolidation
-    from pipeline.outputs.notice import NOTICE_HTML, NOTICE_XLSX, write_notice
+    from pipeline.outputs.notice import NOTICE_HTML, NOTICE_XLSX, not_posted_line, write_notice
+    from pipeline.rules.calendar import outside_campaign
 
     out_dir = args.outputs / args.as_of.isoformat()
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
         with OutputStage(out_dir, owned={NOTICE_HTML, NOTICE_XLSX}) as stage:
             df = write_notice(c, stage.path(NOTICE_HTML), stage.path(NOTICE_XLSX))
+    say_calendar(args.console, outside_campaign(c.as_of, c.settings))
     args.console.say(
-        f"公示审核通过的承诺 {len(df)} 项（{df['单位'].nunique()} 个单位）。输出：{out_dir / NOTICE_HTML}、{out_dir / NOTICE_XLSX}"
+        f"{not_posted_line(c, len(df))}（{df['单位'].nunique()} 个单位）输出：{out_dir / NOTICE_HTML}、{out_dir / NOTICE_XLSX}"
     )
     return 0

@@ -21,12 +21,13 @@ from pipeline.infra.parallel import Jobs, without_gc
 from pipeline.infra.progress import file_progress
 from pipeline.infra.written_cache import WrittenCache, run_pickled
 from pipeline.intake.inbox import Archive, discover
-from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate
+from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate, unit_figures
 from pipeline.outputs.branch_ledger import BRANCH_DIR
 from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
 from pipeline.outputs.feedback import write_feedback
 from pipeline.outputs.ledger import write_ledger
 from pipeline.read.textnorm import safe_filename
+from pipeline.rules.calendar import outside_campaign
 from pipeline.rules.roster import load_roster
 
 LEDGER = "台账.xlsx"
@@ -95,6 +96,9 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
     lines = [
         f"统计截止 {c.as_of:%Y-%m-%d}：共收到 {len(c.files)} 个文件，{total} 个单位中 {got} 个已报送，{total - got} 个未报送。",
     ]
+    note = outside_campaign(c.as_of, c.settings)
+    if note:
+        lines.insert(0, f"注意：{note}")
     if missing:
         lines.append(f"  未报送：{'、'.join(missing)}")
     if c.unreadable:
@@ -107,8 +111,12 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
         lines.append(
             f"  已被新版本替代的文件 {len(c.superseded)} 个：{'、'.join(f.rel for f, _ in c.superseded)}"
         )
+    school = unit_figures(c).school
+    excluded = f"（另有 {len(c.excluded)} 项党员编号有误，未纳入统计，见问题清单）" if len(c.excluded) else ""
     lines.append(
-        f"党员承诺 {len(c.members)} 项，组织承诺 {len(c.orgs)} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。"
+        f"党员承诺 {len(c.members)} 项{excluded}，组织承诺 {len(c.orgs)} 项；跟踪中承诺 {school.tracked} 项，"
+        f"完成合计 {school.done_total} 项（按期完成 {school.on_time}、逾期完成 {school.done_late}），"
+        f"逾期未完成 {school.overdue} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。"
     )
     lines.append(
         f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账），{out_dir}/变更记录.xlsx（与上次报送相比的变化）。"

@@ -25,10 +25,12 @@ from pipeline.intake.inbox import Archive, InboxFile, discover, identify_unit, p
 from pipeline.read import layout as L
 from pipeline.read.parse import ParsedWorkbook, date_fields, parse_workbook, typed_frame
 from pipeline.read.reader import formula_cells_without_value, read_workbook
+from pipeline.rules.calendar import calendar_finding, outside_campaign
+from pipeline.rules.figures import FigureTable, figures
 from pipeline.rules.plans import plan_rules
 from pipeline.rules.pledges import RuleContext, member_rules, org_rules
 from pipeline.rules.roster import Roster
-from pipeline.rules.status import COMPLETED, OVERDUE, TRACKED, add_status
+from pipeline.rules.status import add_status
 
 INBOX = "returns"
 
@@ -68,6 +70,9 @@ class Consolidation:
     unidentified: list[InboxFile]
     superseded: list[tuple[InboxFile, str]]  # (file, unit code)
     field_cols: dict[tuple[str, str], dict[str, int]]  # (file, layout sheet) -> field -> 1-based column
+    # 党员承诺 rows with content that failed membership (blank id, not in the roster, of
+    # another unit: P119/P112/P113): in the problem list, not tracked, in no figure.
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     cache_hits: int = 0
     cache_misses: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (benchmark, issue 6)
@@ -142,6 +147,18 @@ def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataF
     return out
 
 
+def own_members(members: pd.DataFrame, roster: Roster) -> pd.Series:
+    """True for 党员承诺 rows whose 党员编号 is a roster member of the row's unit; the
+    others failed membership (P119 blank, P112 unknown, P113 of another unit)."""
+    rm = roster.members
+    home = dict(zip(rm["member_id"].tolist(), rm["unit_code"].tolist(), strict=True))
+    keep = [
+        bool(mid) and home.get(mid) == unit
+        for mid, unit in zip(members["member_id"].tolist(), members["unit_code"].tolist(), strict=True)
+    ]
+    return pd.Series(keep, index=members.index, dtype=bool)
+
+
 @without_gc  # millions of long-lived objects at county scale (issue 6)
 def consolidate(
     inputs: Path,
@@ -168,6 +185,7 @@ def consolidate(
     files = discover(inputs / INBOX)
     lap("discover")
     findings = Findings(cap_per_rule=settings.findings_cap)
+    findings.extend(calendar_finding(outside_campaign(as_of, settings)))  # T110: said once
     unit_names = dict(zip(roster.units["unit_code"], roster.units["unit_name"], strict=True))
 
     # 1. Read each distinct content once (identical copies are noted, not re-read).
@@ -302,7 +320,10 @@ def consolidate(
 
     lap("rules")
     final = _with_members(findings.finalised(), members, logs)
-    members = add_status(members[members["content"] != ""], as_of, settings.due_soon_days)
+    members = members[members["content"] != ""]
+    own = own_members(members, roster)
+    excluded = members[~own].reset_index(drop=True)
+    members = add_status(members[own], as_of, settings.due_soon_days)
     orgs = add_status(orgs[orgs["content"] != ""], as_of, settings.due_soon_days)
     lap("status")
     return Consolidation(
@@ -316,6 +337,7 @@ def consolidate(
         logs=logs,
         plans=plans,
         findings=final,
+        excluded=excluded,
         unreadable=unreadable,
         unidentified=unidentified,
         superseded=superseded,
@@ -326,30 +348,23 @@ def consolidate(
     )
 
 
-def unit_summary(c: Consolidation) -> pd.DataFrame:
-    """One row per roster unit: what it returned and how it stands (the 汇总 sheet)."""
+def unit_figures(c: Consolidation) -> FigureTable:
+    """The named figures (:mod:`pipeline.rules.figures`) of every roster unit and the school."""
+    return figures(c.members, c.orgs, c.roster.members, c.roster.codes)
+
+
+def unit_summary(c: Consolidation, table: FigureTable | None = None) -> pd.DataFrame:
+    """One row per roster unit: what it returned and how it stands (the 汇总 sheet), the
+    counts under their names in :mod:`pipeline.rules.figures`."""
+    table = table or unit_figures(c)
     rows = []
     errors: dict[str, int] = defaultdict(int)
     notices: dict[str, int] = defaultdict(int)
     for f in c.findings:
         if f.unit_code:
             (errors if f.severity == ERROR else notices)[f.unit_code] += 1
-    # Counts per unit in one pass each (a county has thousands of units: no per-unit scans).
-    m, o = c.members, c.orgs
-    pledged = m.groupby("unit_code", sort=False)["member_id"].nunique().to_dict() if len(m) else {}
-    deeds = m.loc[m["kind"] == L.KIND_DEED, "unit_code"].value_counts().to_dict()
-    faults = m.loc[m["kind"] == L.KIND_FAULT, "unit_code"].value_counts().to_dict()
-    n_orgs = o["unit_code"].value_counts().to_dict()
-    statuses = pd.concat([m[["unit_code", "status"]], o[["unit_code", "status"]]])
-    tracked = statuses[statuses["status"].isin(TRACKED)]
-    n_tracked = tracked["unit_code"].value_counts().to_dict()
-    n_done = tracked.loc[tracked["status"].isin(COMPLETED), "unit_code"].value_counts().to_dict()
-    n_overdue = tracked.loc[tracked["status"] == OVERDUE, "unit_code"].value_counts().to_dict()
-    n_members = c.roster.members["unit_code"].value_counts().to_dict()
     for u in c.roster.units.itertuples(index=False):
         ur = c.used.get(u.unit_code)
-        n = int(n_tracked.get(u.unit_code, 0))
-        done = int(n_done.get(u.unit_code, 0))
         rows.append(
             {
                 "单位编码": u.unit_code,
@@ -359,15 +374,7 @@ def unit_summary(c: Consolidation) -> pd.DataFrame:
                 "是否报送": "是" if ur else "否",
                 "采用文件": ur.file.rel if ur else "",
                 "报送时间": ur.file.mtime_text if ur else "",
-                "党员人数": int(n_members.get(u.unit_code, 0)),
-                "已承诺党员": int(pledged.get(u.unit_code, 0)),
-                "实事好事": int(deeds.get(u.unit_code, 0)),
-                "改正缺点": int(faults.get(u.unit_code, 0)),
-                "组织承诺": int(n_orgs.get(u.unit_code, 0)),
-                "跟踪中承诺": n,
-                "已完成": done,
-                "逾期": int(n_overdue.get(u.unit_code, 0)),
-                "完成率": (done / n) if n else 0.0,
+                **table.of(u.unit_code).named(),
                 "错误": errors[u.unit_code],
                 "提醒": notices[u.unit_code],
             }

@@ -24,6 +24,7 @@ from pipeline.outputs.jinja import percent
 from pipeline.outputs.ledger import member_ledger, org_ledger
 from pipeline.read import layout as L
 from pipeline.read.textnorm import safe_filename
+from pipeline.rules import figures as F
 from pipeline.rules.plans import STEP_OVERDUE, plan_steps
 from pipeline.rules.status import OVERDUE
 
@@ -256,22 +257,18 @@ def _overview_rows(
 ) -> list[tuple[str, Any]]:
     # urge["情况"].str.contains("未承诺|承诺均被退回")
     not_pledged = sum(1 for r in urge if "未承诺" in r[4] or "承诺均被退回" in r[4])
+    rate = summary[F.RATE]
     return [
         ("单位", f"{code} {summary['单位名称']}"),
         ("支部书记", secretary),
         ("统计截止", f"{c.as_of:%Y-%m-%d}"),
         ("采用文件", summary["采用文件"]),
         ("报送时间", summary["报送时间"]),
-        ("党员人数", int(summary["党员人数"])),
-        ("已承诺党员", int(summary["已承诺党员"])),
+        (F.MEMBERS, int(summary[F.MEMBERS])),
+        (F.PLEDGED_MEMBERS, int(summary[F.PLEDGED_MEMBERS])),
         ("未承诺党员", not_pledged),
-        ("实事好事（项）", int(summary["实事好事"])),
-        ("改正缺点（个）", int(summary["改正缺点"])),
-        ("组织承诺（项）", int(summary["组织承诺"])),
-        ("跟踪中承诺（已审核通过）", int(summary["跟踪中承诺"])),
-        ("已完成", int(summary["已完成"])),
-        ("逾期", int(summary["逾期"])),
-        ("完成率", percent(summary["完成率"])),
+        *((name, int(summary[name])) for name in (F.DEEDS, F.FAULTS, F.ORG_ITEMS)),
+        *((name, percent(rate) if name == F.RATE else int(summary[name])) for name in F.STATUS_NAMES),
         ("逾期计划步骤", n_late_steps),
         ("需督促党员", len(urge)),
         ("问题：错误", int(summary["错误"])),

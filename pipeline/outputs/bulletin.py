@@ -9,11 +9,13 @@ Numbering (第N期): by default the bulletin of the fulfilment phase's k-th peri
 ``N = (as_of - phases.fulfil.start) // period + 1`` (at least 1). The same as-of date
 always gives the same number; ``pledge bulletin --issue N`` overrides it.
 
-Figures use the same definitions as the 汇总 sheet of 台账.xlsx: *tracked* pledges are
-the approved ones (member and org), *done* counts 已完成 and 逾期完成, the completion
-rate is done / tracked. The school average is the school-wide rate (all done / all
-tracked). A *lagging* unit has tracked pledges and a rate below that average, or any
-overdue pledge; lagging units are grouped by their 包靠领导 (``[leaders]``). A unit whose
+Figures are :mod:`pipeline.rules.figures`'s, under its names (跟踪中承诺, 按期完成,
+逾期完成, 完成合计, 逾期未完成, 临期, 完成率): the same numbers as 汇总 of 台账.xlsx. The
+school average is the school-wide rate (完成合计 ÷ 跟踪中承诺 of all units, the
+committee included, as 汇总's 合计 row). The Party committee (单位类型 党委) is shown
+apart and never ranked among the branches it leads, nor commended by the bulletin. A
+*lagging* branch has tracked pledges and a rate below that average, or any 逾期未完成
+pledge; lagging branches are grouped by their 包靠领导 (``[leaders]``). A unit whose
 workbook in use was last modified before ``phases.fulfil.start`` has sent its pledges but
 no progress yet (listed under 未报送, with its pledges still counted).
 """
@@ -24,16 +26,15 @@ import datetime as dt
 from typing import Any
 
 from pipeline.core.settings import Settings
-from pipeline.jobs.consolidation import Consolidation
+from pipeline.jobs.consolidation import Consolidation, unit_figures
 from pipeline.outputs.jinja import render
-from pipeline.rules.status import UNREVIEWED
+from pipeline.rules.calendar import outside_campaign
+from pipeline.rules.figures import EXPLANATION, Figures
 from pipeline.rules.tracking import (
     ORG_KIND,
     early_completions,
     overdue_list,
     overdue_milestones,
-    pledges,
-    unit_progress,
 )
 
 TEMPLATE = "bulletin.html.j2"
@@ -91,47 +92,55 @@ def _chart(ranking: list[dict[str, Any]], school_rate: float) -> dict[str, Any]:
         "axis_y": height - 20,
         "top": CHART_TOP - 6,
         "avg_x": round(CHART_LABEL_W + school_rate * CHART_BAR_W, 1),
-        "avg_label": f"全校平均 {_pct(school_rate)}",
+        "avg_label": f"全校完成率 {_pct(school_rate)}",
         "x0": CHART_LABEL_W,
+    }
+
+
+def _unit_row(code: str, name: str, f: Figures) -> dict[str, Any]:
+    return {
+        "unit_code": code,
+        "unit_name": name,
+        "tracked": f.tracked,
+        "on_time": f.on_time,
+        "done_late": f.done_late,
+        "done_total": f.done_total,
+        "overdue": f.overdue,
+        "due_soon": f.due_soon,
+        "rate": f.rate,
+        "rate_text": _pct(f.rate),
     }
 
 
 def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, Any]:
     s = c.settings
     codes = c.roster.codes
-    names = dict(zip(c.roster.units["unit_code"], c.roster.units["unit_name"], strict=True))
+    names = c.roster.names
+    committee = set(c.roster.committee_codes)
     reported = [code for code in codes if code in c.used]
-    prog = unit_progress(c.members, c.orgs, reported, names)
-    tracked, done = int(prog["tracked"].sum()), int(prog["done"].sum())
-    school_rate = done / tracked if tracked else 0.0
-    pl = pledges(c.members, c.orgs)
+    table = unit_figures(c)
+    school = table.school
+    school_rate = school.rate
     figures = {
         "units_total": len(codes),
         "units_reported": len(reported),
         "units_missing": len(codes) - len(reported),
-        "pledges": len(pl),
-        "tracked": tracked,
-        "done": done,
-        "overdue": int(prog["overdue"].sum()),
-        "due_soon": int(prog["due_soon"].sum()),
-        "unreviewed": int((pl["status"] == UNREVIEWED).sum()),
-        "rate": school_rate,
-        "rate_text": _pct(school_rate),
+        **_unit_row("", "", school),
+        "unreviewed": school.unreviewed,
+        "returned": school.returned,
+        "excluded": len(c.excluded),
     }
 
     sent = {code: dt.date.fromisoformat(c.used[code].file.mtime_text[:10]) for code in reported}
     ranking: list[dict[str, Any]] = []
-    for rec in prog.to_dict("records"):
+    committee_rows: list[dict[str, Any]] = []
+    for code in reported:
+        rec = _unit_row(code, names[code], table.of(code))
         lagging = rec["tracked"] > 0 and (rec["rate"] < school_rate or rec["overdue"] > 0)
-        ranking.append(
-            {
-                **rec,
-                "leader": s.leader_of(rec["unit_code"]),
-                "rate_text": _pct(rec["rate"]),
-                "lagging": lagging,
-                "sent": sent[rec["unit_code"]],
-            }
-        )
+        row = {**rec, "leader": s.leader_of(code), "lagging": lagging, "sent": sent[code]}
+        # The committee leads the branches and is reviewed by the level above: reported
+        # apart, never ranked among them (issue 12).
+        (committee_rows if code in committee else ranking).append(row)
     ranking.sort(key=lambda r: (-r["rate"], -r["tracked"], codes.index(r["unit_code"])))
     for i, r in enumerate(ranking, start=1):
         r["rank"] = i
@@ -165,9 +174,9 @@ def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, An
             continue
         reasons = []
         if r["rate"] < school_rate:
-            reasons.append(f"完成率 {r['rate_text']}，低于全校平均")
+            reasons.append(f"完成率 {r['rate_text']}，低于全校完成率")
         if r["overdue"]:
-            reasons.append(f"逾期 {r['overdue']} 项")
+            reasons.append(f"逾期未完成 {r['overdue']} 项")
         if r["sent"] < s.fulfil.start:
             reasons.append(f"履诺阶段开始后未再报送（最近一次报送 {r['sent']:%Y-%m-%d}）")
         lagging_by_leader.setdefault(r["leader"] or NO_LEADER, []).append({**r, "reason": "；".join(reasons)})
@@ -175,7 +184,8 @@ def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, An
     lagging = [{"leader": k, "units": lagging_by_leader[k]} for k in leader_order if k in lagging_by_leader]
 
     n_early = commend_early_days(s)
-    early = early_completions(c.members, c.orgs, n_early, codes)
+    early = early_completions(c.members, c.orgs, n_early, [x for x in codes if x not in committee])
+    early = early[~early["单位编码"].isin(committee)]
     early_members = []
     mem = early[early["承诺类型"] != ORG_KIND]
     for (code, _mid), grp in mem.groupby(["单位编码", "党员编号"], sort=False):
@@ -196,7 +206,7 @@ def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, An
         }
         for r in early[early["承诺类型"] == ORG_KIND].to_dict("records")
     ]
-    all_done = [r for r in ranking if r["tracked"] and r["done"] == r["tracked"]]
+    all_done = [r for r in ranking if r["tracked"] and r["done_total"] == r["tracked"]]
 
     milestones = [
         {
@@ -229,6 +239,9 @@ def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, An
         "year": s.year,
         "figures": figures,
         "ranking": ranking,
+        "committee": committee_rows,
+        "calendar_note": outside_campaign(c.as_of, s),
+        "explanation": EXPLANATION.format(due_soon_days=s.due_soon_days),
         "school_rate_text": _pct(school_rate),
         "overdue_groups": overdue_groups,
         "missing": missing,

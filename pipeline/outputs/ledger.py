@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.findings import col_letter, findings_frame
-from pipeline.jobs.consolidation import Consolidation, unit_summary
-from pipeline.outputs.sheet import write_frame
+from pipeline.core.findings import ERROR, NOTICE, col_letter, findings_frame
+from pipeline.jobs.consolidation import Consolidation, unit_figures, unit_summary
+from pipeline.outputs.sheet import write_cell, write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
 from pipeline.read import layout as L
-from pipeline.rules.status import STATUSES
+from pipeline.rules import figures as F
 
 MEMBER_COLUMNS = {
     "unit_code": "单位编码",
@@ -101,33 +101,47 @@ def org_ledger(c: Consolidation) -> pd.DataFrame:
     return ledger_frame(with_source(c.orgs, c, L.SHEET_ORG, "content"), ORG_COLUMNS)
 
 
-def summary_with_status(c: Consolidation) -> pd.DataFrame:
-    s = unit_summary(c)
-    statuses = pd.concat([c.members[["unit_code", "status"]], c.orgs[["unit_code", "status"]]])
-    counts = statuses.groupby(["unit_code", "status"]).size().unstack(fill_value=0)
-    for st in STATUSES:
-        s[st] = [
-            int(counts.at[code, st]) if st in counts.columns and code in counts.index else 0
-            for code in s["单位编码"]
-        ]
-    return s
+def summary_frame(c: Consolidation) -> tuple[pd.DataFrame, dict[str, object]]:
+    """汇总's unit rows and its 合计 row (the school's figures, same names)."""
+    table = unit_figures(c)
+    s = unit_summary(c, table)
+    total: dict[str, object] = dict.fromkeys(s.columns, "")
+    total.update(
+        {
+            "单位编码": F.SCHOOL_ROW,
+            "单位名称": f"全校（{len(c.roster.codes)} 个单位）",
+            "是否报送": f"{len(c.used)} 个已报送",
+            **table.school.named(),
+            "错误": c.count(ERROR),
+            "提醒": c.count(NOTICE),
+        }
+    )
+    return s, total
 
 
 def write_ledger(c: Consolidation, path: Path) -> None:
     wb = new_workbook(path, large=True)
     fmt = formats(wb)
-    summary = summary_with_status(c)
+    summary, total = summary_frame(c)
     ws = wb.add_worksheet("汇总")
     title = f"{c.settings.year}年{c.settings.name}台账（统计截止 {c.as_of:%Y-%m-%d}）"
     ws.write_string(0, 0, title, fmt["title"])
-    write_frame(ws, summary, fmt, percent_cols=("完成率",), start_row=1)
+    write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1)
     n = len(summary)
+    # The 合计 row below the units (outside the filter, so sorting never moves it).
+    for j, col in enumerate(summary.columns):
+        v = total[col]
+        if col == F.RATE:
+            ws.write_number(n + 2, j, float(v), fmt["percent"])  # type: ignore[arg-type]
+        else:
+            write_cell(ws, n + 2, j, v, fmt, "locked")
+    ws.write_string(n + 3, 0, F.EXPLANATION.format(due_soon_days=c.settings.due_soon_days), fmt["bold"])
     if n:
         chart = wb.add_chart({"type": "bar"})
-        col = list(summary.columns).index("完成率")
+        col = list(summary.columns).index(F.RATE)
         chart.add_series(
             {
-                "name": "完成率",
+                "name": F.RATE,
                 "categories": ["汇总", 2, 1, n + 1, 1],
                 "values": ["汇总", 2, col, n + 1, col],
                 "data_labels": {"value": True, "num_format": "0%"},
@@ -138,7 +152,7 @@ def write_ledger(c: Consolidation, path: Path) -> None:
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})
         chart.set_size({"width": 720, "height": 60 + 28 * n})
-        ws.insert_chart(n + 4, 1, chart)
+        ws.insert_chart(n + 5, 1, chart)
 
     for name, df in (
         (L.SHEET_MEMBER, member_ledger(c)),

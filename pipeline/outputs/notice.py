@@ -7,21 +7,40 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.infra.atomic import atomic_path, write_text_atomic
-from pipeline.jobs.consolidation import Consolidation
+from pipeline.jobs.consolidation import Consolidation, unit_figures
 from pipeline.outputs.jinja import render
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.rules.calendar import outside_campaign
 from pipeline.rules.notice import notice_frame
 from pipeline.rules.tracking import ORG_KIND
 
 NOTICE_HTML = "公示_承诺事项.html"
 NOTICE_XLSX = "公示_承诺事项.xlsx"
 TEMPLATE = "notice.html.j2"
+NOTE_SHEET = "说明"
 
 
 def build_notice(c: Consolidation) -> pd.DataFrame:
     names = dict(zip(c.roster.units["unit_code"], c.roster.units["unit_name"], strict=True))
     return notice_frame(c.members, c.orgs, c.roster.members, c.roster.codes, names)
+
+
+def not_posted_line(c: Consolidation, posted: int) -> str:
+    """Why the notice posts fewer items than were returned, in words fit for the public
+    board: the items not (yet) approved, and those whose member could not be matched to
+    the roster. ``posted`` equals 汇总's 跟踪中承诺 (合计 row): both count exactly the
+    approved items of the units' own members and the units' own pledges."""
+    school = unit_figures(c).school
+    parts = []
+    if school.not_approved:
+        parts.append(f"另有 {school.not_approved} 项尚在审核中或未通过审核")
+    if len(c.excluded):
+        parts.append(f"{len(c.excluded)} 项填报信息正在核对")
+    head = f"本次公示经审核通过的承诺 {posted} 项"
+    if not parts:
+        return head + "。"
+    return head + "；" + "，".join(parts) + "，暂不公示，审核通过后补充公示。"
 
 
 def notice_context(c: Consolidation, df: pd.DataFrame) -> dict[str, object]:
@@ -43,6 +62,8 @@ def notice_context(c: Consolidation, df: pd.DataFrame) -> dict[str, object]:
         "as_of": c.as_of,
         "units": units,
         "total": len(df),
+        "not_posted": not_posted_line(c, len(df)),
+        "calendar_note": outside_campaign(c.as_of, s),
     }
 
 
@@ -57,5 +78,10 @@ def write_notice(c: Consolidation, html_path: Path, xlsx_path: Path) -> pd.DataF
             0, 0, f"{c.settings.year}年{c.settings.name}事项公示（{c.as_of:%Y-%m-%d}）", fmt["title"]
         )
         write_frame(ws, df, fmt, widths={"承诺事项": 44, "预期效果（改正措施）": 36, "单位": 22}, start_row=1)
+        # What is not posted and why, on a sheet of its own (the 公示 sheet stays one table).
+        ws = wb.add_worksheet(NOTE_SHEET)
+        lines = [not_posted_line(c, len(df)), outside_campaign(c.as_of, c.settings)]
+        for i, line in enumerate(x for x in lines if x):
+            ws.write_string(i, 0, line, fmt["bold"])
         wb.close()
     return df

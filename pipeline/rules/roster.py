@@ -23,6 +23,8 @@ from pipeline.read.textnorm import norm_choice, norm_code, norm_text
 from pipeline.read.validate import schema_findings
 from pipeline.schemas.roster import CATEGORIES, UNIT_TYPES, RosterSchema
 
+COMMITTEE_TYPE = UNIT_TYPES[0]  # 党委
+
 T = TypeVar("T")
 
 ROSTER_FILE = "roster.xlsx"
@@ -118,6 +120,22 @@ class Roster:
     @property
     def codes(self) -> list[str]:
         return list(self.names)
+
+    @property
+    def committee_codes(self) -> list[str]:
+        """Units of type 党委 (the Party committee): it leads the branches and its own
+        pledges and results are reviewed by the level above, so it is reported apart."""
+        return [
+            str(c)
+            for c, t in zip(self.units["unit_code"].tolist(), self.units["unit_type"].tolist(), strict=True)
+            if t == COMMITTEE_TYPE
+        ]
+
+    @property
+    def branch_codes(self) -> list[str]:
+        """Every other unit (党支部), in roster order."""
+        committee = set(self.committee_codes)
+        return [c for c in self.codes if c not in committee]
 
 
 def roster_from_frame(

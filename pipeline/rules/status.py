@@ -1,8 +1,12 @@
 """The computed status (状态) of every pledge as of a date.
 
-已完成 (done by its deadline), 逾期完成 (done after it), 逾期 (deadline passed, not
-done), 临期 (due within the settings' window), 进行中 / 未开始 (as reported), and
+按期完成 (done by its deadline), 逾期完成 (done after it), 逾期未完成 (deadline passed,
+not done), 临期 (due within the settings' window), 进行中 / 未开始 (as reported), and
 未审核 / 已退回 for pledges that are not tracked (only approved pledges are).
+
+The status names are the names of the counts (:mod:`pipeline.rules.figures`): a status
+is never called 已完成, which is the member's own report (完成情况) and would be read
+as either 按期完成 or 完成合计.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import pandas as pd
 
 from pipeline.read import layout as L
 
-DONE = "已完成"
+DONE = "按期完成"
 DONE_LATE = "逾期完成"
-OVERDUE = "逾期"
+OVERDUE = "逾期未完成"
 DUE_SOON = "临期"
 ONGOING = "进行中"
 NOT_STARTED = "未开始"
@@ -24,6 +28,9 @@ RETURNED = "已退回"
 STATUSES = (DONE, DONE_LATE, OVERDUE, DUE_SOON, ONGOING, NOT_STARTED, UNREVIEWED, RETURNED)
 TRACKED = (DONE, DONE_LATE, OVERDUE, DUE_SOON, ONGOING, NOT_STARTED)
 COMPLETED = (DONE, DONE_LATE)
+OPEN = (OVERDUE, DUE_SOON, ONGOING, NOT_STARTED)  # tracked and not completed
+# Status names of earlier versions (campaign.toml keys written before they were renamed).
+LEGACY_NAMES = {DONE: "已完成", OVERDUE: "逾期"}
 
 
 def pledge_status(
@@ -52,7 +59,7 @@ def pledge_status(
 
 def add_status(df: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> pd.DataFrame:
     """A copy of ``df`` (review, progress, deadline, done_on) with 'status' and
-    'days_overdue' (days past the deadline for 逾期, else 0)."""
+    'days_overdue' (days past the deadline for 逾期未完成, else 0)."""
     out = df.copy()
     out["status"] = [
         pledge_status(r, p, d, c, as_of, due_soon_days)

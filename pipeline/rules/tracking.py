@@ -1,5 +1,5 @@
 """Fulfilment tracking lists: overdue, due soon, silent members, overdue plan steps,
-early completions and per-unit progress.
+early completions (the counts themselves: :mod:`pipeline.rules.figures`).
 
 Pure functions over the consolidation frames (``members``, ``orgs``, ``logs``,
 ``plans`` and the roster's ``members``): DataFrames in, DataFrames out, no disk access.
@@ -12,8 +12,11 @@ Definitions (documented in the README):
   references typed as ``党员14``, ``党员－14`` or a bare ``14`` (a member pledge) are accepted;
 - a log entry belongs to a member by its 党员编号, or, when that is blank, to the member
   whose pledge its 承诺序号 names; entries dated after the as-of date are ignored;
-- *silent* (久未记实): no log entry dated within the last ``log_silence_days`` days, that
-  is ``as_of - last entry >= log_silence_days`` days (or no entry at all);
+- *silent* (久未记实): a member with at least one open pledge (tracked and not completed:
+  逾期未完成, 临期, 进行中, 未开始) and no log entry dated within the last
+  ``log_silence_days`` days, that is ``as_of - last entry >= log_silence_days`` days (or
+  no entry at all); only while the fulfilment phase runs (``phases.fulfil``): before it
+  nobody is expected to log, after it nothing is left to urge;
 - *early* (提前完成): status 已完成 and done at least ``commend_early_days`` days before
   the deadline.
 """
@@ -27,7 +30,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from pipeline.read import layout as L
-from pipeline.rules.status import COMPLETED, DONE, DUE_SOON, OVERDUE, TRACKED
+from pipeline.rules.status import DONE, DUE_SOON, OPEN, OVERDUE, TRACKED
 
 ORG_KIND = "组织承诺"
 NONE_TEXT = "无"
@@ -210,7 +213,7 @@ def _pledge_list(
 def overdue_list(
     members: pd.DataFrame, orgs: pd.DataFrame, logs: pd.DataFrame, as_of: dt.date, unit_order: Sequence[str]
 ) -> pd.DataFrame:
-    """Every pledge with status 逾期 (member and org pledges), by unit, org items first,
+    """Every pledge with status 逾期未完成 (member and org pledges), by unit, org items first,
     then by member and 序号; with the last log dates of the pledge and of the member."""
     return _pledge_list(members, orgs, logs, as_of, unit_order, OVERDUE)
 
@@ -231,26 +234,25 @@ def silent_members(
     as_of: dt.date,
     silence_days: int,
     unit_order: Sequence[str],
+    fulfil: tuple[dt.date, dt.date] | None = None,
 ) -> pd.DataFrame:
-    """Roster members of the units that returned a workbook whose last log entry is
-    ``silence_days`` or more days before ``as_of`` (or who have none)."""
+    """Roster members of the units that returned a workbook, with an open pledge, whose
+    last log entry is ``silence_days`` or more days before ``as_of`` (or who have none).
+    Empty outside ``fulfil`` (start, end) when it is given."""
     reported = set(reported)
+    if fulfil is not None and not fulfil[0] <= as_of <= fulfil[1]:
+        reported = set()
     pl = pledges(members, orgs)
     entries = log_entries(logs, pl, as_of)
     last = _last(entries, ("member_id",))
     mine = pl[pl["member_id"] != ""]
     tracked = mine[mine["status"].isin(TRACKED)].groupby("member_id").size().to_dict()
-    open_ = (
-        mine[mine["status"].isin(TRACKED) & ~mine["status"].isin(COMPLETED)]
-        .groupby("member_id")
-        .size()
-        .to_dict()
-    )
+    open_ = mine[mine["status"].isin(OPEN)].groupby("member_id").size().to_dict()
     rank = _order(unit_order)
     rows = []
     for rec in roster_members.to_dict("records"):
         code, mid = str(rec["unit_code"]), str(rec["member_id"])
-        if code not in reported:
+        if code not in reported or not open_.get(mid):
             continue
         day = last.get((mid,))
         since = (as_of - day).days if day is not None else None
@@ -337,7 +339,7 @@ def overdue_milestones(
 def early_completions(
     members: pd.DataFrame, orgs: pd.DataFrame, days: int, unit_order: Sequence[str]
 ) -> pd.DataFrame:
-    """Pledges with status 已完成 done at least ``days`` days before their deadline."""
+    """Pledges with status 按期完成 done at least ``days`` days before their deadline."""
     pl = pledges(members, orgs)
     early = [
         s == DONE and d is not None and c is not None and (d - c).days >= days
@@ -357,31 +359,3 @@ def early_completions(
             "提前天数": [(d - c).days for d, c in zip(sel["deadline"], sel["done_on"], strict=True)],
         }
     ).reset_index(drop=True)
-
-
-def unit_progress(
-    members: pd.DataFrame, orgs: pd.DataFrame, unit_order: Sequence[str], unit_names: dict[str, str]
-) -> pd.DataFrame:
-    """Per unit (``unit_order``): tracked pledges (approved), done (已完成 + 逾期完成),
-    overdue, due soon and completion rate (done / tracked; 0 when nothing is tracked).
-    The same counts as the 汇总 sheet of the ledger."""
-    pl = pledges(members, orgs)
-    pl = pl[pl["status"].isin(TRACKED)]
-    rows = []
-    for code in unit_order:
-        st = pl.loc[pl["unit_code"] == code, "status"]
-        done = int(st.isin(COMPLETED).sum())
-        rows.append(
-            {
-                "unit_code": code,
-                "unit_name": unit_names.get(code, ""),
-                "tracked": len(st),
-                "done": done,
-                "overdue": int((st == OVERDUE).sum()),
-                "due_soon": int((st == DUE_SOON).sum()),
-                "rate": done / len(st) if len(st) else 0.0,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["unit_code", "unit_name", "tracked", "done", "overdue", "due_soon", "rate"]
-    )

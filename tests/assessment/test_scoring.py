@@ -83,7 +83,7 @@ def pledges(*items: tuple[str, str, str]) -> pd.DataFrame:
 
 
 def done(mid: str, unit: str = "D01", n: int = 1) -> list[tuple[str, str, str]]:
-    return [(mid, unit, "已完成")] * n
+    return [(mid, unit, "按期完成")] * n
 
 
 def members(
@@ -127,7 +127,10 @@ def test_lower_grades(score_votes: tuple[int, int, int, int], expected: str) -> 
 def test_below_average_is_poor() -> None:
     rm = roster_members(("010001", "D01"))
     m = members(
-        rm, pledges(("010001", "D01", "逾期")), tallies(tally("010001", "D01", votes=(0, 0, 10, 0))), policy()
+        rm,
+        pledges(("010001", "D01", "逾期未完成")),
+        tallies(tally("010001", "D01", votes=(0, 0, 10, 0))),
+        policy(),
     )
     assert m.loc["010001", "score"] == 44.0 and m.loc["010001", "proposed"] == "差"
     assert "低于“一般”线（60 分），为差" in m.loc["010001", "basis"]
@@ -135,7 +138,7 @@ def test_below_average_is_poor() -> None:
 
 def test_fulfilment_credit_weights_statuses() -> None:
     rm = roster_members(("010001", "D01"))
-    pl = pledges(("010001", "D01", "已完成"), ("010001", "D01", "逾期完成"), ("010001", "D01", "未审核"))
+    pl = pledges(("010001", "D01", "按期完成"), ("010001", "D01", "逾期完成"), ("010001", "D01", "未审核"))
     m = members(rm, pl, tallies(tally("010001", "D01")))
     assert m.loc["010001", "tracked"] == 2  # 未审核 is not tracked
     assert m.loc["010001", "fulfil_rate"] == pytest.approx((1.0 + 0.6) / 2)
@@ -166,7 +169,7 @@ def test_overdue_rule_boundary_zero_and_one() -> None:
     m0 = members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期完成")), tl)
     assert m0.loc["010001", "overdue"] == 0 and m0.loc["010001", "proposed"] == "好"
     # 9 done + 1 overdue: score 96 -> 好 by score, capped at 较好
-    m1 = members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期")), tl)
+    m1 = members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期未完成")), tl)
     r = m1.loc["010001"]
     assert (
         r["overdue"] == 1 and r["score"] == 96.0 and r["proposed"] == "较好" and r["rule"] == S.RULE_OVERDUE
@@ -174,7 +177,7 @@ def test_overdue_rule_boundary_zero_and_one() -> None:
     assert "逾期承诺 1 项，等次上限为较好" in r["basis"]
     off = policy(overdue=CapRule(False, "较好"))
     assert (
-        members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期")), tl, off).loc[
+        members(rm, pledges(*done("010001", n=9), ("010001", "D01", "逾期未完成")), tl, off).loc[
             "010001", "proposed"
         ]
         == "好"
@@ -185,7 +188,7 @@ def test_cap_does_not_raise_a_lower_grade() -> None:
     rm = roster_members(("010001", "D01"))
     m = members(
         rm,
-        pledges(("010001", "D01", "逾期")),
+        pledges(("010001", "D01", "逾期未完成")),
         tallies(tally("010001", "D01", votes=(0, 0, 0, 10), duty="否")),
         policy(poor_votes_enabled=False),
     )
@@ -428,8 +431,10 @@ def test_units_and_derived_tables() -> None:
         {"unit_code": ["D00", "D01"], "unit_name": ["校党委", "第一支部"], "unit_type": ["党委", "党支部"]}
     )
     rm = roster_members(("010001", "D01"), ("010002", "D01"))
-    pl = pledges(*done("010001"), ("010002", "D01", "逾期"))
-    orgs = pd.DataFrame({"unit_code": ["D00", "D01", "D01"], "status": ["已完成", "已完成", "逾期"]})
+    pl = pledges(*done("010001"), ("010002", "D01", "逾期未完成"))
+    orgs = pd.DataFrame(
+        {"unit_code": ["D00", "D01", "D01"], "status": ["按期完成", "按期完成", "逾期未完成"]}
+    )
     tl = tallies(tally("010001", "D01"), tally("010002", "D01", votes=(0, 0, 0, 10)))
     ut = pd.DataFrame(
         {
@@ -473,7 +478,7 @@ def test_units_and_derived_tables() -> None:
 def test_unit_caps() -> None:
     units = pd.DataFrame({"unit_code": ["D01"], "unit_name": ["第一支部"], "unit_type": ["党支部"]})
     rm = roster_members(("010001", "D01"))
-    orgs = pd.DataFrame({"unit_code": ["D01"] * 10, "status": ["已完成"] * 9 + ["逾期"]})
+    orgs = pd.DataFrame({"unit_code": ["D01"] * 10, "status": ["按期完成"] * 9 + ["逾期未完成"]})
     tl = tallies(tally("010001", "D01"))
     ut = pd.DataFrame(
         {

@@ -102,7 +102,7 @@ def test_branch_ledger_contents(run: tuple[Path, Path]) -> None:
     members = _records(sheets[L.SHEET_MEMBER])
     assert len(members) == 6 and {m["党员编号"] for m in members} == {"010001", "010002"}
     status = {m["承诺事项"]: m["状态"] for m in members}
-    assert status["李秀英的实事一"] == "逾期" and status["王建国的实事一"] == "临期"
+    assert status["李秀英的实事一"] == "逾期未完成" and status["王建国的实事一"] == "临期"
     assert all(str(m["来源"]).startswith("D01_第一党支部_公开承诺事项表.xlsx!党员承诺!") for m in members)
     assert len(_records(sheets[L.SHEET_ORG])) == 3
 

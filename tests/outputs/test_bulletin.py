@@ -60,11 +60,11 @@ def test_headline_figures_match_the_frames(demo: tuple[Consolidation, Path, Node
     status = list(c.members["status"]) + list(c.orgs["status"])
     tracked = sum(s in TRACKED for s in status)
     done = sum(s in COMPLETED for s in status)
-    assert int(figure(tree, "tracked")) == tracked
-    assert int(figure(tree, "done")) == done
-    assert int(figure(tree, "overdue")) == sum(s == OVERDUE for s in status)
+    assert int(figure(tree, "跟踪中承诺")) == tracked
+    assert int(figure(tree, "完成合计")) == done
+    assert int(figure(tree, "逾期未完成")) == sum(s == OVERDUE for s in status)
     assert int(figure(tree, "units_reported")) == len(c.used)
-    assert figure(tree, "rate") == f"{done / tracked * 100:.1f}%"
+    assert figure(tree, "完成率") == f"{done / tracked * 100:.1f}%"
 
 
 def test_unit_table_matches_the_ledger_summary(demo: tuple[Consolidation, Path, Node, str]) -> None:
@@ -74,15 +74,18 @@ def test_unit_table_matches_the_ledger_summary(demo: tuple[Consolidation, Path, 
     header = list(rows[0])
     ledger = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:] if r[0]}
     table = [n for n in tree.find("tr") if "data-unit" in n.attrs]
-    assert {n.attrs["data-unit"] for n in table} == {k for k, v in ledger.items() if v["是否报送"] == "是"}
+    # the branches are ranked; the committee (D00) is shown apart, not ranked among them
+    assert {n.attrs["data-unit"] for n in table} == {
+        k for k, v in ledger.items() if v["是否报送"] == "是" and v["单位类型"] == "党支部"
+    }
+    assert [n.attrs["data-committee"] for n in tree.find("tr") if "data-committee" in n.attrs] == ["D00"]
     rates = []
     for n in table:
         cells = {td.attrs["data-col"]: td.text() for td in n.find("td") if "data-col" in td.attrs}
         row = ledger[n.attrs["data-unit"]]
-        assert int(cells["tracked"]) == row["跟踪中承诺"]
-        assert int(cells["done"]) == row["已完成"]
-        assert int(cells["overdue"]) == row["逾期"]
-        assert cells["rate"] == f"{row['完成率'] * 100:.1f}%"
+        for name in ("跟踪中承诺", "按期完成", "逾期完成", "完成合计", "逾期未完成"):
+            assert int(cells[name]) == row[name]
+        assert cells["完成率"] == f"{row['完成率'] * 100:.1f}%"
         rates.append(row["完成率"])
     assert rates == sorted(rates, reverse=True)  # ranked by completion rate
 
@@ -93,7 +96,7 @@ def test_sections_chart_and_print_css(demo: tuple[Consolidation, Path, Node, str
     (h1,) = tree.find("h1")
     assert h1.text() == "关于公开承诺履诺情况的通报（第10期）"  # 2026-11-20 is in week 10 from 09-15
     (svg,) = tree.find("svg")
-    assert len(svg.find("rect")) == len(c.used)  # one bar per reporting unit
+    assert len(svg.find("rect")) == len(c.used) - 1  # one bar per reporting branch (not the committee)
     assert "@page" in html and "A4" in html and "page-break" in html
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     # exactly one overdue plan step in the demo
@@ -178,4 +181,4 @@ def test_context_without_returns(tmp_path: Path) -> None:
     assert [u["unit_code"] for u in ctx["missing"]] == ["D00", "D01", "D02"]
     assert re.search(r"第\d+期", ctx["title"])
     tree = parse(render_context(ctx))
-    assert "尚无单位报送" in tree.text()
+    assert "尚无党支部报送" in tree.text()

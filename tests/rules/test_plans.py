@@ -230,7 +230,7 @@ def _frames(as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     members = pd.DataFrame(
         [
             pledge("1", "进行中"),
-            pledge("2", "已完成"),
+            pledge("2", "按期完成"),
             pledge("3", "未审核"),
             pledge("4", "已退回"),
             pledge("5", "逾期完成"),

@@ -33,7 +33,7 @@ def test_good_workbook_has_no_findings(tmp_path: Path) -> None:
     c = run_with(tmp_path)
     assert [f.one_line() for f in c.findings] == []
     assert len(c.members) == 9 and len(c.orgs) == 3
-    assert set(c.members["status"]) == {"逾期"}  # deadlines 10-31 / 11-10 passed, not done
+    assert set(c.members["status"]) == {"逾期未完成"}  # deadlines 10-31 / 11-10 passed, not done
 
 
 def set_row(i: int, **kw: Any) -> Any:

@@ -107,12 +107,12 @@ def status_of(c: Consolidation) -> dict[str, str]:
             {
                 "组织-1": "临期",
                 "党员-1": "进行中",
-                "党员-2": "已完成",
+                "党员-2": "按期完成",
                 "党员-4": "逾期完成",
                 "党员-5": "未审核",
             },
         ),
-        (d(10, 16), {"组织-1": "逾期", "党员-1": "进行中", "党员-7": "进行中"}),  # 15 days before 10-31
+        (d(10, 16), {"组织-1": "逾期未完成", "党员-1": "进行中", "党员-7": "进行中"}),  # 15 days before 10-31
         (d(10, 17), {"党员-1": "临期", "党员-7": "临期", "党员-8": "未开始"}),  # exactly 14 days before
         (
             d(10, 31),
@@ -120,7 +120,13 @@ def status_of(c: Consolidation) -> dict[str, str]:
         ),  # the deadline day itself; 11-15 is 15 days away
         (
             d(11, 1),
-            {"党员-1": "逾期", "党员-7": "逾期", "党员-2": "已完成", "组织-3": "已完成", "组织-2": "临期"},
+            {
+                "党员-1": "逾期未完成",
+                "党员-7": "逾期未完成",
+                "党员-2": "按期完成",
+                "组织-3": "按期完成",
+                "组织-2": "临期",
+            },
         ),
     ],
 )
@@ -225,7 +231,7 @@ def test_overdue_command(campaign: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert main(["--inputs", str(campaign), "--outputs", str(out), "overdue", "--as-of", "2026-11-01"]) == 0
     path = out / "2026-11-01" / OVERDUE_FILE
     assert path.is_file()
-    assert "逾期承诺 3 项" in capsys.readouterr().out
+    assert "逾期未完成 3 项" in capsys.readouterr().out
     wb = openpyxl.load_workbook(path, read_only=True)
     assert wb.sheetnames == [SHEET_OVERDUE, SHEET_DUE_SOON, SHEET_SILENT]
     rows = list(wb[SHEET_OVERDUE].iter_rows(min_row=3, values_only=True))
