@@ -87,7 +87,7 @@ def test_global_options_after_the_command_and_project_folder(
     other = tmp_path / "别处"
     assert main(["-C", str(project), "overdue", "--outputs", str(other), "--as-of", "2026-11-20"]) == 0
     assert (other / "2026-11-20" / "逾期清单.xlsx").is_file()
-    assert "逾期承诺" in capsys.readouterr().out
+    assert "逾期未完成" in capsys.readouterr().out
 
 
 def test_project_defaults(tmp_path: Path) -> None:
