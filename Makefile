@@ -51,6 +51,14 @@ ratings: $(STAMP)  ## outputs/<AS_OF>/评价结果.xlsx and public rating notice
 cards: $(STAMP)  ## outputs/<AS_OF>/先锋岗承诺卡.html
 	$(CLI) cards --as-of $(AS_OF)
 
+.PHONY: fetch-mail
+fetch-mail: $(STAMP)  ## returned workbooks from the office mailbox (read-only) into inputs/returns/邮件/; FROM=DIR reads exported .eml/.mbox/.msg
+	$(CLI) fetch-mail $(if $(FROM),--from "$(FROM)")
+
+.PHONY: send-feedback
+send-feedback: $(STAMP)  ## one e-mail per unit with its feedback: drafts in outputs/<AS_OF>/邮件/; SEND=1 sends over SMTP, DRY_RUN=1 only lists
+	$(CLI) send-feedback --as-of $(AS_OF) $(if $(filter 1,$(SEND)),--send) $(if $(filter 1,$(DRY_RUN)),--dry-run)
+
 bench: $(STAMP)  ## benchmark at SCALE=school|city|county against the floor and a naive baseline
 	$(PY) -m pipeline bench --scale $(SCALE) --as-of $(AS_OF)
 

@@ -41,6 +41,7 @@ RosterSchema = pa.DataFrameSchema(
         "post": pa.Column(str),
         "category": pa.Column(str),
         "party_role": pa.Column(str),
+        "email": pa.Column(str, required=False),  # 单位邮箱, optional (issue 14)
     },
     checks=[
         pa.Check(_one_name_per_unit, name="one_name_per_unit"),

@@ -51,6 +51,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "为每个单位生成年终考核评价表（述职、民主评议、满意度测评）",
     ),
     "ratings": ("pipeline.cli.ratings", "年终考核评价：拟定等次、领导小组意见、评价结果和公示"),
+    "fetch-mail": (
+        "pipeline.cli.fetch_mail",
+        "从办公室邮箱（只读）或导出的邮件文件夹收取各单位报回的填报表，存入 inputs/returns/邮件/",
+    ),
+    "send-feedback": (
+        "pipeline.cli.send_feedback",
+        "把当天的问题反馈表写成邮件草稿（outputs/<日期>/邮件/），加 --send 时直接发给各单位",
+    ),
 }
 
 

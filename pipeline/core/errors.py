@@ -30,3 +30,8 @@ class LockedError(PipelineError):
     """Another run holds the outputs lock."""
 
     exit_code = 3
+
+
+class MailError(PipelineError):
+    """The mail server cannot be used (wrong password, unreachable, TLS, timeout) or the
+    ``[mail]`` settings are incomplete; nothing was half-saved."""

@@ -11,8 +11,9 @@ the file is checked the same way and reported the same way.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,91 @@ class Quota:
         return f"{self.min}—{self.max}"
 
 
+SECURITY_MODES = ("ssl", "starttls", "none")
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The ``[mail]`` section: the office mailbox (IMAP, for ``fetch-mail``) and the
+    outgoing server (SMTP, for ``send-feedback``). Every key has the documented default
+    written here, so a campaign.toml without ``[mail]`` still loads; an empty ``host``
+    means "not configured" and only ``fetch-mail --from DIR`` and drafts work."""
+
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"  # ssl | starttls | none (none: only for a server on this machine/LAN)
+    user: str = ""
+    folder: str = "INBOX"
+    since: dt.date | None = None  # first day to look at; None: phases.pledge.start
+    max_attachment_mb: int = 20
+    timeout_seconds: int = 30
+    smtp_host: str = ""
+    smtp_port: int = 465
+    smtp_security: str = "ssl"
+    smtp_user: str = ""  # "" -> user
+    sender: str = ""  # From: of feedback mail (key ``from``); "" -> smtp_user or user
+    resubmit_days: int = 7  # feedback asks for the corrected workbook within this many days
+    attach_branch_ledger: bool = False  # also attach the unit's 支部台账 to its feedback
+    addresses: dict[str, list[str]] = field(default_factory=dict)  # [mail.addresses] unit code -> e-mails
+
+    @property
+    def from_address(self) -> str:
+        return self.sender or self.smtp_user or self.user
+
+    @property
+    def smtp_login(self) -> str:
+        return self.smtp_user or self.user
+
+
+def parse_mail_settings(r: TomlReader, pledge_start: dt.date) -> MailSettings:
+    d = MailSettings()
+    if not r.has("mail"):
+        return replace(d, since=pledge_start)
+    r.table("mail")
+
+    def security(key: str, default: str) -> str:
+        v = r.string(f"mail.{key}", default).lower()
+        if v not in SECURITY_MODES:
+            raise r._fail(f"mail.{key}", "“ssl”、“starttls”或“none”之一", v)
+        return v
+
+    def port(key: str, default: int) -> int:
+        v = r.integer(f"mail.{key}", default, minimum=1)
+        if v > 65535:
+            raise r._fail(f"mail.{key}", "1 到 65535 之间的端口号，例如 993", v)
+        return v
+
+    since = r.date("mail.since") if r.has("mail.since") else pledge_start
+    addresses: dict[str, list[str]] = {}
+    for code, value in r.table("mail.addresses", {}).items():
+        items = value if isinstance(value, list) else [value]
+        found = [a.lower() for v in items if isinstance(v, str) for a in EMAIL_RE.findall(v)]
+        if not found or not all(isinstance(v, str) for v in items):
+            raise r._fail(
+                f"mail.addresses.{code}", '邮箱地址，例如 "dy1@example.edu.cn"（多个用英文分号隔开）', value
+            )
+        addresses[str(code).strip().upper()] = list(dict.fromkeys(found))
+    return MailSettings(
+        host=r.string("mail.host", d.host),
+        port=port("port", d.port),
+        security=security("security", d.security),
+        user=r.string("mail.user", d.user),
+        folder=r.string("mail.folder", d.folder) or d.folder,
+        since=since,
+        max_attachment_mb=r.integer("mail.max_attachment_mb", d.max_attachment_mb, minimum=1),
+        timeout_seconds=r.integer("mail.timeout_seconds", d.timeout_seconds, minimum=1),
+        smtp_host=r.string("mail.smtp_host", d.smtp_host),
+        smtp_port=port("smtp_port", d.smtp_port),
+        smtp_security=security("smtp_security", d.smtp_security),
+        smtp_user=r.string("mail.smtp_user", d.smtp_user),
+        sender=r.string("mail.from", d.sender),
+        resubmit_days=r.integer("mail.resubmit_days", d.resubmit_days, minimum=1),
+        attach_branch_ledger=r.boolean("mail.attach_branch_ledger", d.attach_branch_ledger),
+        addresses=addresses,
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     year: int
@@ -151,6 +237,7 @@ class Settings:
     log_silence_days: int
     findings_cap: int
     leaders: dict[str, list[str]] = field(default_factory=dict)
+    mail: MailSettings = field(default_factory=MailSettings)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -225,6 +312,7 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
         log_silence_days=r.integer("tracking.log_silence_days"),
         findings_cap=r.integer("findings.max_per_rule_per_file", 50, minimum=1),
         leaders=leaders,
+        mail=parse_mail_settings(r, phases["pledge"].start),
         raw=data,
     )
 

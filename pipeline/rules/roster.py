@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipeline.core.errors import RosterError
 from pipeline.core.findings import ERROR, Finding
+from pipeline.core.settings import EMAIL_RE  # a unit's addresses: several per cell, any separator
 from pipeline.read.reader import find_header, read_workbook
 from pipeline.read.textnorm import norm_choice, norm_code, norm_text
 from pipeline.read.validate import schema_findings
@@ -39,6 +40,7 @@ COLUMNS: dict[str, list[str]] = {
     "post": ["岗位", "工作岗位", "职务"],
     "category": ["党员类别", "类别"],
     "party_role": ["党内职务"],
+    "email": ["单位邮箱", "邮箱", "电子邮箱", "E-mail", "Email"],  # optional (issue 14)
 }
 REQUIRED = ("unit_code", "unit_name", "unit_type", "member_id", "name", "category")
 HEADERS = [v[0] for v in COLUMNS.values()]
@@ -118,6 +120,34 @@ class Roster:
         return self.secretaries.get(code, "")
 
     @property
+    def emails(self) -> dict[str, list[str]]:
+        """unit code -> its e-mail addresses (lower case, roster order); from the optional
+        单位邮箱 column, on the unit's own row or any member row of the unit."""
+
+        def build() -> dict[str, list[str]]:
+            out: dict[str, list[str]] = {}
+            if "email" not in self.units:
+                return out
+            for code, text in zip(
+                self.units["unit_code"].tolist(), self.units["email"].tolist(), strict=True
+            ):
+                found = [a.lower() for a in EMAIL_RE.findall(str(text))]
+                if found:
+                    out[code] = list(dict.fromkeys(found))
+            return out
+
+        return self.memo("_emails", build)
+
+    def with_addresses(self, extra: dict[str, list[str]]) -> dict[str, list[str]]:
+        """The roster's addresses, completed by ``[mail.addresses]`` of the settings for
+        units the roster gives none (codes not in the roster are ignored)."""
+        out = dict(self.emails)
+        for code, addrs in extra.items():
+            if code in self.names and code not in out:
+                out[code] = list(addrs)
+        return out
+
+    @property
     def codes(self) -> list[str]:
         return list(self.names)
 
@@ -136,6 +166,15 @@ class Roster:
         """Every other unit (党支部), in roster order."""
         committee = set(self.committee_codes)
         return [c for c in self.codes if c not in committee]
+
+
+def address_index(emails: dict[str, list[str]]) -> dict[str, str]:
+    """address -> unit code, for addresses that belong to exactly one unit."""
+    owners: dict[str, set[str]] = {}
+    for code, addrs in emails.items():
+        for a in addrs:
+            owners.setdefault(a, set()).add(code)
+    return {a: next(iter(c)) for a, c in owners.items() if len(c) == 1}
 
 
 def roster_from_frame(
@@ -191,6 +230,11 @@ def roster_from_frame(
         .reset_index(drop=True)
         .assign(order=lambda d: d.index)
     )
+    mail: dict[str, list[str]] = {}
+    for code, text in zip(df["unit_code"].tolist(), df["email"].tolist(), strict=True):
+        if text:
+            mail.setdefault(code, []).append(text)
+    units["email"] = ["; ".join(dict.fromkeys(mail.get(c, []))) for c in units["unit_code"].tolist()]
     members = df[df["member_id"] != ""][
         ["member_id", "name", "gender", "post", "category", "party_role", "unit_code", "unit_name"]
     ]
