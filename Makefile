@@ -55,6 +55,10 @@ cards: $(STAMP)  ## outputs/<AS_OF>/先锋岗承诺卡.html
 fetch-mail: $(STAMP)  ## returned workbooks from the office mailbox (read-only) into inputs/returns/邮件/; FROM=DIR reads exported .eml/.mbox/.msg
 	$(CLI) fetch-mail $(if $(FROM),--from "$(FROM)")
 
+.PHONY: demo-mail
+demo-mail: $(STAMP)  ## the demo returns as e-mails: outputs/演示邮箱/演示邮箱.mbox (then: make fetch-mail FROM=outputs/演示邮箱)
+	$(CLI) demo-mail
+
 .PHONY: send-feedback
 send-feedback: $(STAMP)  ## one e-mail per unit with its feedback: drafts in outputs/<AS_OF>/邮件/; SEND=1 sends over SMTP, DRY_RUN=1 only lists
 	$(CLI) send-feedback --as-of $(AS_OF) $(if $(filter 1,$(SEND)),--send) $(if $(filter 1,$(DRY_RUN)),--dry-run)

@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pipeline.cli.fetch_mail",
         "从办公室邮箱（只读）或导出的邮件文件夹收取各单位报回的填报表，存入 inputs/returns/邮件/",
     ),
+    "demo-mail": (
+        "pipeline.cli.demo_mail",
+        "把演示数据中各单位报回的表写成一个演示邮箱（mbox），用来试用 fetch-mail",
+    ),
     "send-feedback": (
         "pipeline.cli.send_feedback",
         "把当天的问题反馈表写成邮件草稿（outputs/<日期>/邮件/），加 --send 时直接发给各单位",

@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from pipeline.core.findings import ERROR, NOTICE, Finding, Findings
 from pipeline.core.settings import Settings
@@ -32,7 +33,7 @@ from pipeline.intake.filecheck import MB
 from pipeline.intake.inbox import file_hash, identify_by_name
 from pipeline.intake.mail.message import Attachment, Letter, Limits, parse_message, parse_msg_file
 from pipeline.intake.mail.names import name_was_changed, safe_attachment_name
-from pipeline.intake.mail.sources import ImapSource, Incoming
+from pipeline.intake.mail.sources import ImapSource, Incoming, arrival_order
 from pipeline.intake.mail.state import FetchState
 from pipeline.read.textnorm import safe_filename
 from pipeline.rules.roster import Roster, address_index
@@ -242,7 +243,7 @@ class Intake:
         )
 
     def from_items(self, items: Iterable[Incoming]) -> FetchResult:
-        for item in items:
+        for item in arrival_order(list(items)):
             if item.raw is not None and self.state.is_done(item.key()):
                 self.result.skipped += 1
                 continue
@@ -257,7 +258,7 @@ class Intake:
 
     def from_imap(self, source: ImapSource) -> FetchResult:
         done = self.state.uids_done(source.box, source.uidvalidity)
-        for item in source.pending(done):
+        for item in arrival_order(source.pending(done)):
             if item.message_id and self.state.is_done(item.key()):
                 self.result.skipped += 1
                 self.state.mark(item.key(), source.box, source.uidvalidity, item.uid)
@@ -270,7 +271,12 @@ class Intake:
         return self.result
 
 
-def unit_fields(roster: Roster | None, code: str) -> dict[str, str]:
+class UnitFields(TypedDict, total=False):
+    unit_code: str
+    unit_name: str
+
+
+def unit_fields(roster: Roster | None, code: str) -> UnitFields:
     if not code or roster is None:
         return {}
     return {"unit_code": code, "unit_name": roster.unit_name(code)}

@@ -87,8 +87,8 @@ class Outgoing:
 
     def as_bytes(self, draft: bool = False) -> bytes:
         boundary = f"=_pledge_{uuid.uuid5(uuid.NAMESPACE_URL, self.message_id).hex}"
-        head = [
-            f"From: {address(self.sender_name, self.sender)}",
+        head = [f"From: {address(self.sender_name, self.sender)}"] if self.sender else []
+        head += [
             f"To: {', '.join(self.to)}" if self.to else "To: ",
             f"Subject: {encoded_words(self.subject)}",
             f"Date: {email.utils.format_datetime(self.date)}",

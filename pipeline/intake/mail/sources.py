@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.parser
+import email.policy
 import email.utils
 import hashlib
 import imaplib
@@ -206,13 +208,28 @@ def folder_messages(folder: Path) -> Iterator[Incoming]:
         suffix = path.suffix.lower()
         rel = path.relative_to(folder).as_posix()
         if suffix == ".eml":
-            yield Incoming(f"file:{rel}", raw=path.read_bytes(), path=path)
+            raw = path.read_bytes()
+            yield Incoming(f"file:{rel}", raw=raw, path=path, received=_header_time(raw))
         elif suffix == ".msg":
             yield Incoming(f"file:{rel}", path=path)
         elif suffix == ".mbox":
             box = mailbox.mbox(path, create=False)
             try:
                 for n, key in enumerate(box.keys(), 1):
-                    yield Incoming(f"file:{rel}#{n}", raw=box.get_bytes(key), path=path)
+                    raw = box.get_bytes(key)
+                    yield Incoming(f"file:{rel}#{n}", raw=raw, path=path, received=_header_time(raw))
             finally:
                 box.close()
+
+
+def _header_time(raw: bytes) -> dt.datetime | None:
+    from pipeline.intake.mail.message import received_time
+
+    return received_time(email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw))
+
+
+def arrival_order(items: list[Incoming]) -> list[Incoming]:
+    """Oldest first (received time, then source): the first arrival of the same bytes is
+    the one kept, whatever order the export or the server lists messages in."""
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(items, key=lambda i: (i.received or far, i.source))
