@@ -147,7 +147,7 @@ def _fault(exc: BaseException, what: str) -> MailError:
         return MailError(
             f"与{what}建立加密连接失败（{exc.reason or exc}）。请核对 campaign.toml [mail] 的 smtp_port 和 smtp_security（ssl 用 465，starttls 用 587）。"
         )
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError | socket.timeout) or "timed out" in str(exc):  # smtplib wraps it
         return MailError(f"连接{what}超时。请检查网络，或调大 campaign.toml [mail] timeout_seconds 后重试。")
     if isinstance(exc, socket.gaierror):
         return MailError(f"找不到{what}（地址无法解析）。请核对 campaign.toml [mail] smtp_host 和网络。")

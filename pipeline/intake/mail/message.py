@@ -56,6 +56,7 @@ SIGNATURE_SUFFIXES = (".p7s", ".asc", ".sig", ".vcf")
 _STRUCTURE_DEFECTS = (
     email.errors.NoBoundaryInMultipartDefect,
     email.errors.StartBoundaryNotFoundDefect,
+    email.errors.CloseBoundaryNotFoundDefect,
     email.errors.MultipartInvariantViolationDefect,
     email.errors.MissingHeaderBodySeparatorDefect,
 )

@@ -30,10 +30,9 @@ _CHARSET_ALIASES = {
     "big5": "big5hkscs",
     "x-big5": "big5hkscs",
     "cn-big5": "big5hkscs",
-    "unknown-8bit": "utf-8",
-    "us-ascii": "utf-8",  # some clients declare ASCII and write UTF-8
-    "ascii": "utf-8",
 }
+# Declarations that say nothing about 8-bit bytes: guessed like undeclared ones.
+_NO_CHARSET = {"unknown-8bit", "us-ascii", "ascii", "x-unknown", "default"}
 # Tried in this order on bytes with no (or a wrong) declaration.
 _GUESSES = ("utf-8", "gb18030", "big5hkscs")
 
@@ -43,19 +42,43 @@ def codec(charset: str | None) -> str:
     return _CHARSET_ALIASES.get(name, name or "utf-8")
 
 
+def _plausible(text: str) -> float:
+    """Share of characters a Chinese file name or subject is made of."""
+    if not text:
+        return 1.0
+    ok = sum(
+        1
+        for ch in text
+        if ch.isascii()
+        or "\u4e00" <= ch <= "\u9fff"  # CJK unified ideographs
+        or "\u3000" <= ch <= "\u303f"  # CJK punctuation
+        or "\uff00" <= ch <= "\uffef"  # full-width forms
+        or "\u3400" <= ch <= "\u4dbf"
+    )
+    return ok / len(text)
+
+
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
-    """Bytes in ``charset`` (or undeclared): the declared codec, else UTF-8, GB18030,
-    Big5; never raises (a last resort replaces what nothing decodes)."""
-    tried = []
-    if charset:
-        tried.append(codec(charset))
-    tried += [c for c in _GUESSES if c not in tried]
-    for c in tried:
+    """Bytes in ``charset``: the declared codec (a wrong declaration falls back to the
+    guesses). Undeclared: UTF-8, GB18030 or Big5, whichever reads most like Chinese text
+    (short GBK names are often valid UTF-8 too: 丶 is D8 BC, also U+063C); never raises."""
+    if charset and charset.strip().lower() not in _NO_CHARSET:
         try:
-            return data.decode(c)
+            return data.decode(codec(charset))
         except (UnicodeDecodeError, LookupError):
+            pass
+    if data.isascii():
+        return data.decode("ascii")
+    best, score = "", -1.0
+    for c in _GUESSES:
+        try:
+            text = data.decode(c)
+        except UnicodeDecodeError:
             continue
-    return data.decode("gb18030", errors="replace")
+        got = _plausible(text)
+        if got > score:  # ties keep the earlier guess (UTF-8 first)
+            best, score = text, got
+    return best if score >= 0 else data.decode("gb18030", errors="replace")
 
 
 def _raw_bytes(text: str) -> bytes:
@@ -150,7 +173,7 @@ def safe_attachment_name(name: str, fallback: str = "附件") -> str:
     in lower case."""
     base = base_name(name).strip()
     stem, dot, suffix = base.rpartition(".")
-    if not dot or not stem or len(suffix) > 8 or not suffix.isascii() or not suffix.isalnum():
+    if not dot or len(suffix) > 8 or not suffix.isascii() or not suffix.isalnum():
         stem, suffix = base, ""
     clean = safe_filename(stem, MAX_STEM) if stem.strip() else fallback
     if clean == "未命名":
