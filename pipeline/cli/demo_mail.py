@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.tooling.demo_mail import build_demo_mailbox
-
 DEMO_MAIL_DIR = "演示邮箱"
 
 
@@ -15,6 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.tooling.demo_mail import build_demo_mailbox
+
     folder = args.to or args.outputs / DEMO_MAIL_DIR
     path = build_demo_mailbox(args.inputs, folder)
     args.console.say(f"演示邮箱：{path}。试一试：make fetch-mail FROM={folder}")

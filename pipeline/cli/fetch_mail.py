@@ -6,15 +6,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.core.errors import MailError, RosterError
-from pipeline.core.settings import load_settings
-from pipeline.infra.atomic import run_lock
-from pipeline.intake.mail.secrets import require_password
-from pipeline.intake.mail.sources import ImapSource, folder_messages
-from pipeline.jobs.fetch_mail import INBOX, Intake, summary_lines
-from pipeline.outputs.mail_record import RECORD_FILE, write_record
-from pipeline.rules.roster import load_roster
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -27,6 +18,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.core.errors import MailError, RosterError
+    from pipeline.core.settings import load_settings
+    from pipeline.infra.atomic import run_lock
+    from pipeline.intake.mail.secrets import require_password
+    from pipeline.intake.mail.sources import ImapSource, folder_messages
+    from pipeline.jobs.fetch_mail import INBOX, Intake, summary_lines
+    from pipeline.outputs.mail_record import RECORD_FILE, write_record
+    from pipeline.rules.roster import load_roster
+
     settings = load_settings(args.inputs)
     try:
         roster = load_roster(args.inputs)

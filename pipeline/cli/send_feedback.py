@@ -7,24 +7,27 @@ import argparse
 import datetime as dt
 
 from pipeline.cli.common import add_as_of
-from pipeline.core.settings import load_settings
-from pipeline.infra.atomic import run_lock
-from pipeline.intake.mail.secrets import find_password
-from pipeline.jobs.send_feedback import plan, send_all, summary_lines, write_drafts
-from pipeline.outputs.mail import SmtpSender
-from pipeline.rules.roster import load_roster
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_as_of(p)
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument(
+    p.add_argument(
         "--send", action="store_true", help="通过发信服务器（[mail] smtp_host）直接发送；不加时只生成草稿"
     )
-    mode.add_argument("--dry-run", action="store_true", help="只列出将发给谁、附什么，不写文件、不发送")
+    p.add_argument("--dry-run", action="store_true", help="只列出将发给谁、附什么，不写文件、不发送")
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.core.errors import PipelineError
+    from pipeline.core.settings import load_settings
+    from pipeline.infra.atomic import run_lock
+    from pipeline.intake.mail.secrets import find_password
+    from pipeline.jobs.send_feedback import plan, send_all, summary_lines, write_drafts
+    from pipeline.outputs.mail import SmtpSender
+    from pipeline.rules.roster import load_roster
+
+    if args.send and args.dry_run:
+        raise PipelineError("--send（发送）和 --dry-run（试运行）不能同时使用，请只选一个。")
     settings = load_settings(args.inputs)
     roster = load_roster(args.inputs)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)

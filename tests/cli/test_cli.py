@@ -17,7 +17,8 @@ from pipeline.cli.zh_argparse import translate
 # What may stay Latin in a message: option names, the program and command names, the
 # date pattern and the values the clerk typed (each test removes its own).
 _ALLOWED = re.compile(
-    r"(?<![\w-])--?[A-Za-z][\w-]*|\bpledge\b|YYYY-MM-DD|" + "|".join(map(re.escape, COMMANDS))
+    r"(?<![\w-])--?[A-Za-z][\w-]*|\bpledge\b|YYYY-MM-DD|"
+    + "|".join(map(re.escape, sorted(COMMANDS, key=len, reverse=True)))
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
 

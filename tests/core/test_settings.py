@@ -108,3 +108,27 @@ def test_fingerprint_changes_with_settings() -> None:
     data = settings_dict()
     data["tracking"]["due_soon_days"] = 7
     assert a.fingerprint() != parse_settings(data).fingerprint()
+
+
+def test_mail_section_defaults_and_checks() -> None:
+    data = settings_dict()
+    del data["mail"]  # an older campaign.toml without [mail] still loads, with the defaults
+    m = parse_settings(data).mail
+    assert (m.host, m.port, m.security, m.folder, m.max_attachment_mb) == ("", 993, "ssl", "INBOX", 20)
+    assert m.since == dt.date(2026, 8, 1)  # phases.pledge.start
+    assert (m.smtp_port, m.smtp_security, m.resubmit_days, m.addresses) == (465, "ssl", 7, {})
+    demo = parse_settings(settings_dict()).mail
+    assert demo.addresses["D01"] == ["dzb1@example.edu.cn"]
+    for key, bad, expect in [
+        ("security", "tls", "ssl"),
+        ("port", 70000, "端口"),
+        ("max_attachment_mb", 0, "整数"),
+        ("since", "九月", "日期"),
+        ("addresses", {"D01": "不是邮箱"}, "mail.addresses.D01"),
+    ]:
+        data = settings_dict()
+        data["mail"][key] = bad
+        with pytest.raises(SettingsError, match=f"mail\\.{key}"):
+            parse_settings(data)
+        with pytest.raises(SettingsError, match=expect):
+            parse_settings(data)

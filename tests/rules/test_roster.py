@@ -71,3 +71,24 @@ def test_missing_column(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(RosterError, match="找不到花名册"):
         load_roster(tmp_path)
+
+
+def test_optional_unit_email_column(tmp_path: Path) -> None:
+    from pipeline.rules.roster import HEADERS
+
+    rows = [(*r, "") for r in ROSTER_ROWS]
+    rows[0] = (*ROSTER_ROWS[0], "dangwei@example.edu.cn")
+    rows[1] = (*ROSTER_ROWS[1], "DZB1@Example.edu.cn；wang@qq.com")  # full-width separator, upper case
+    rows[2] = (*ROSTER_ROWS[2], "dzb1@example.edu.cn")
+    rows[3] = (*ROSTER_ROWS[3], "dangwei@example.edu.cn")  # also D00's: belongs to no single unit
+    r = _load(tmp_path, rows, headers=[*HEADERS, "单位邮箱"])
+    assert r.emails == {
+        "D00": ["dangwei@example.edu.cn"],
+        "D01": ["dzb1@example.edu.cn", "wang@qq.com", "dangwei@example.edu.cn"],
+    }
+    from pipeline.rules.roster import address_index
+
+    index = address_index(r.with_addresses({"D02": ["dzb2@example.edu.cn"], "D09": ["x@y.cn"]}))
+    assert index == {"dzb1@example.edu.cn": "D01", "wang@qq.com": "D01", "dzb2@example.edu.cn": "D02"}
+    # an old roster without the column still loads, with no addresses
+    assert _load(tmp_path, ROSTER_ROWS).emails == {}
