@@ -7,18 +7,21 @@
   not produce (another command's outputs) are carried over by hard link. A run killed
   midway leaves the previous folder intact; a swap interrupted between its two renames
   is repaired by the next run.
-- :func:`run_lock` stops two runs from writing the same outputs at once.
+- :func:`run_lock` stops two runs from writing the same outputs at once, through the
+  ``filelock`` library (an OS lock on ``outputs/.lock``: ``flock`` on Linux and macOS,
+  ``msvcrt.locking`` on Windows), so it is released when the process dies, however it dies.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from pipeline.core.errors import LockedError
 
@@ -138,16 +141,17 @@ class OutputStage:
 
 @contextlib.contextmanager
 def run_lock(outputs: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``outputs/.lock`` for the duration of a run."""
+    """Hold an exclusive lock on ``outputs/.lock`` for the duration of a run; another
+    holder (this process or any other) means :class:`LockedError` (exit 3) at once."""
     outputs.mkdir(parents=True, exist_ok=True)
-    with open(outputs / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(
-                f"另一个汇总任务正在使用 {outputs}/（可能有人同时在运行）。请等它结束后再运行；若确认没有其他任务，请稍后重试。"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = FileLock(outputs / ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(
+            f"另一个汇总任务正在使用 {outputs}/（可能有人同时在运行）。请等它结束后再运行；若确认没有其他任务，请稍后重试。"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -3,26 +3,28 @@ version that changes how it is parsed (code, template layout, settings).
 
 A warm run re-reads and re-validates only workbooks whose content changed. Each entry
 is one file in ``outputs/.cache/``: a header naming the format and the entry's own key,
-then a pickle of our own objects (a parsed workbook keeps its rows as plain columns, not
-DataFrames, so that a county's 2,100 entries load in a fraction of a second: issue 6). A
-corrupt, truncated or foreign entry, or one of another type than expected, is simply a
-miss.
+then the value as JSON of plain data (:mod:`pipeline.infra.plain`; never serialised Python objects,
+which would run code from a folder anyone on a shared drive can write: issue 17). A parsed
+workbook keeps its rows as plain columns, not DataFrames, so that a county's 2,100
+entries load in a fraction of a second (issue 6). A corrupt, truncated, hand-edited or
+foreign entry, or one of another type than expected, is simply a miss.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
 import shutil
 from pathlib import Path
 from typing import Any
 
+from pipeline.infra import plain
 from pipeline.infra.atomic import write_bytes_atomic
 from pipeline.infra.fingerprint import code_fingerprint
 from pipeline.read import layout as L
 
-CACHE_FORMAT = 4  # 4: header with the key; ParsedWorkbook.columns instead of frames
+CACHE_FORMAT = 5  # 4: header with the key; ParsedWorkbook.columns instead of frames; 5: JSON
 MAGIC = b"pledge-parse-cache\n"
+SUFFIX = ".json"
 
 
 class ParseCache:
@@ -45,21 +47,19 @@ class ParseCache:
     def _header(self, key: str) -> bytes:
         return MAGIC + key.encode("ascii") + b"\n"
 
-    def get(self, sha256: str, name: str, expect: type | tuple[type, ...] | None = None) -> Any | None:
-        """The stored value, or None (a miss) when there is none, it cannot be read or
-        unpickled, it was stored under another key, or it is not an instance of ``expect``."""
+    def get(self, sha256: str, name: str, expect: type) -> Any | None:
+        """The stored ``expect`` instance, or None (a miss) when there is none, it cannot
+        be read or decoded, it was stored under another key, or it is not an ``expect``."""
         if self.root is None:
             return None
         key = self.key(sha256, name)
         header = self._header(key)
         try:
-            with open(self.root / f"{key}.pkl", "rb") as fh:
+            with open(self.root / f"{key}{SUFFIX}", "rb") as fh:
                 data = fh.read()
             if not data.startswith(header):
                 raise ValueError("not an entry of this key")
-            value = pickle.loads(memoryview(data)[len(header) :])
-            if expect is not None and not isinstance(value, expect):
-                raise TypeError(f"cached {type(value).__name__}")
+            value = plain.loads(memoryview(data)[len(header) :], expect)
         except Exception:
             self.misses += 1
             return None
@@ -67,24 +67,32 @@ class ParseCache:
         return value
 
     def put(self, sha256: str, name: str, value: Any) -> None:
+        """Store ``value``; a value the plain format cannot hold is simply not stored."""
         if self.root is None:
             return
-        self.put_pickled(sha256, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            data = plain.dumps(value)
+        except plain.PlainError:
+            return
+        self.put_encoded(sha256, name, data)
 
-    def put_pickled(self, sha256: str, name: str, data: bytes) -> None:
-        """Store a value pickled elsewhere (by the worker process that parsed it)."""
+    def put_encoded(self, sha256: str, name: str, data: bytes) -> None:
+        """Store a value encoded elsewhere with :func:`pipeline.infra.plain.dumps` (by the
+        worker process that parsed it)."""
         if self.root is None:
             return
         key = self.key(sha256, name)
         self.root.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(self.root / f"{key}.pkl", self._header(key) + data)
+        write_bytes_atomic(self.root / f"{key}{SUFFIX}", self._header(key) + data)
 
 
 def _remove_stale(root: Path, keep: Path | None) -> None:
     """Remove other versions' entry folders (and entries of the flat layout before them)."""
     try:
         stale = [
-            p for p in root.iterdir() if p != keep and (p.name.startswith("parse-") or p.suffix == ".pkl")
+            p
+            for p in root.iterdir()
+            if p != keep and (p.name.startswith("parse-") or p.suffix in (".pkl", SUFFIX))
         ]
     except OSError:
         return

@@ -1,8 +1,9 @@
-"""Spread independent per-file work over the machine's cores (issue 6).
+"""Spread independent per-file work over the machine's cores (issue 6), on every platform.
 
-- :func:`pool_map` reads and parses returned workbooks: worker processes are *forked*
-  at the start of a run, while this process is still small (settings and roster), and
-  results come back in input order.
+- :func:`pool_map` reads and parses returned workbooks: where the platform has ``fork``
+  (Linux, macOS) the worker processes are *forked* at the start of a run, while this
+  process is still small (settings and roster), an optimisation: they start at once.
+  Elsewhere (Windows) they are *spawned*. Results come back in input order.
 - :class:`Jobs` writes one workbook per unit (feedback, branch ledgers) in *spawned*
   workers while this process writes the school ledger. Forking after consolidation would
   share the big frames copy-on-write, but CPython's reference counts write to every page
@@ -11,9 +12,12 @@
   jobs run here, in order, when :meth:`Jobs.wait` is called: starting workers costs more
   than it saves.
 
-Every worker dies with the process that started it (``PR_SET_PDEATHSIG`` on Linux), so
-a killed run never leaves a worker holding the run lock. ``PLEDGE_WORKERS`` (environment)
-sets the number of workers; 1 turns parallelism off (profiling, debugging).
+Every worker dies with the process that started it, so a killed run never leaves a
+worker holding the run lock: ``PR_SET_PDEATHSIG`` on Linux; elsewhere a watchdog thread
+in the worker ends it once its parent is gone. ``PLEDGE_WORKERS`` (environment) sets the
+number of workers (1 turns parallelism off: profiling, debugging);
+``PLEDGE_START_METHOD=spawn`` (or ``forkserver``) makes every pool use that start
+method, as Windows does (the test suite runs its core once that way).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import importlib
 import multiprocessing as mp
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar, cast
@@ -69,18 +76,44 @@ def without_gc(fn: Callable[..., R]) -> Callable[..., R]:
     return cast(Callable[..., R], wrapper)
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: get SIGKILL when the starting process dies (Linux). A worker
-    holds one file at a time: its garbage collector stays on (a fork inherits it paused)."""
-    gc.enable()
+START_METHOD_ENV = "PLEDGE_START_METHOD"
+LINUX = sys.platform.startswith("linux")
+_WATCH_SECONDS = 1.0
+
+
+def _prctl_pdeathsig() -> bool:
+    """Linux: ask the kernel for SIGKILL when the parent dies; False where unavailable."""
+    if not LINUX:
+        return False
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
+        return libc.prctl(1, signal.SIGKILL) == 0  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """A daemon thread that ends this worker once ``parent`` is no longer its parent
+    (macOS, Windows, or a Linux without prctl)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(_WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="pledge-parent-watch", daemon=True).start()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: die with the starting process (see the module doc). A worker
+    holds one file at a time: its garbage collector stays on (a fork inherits it paused)."""
+    gc.enable()
+    if not _prctl_pdeathsig():
+        _watch_parent(parent)
+    if os.getppid() != parent:  # the parent died before the guard took effect
         os._exit(1)
 
 
@@ -103,6 +136,19 @@ def _context(method: str) -> Any | None:
         return None
 
 
+def start_method(preferred: str) -> Any:
+    """The multiprocessing context for a pool that would like ``preferred``: the one
+    ``PLEDGE_START_METHOD`` names, else ``preferred`` where the platform has it, else
+    ``spawn`` (which exists everywhere)."""
+    forced = os.environ.get(START_METHOD_ENV, "").strip().lower()
+    for method in (forced, preferred):
+        if method:
+            ctx = _context(method)
+            if ctx is not None:
+                return ctx
+    return mp.get_context("spawn")
+
+
 def pool_map(
     fn: Callable[[T], R],
     items: Sequence[T],
@@ -111,18 +157,18 @@ def pool_map(
     chunksize: int = 4,
     on_result: Callable[[], None] | None = None,
 ) -> list[R]:
-    """``[fn(x) for x in items]`` over forked worker processes when there are enough items."""
+    """``[fn(x) for x in items]`` over worker processes (forked where the platform can)
+    when there are enough items; ``fn`` and the items must be picklable for spawn."""
     workers = min(workers or default_workers(), max(1, len(items)))
-    ctx = _context("fork")
     out: list[R] = []
-    if workers <= 1 or len(items) < min_items or ctx is None:
+    if workers <= 1 or len(items) < min_items:
         for x in items:
             out.append(fn(x))
             if on_result:
                 on_result()
         return out
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
+        workers, mp_context=start_method("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
     ) as pool:
         for r in pool.map(fn, items, chunksize=max(1, chunksize)):
             out.append(r)
@@ -132,7 +178,7 @@ def pool_map(
 
 
 class Jobs:
-    """Calls ``fn(*args)`` (``fn`` a module-level function, arguments picklable) on spawned
+    """Calls ``fn(*args)`` (``fn`` a module-level function, arguments serialisable by multiprocessing) on spawned
     workers once ``min_jobs`` are queued; otherwise at :meth:`wait`, here, in order.
 
     Use as a context manager: leaving the block waits for every job and re-raises the
@@ -158,11 +204,13 @@ class Jobs:
             self._start()
 
     def _start(self) -> None:
-        ctx = _context("spawn")
-        if self.workers <= 1 or ctx is None or self._pool is not None:
+        if self.workers <= 1 or self._pool is not None:
             return
         self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=ctx, initializer=_warm_worker, initargs=(os.getpid(), self.preload)
+            self.workers,
+            mp_context=start_method("spawn"),
+            initializer=_warm_worker,
+            initargs=(os.getpid(), self.preload),
         )
         for _ in range(self.workers):  # start every worker now (the pool starts them lazily)
             self._futures.append(self._pool.submit(_ready))

@@ -4,35 +4,37 @@ A feedback workbook or a branch ledger is a pure function of its job: the writin
 function, its arguments (a unit's findings and source bytes, a unit's ledger frames)
 and the writing code. :class:`WrittenCache` keeps a copy of every such file under
 ``outputs/.cache/written/<key>.xlsx``, the key being the SHA-256 of the code
-fingerprint, the function's name and the pickled arguments. A later run whose job has
-the same key copies the kept file into its output folder instead of writing it again:
-re-running after one unit re-sent its workbook rewrites that unit's files only.
+fingerprint, the function's name and a canonical serialisation of the arguments
+(:func:`pipeline.infra.plain.canonical`: JSON of plain data, frames column by column).
+A later run whose job has the same key copies the kept file into its output folder
+instead of writing it again: re-running after one unit re-sent its workbook rewrites
+that unit's files only.
 
-The arguments are pickled once, here; the same bytes go to the worker process, so
-keying costs no second pickling. Equal keys mean equal arguments, so a hit is never
-stale; a miss only costs the write. Entries no run used are removed by :meth:`prune`, so
-the store holds one run's files. Copies, not hard links: a clerk editing an output in
-place must never edit the kept file.
+Equal keys mean equal arguments, so a hit is never stale; a miss only costs the write;
+arguments the canonical form cannot hold are written every time and never kept. Only
+kept workbooks are read back from the folder, never code or objects. Entries no run used
+are removed by :meth:`prune`, so the store holds one run's files. Copies, not hard
+links: a clerk editing an output in place must never edit the kept file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipeline.infra import plain
 from pipeline.infra.fingerprint import code_fingerprint
 
 WRITTEN_DIR = "written"
 
 
-def run_pickled(fn: Callable[..., None], path: Path, data: bytes, keep: Path | None) -> None:
-    """Worker side: ``fn(path, *args)`` with the pickled ``args``; then keep a copy."""
-    fn(path, *pickle.loads(data))
+def run_kept(fn: Callable[..., None], path: Path, args: tuple[Any, ...], keep: Path | None) -> None:
+    """Worker side: ``fn(path, *args)``; then keep a copy at ``keep``."""
+    fn(path, *args)
     if keep is not None:
         keep.parent.mkdir(parents=True, exist_ok=True)
         tmp = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
@@ -48,26 +50,36 @@ class WrittenCache:
         self.hits = 0
         self.misses = 0
 
-    def job(self, fn: Callable[..., None], path: Path, *args: Any) -> tuple[bytes, Path | None] | None:
-        """Place the kept file for this job at ``path`` and return None; or return the
-        pickled arguments and where the worker should keep the file it writes."""
-        data = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+    def key(self, fn: Callable[..., None], suffix: str, args: tuple[Any, ...]) -> str | None:
+        """The job's key; None when its arguments have no canonical form."""
+        try:
+            data = plain.canonical(args)
+        except plain.PlainError:
+            return None
+        h = hashlib.sha256(self._salt)
+        h.update(f"{fn.__module__}.{fn.__qualname__}:{suffix}\n".encode())
+        h.update(data)
+        return h.hexdigest()
+
+    def job(self, fn: Callable[..., None], path: Path, *args: Any) -> Path | bool | None:
+        """Place the kept file for this job at ``path`` and return True; or return where
+        the worker should keep the file it writes (None: do not keep it)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         if self.root is None:
-            return data, None
-        h = hashlib.sha256(self._salt)
-        h.update(f"{fn.__module__}.{fn.__qualname__}:{path.suffix}".encode())
-        h.update(data)
-        key = h.hexdigest()
+            return None
+        key = self.key(fn, path.suffix, args)
+        if key is None:
+            self.misses += 1
+            return None
         self.used.add(key)
         kept = self.root / f"{key}{path.suffix}"
         try:
             shutil.copyfile(kept, path)
         except OSError:
             self.misses += 1
-            return data, kept
+            return kept
         self.hits += 1
-        return None
+        return True
 
     def prune(self) -> None:
         """Remove the kept files this run did not use (call after a successful run)."""

@@ -19,7 +19,7 @@ from pipeline.infra.atomic import OutputStage
 from pipeline.infra.cache import ParseCache
 from pipeline.infra.parallel import Jobs, without_gc
 from pipeline.infra.progress import file_progress
-from pipeline.infra.written_cache import WrittenCache, run_pickled
+from pipeline.infra.written_cache import WrittenCache, run_kept
 from pipeline.intake.inbox import Archive, discover
 from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate, unit_figures
 from pipeline.outputs.branch_ledger import BRANCH_DIR
@@ -61,9 +61,9 @@ def write_outputs(c: Consolidation, stage: OutputStage, kept: WrittenCache | Non
     ) as jobs:
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
-            todo = kept.job(fn, path, *args)
-            if todo is not None:
-                jobs.submit(run_pickled, fn, path, *todo)
+            keep = kept.job(fn, path, *args)
+            if keep is not True:  # not reused: written by a worker (and kept for the next run)
+                jobs.submit(run_kept, fn, path, args, keep or None)
 
         # 变更记录.xlsx (issue 4), while the workers start; its T101 notices join 问题清单
         c.findings.extend(write_changes(c, stage))

@@ -7,7 +7,6 @@ access is reading the inbox, the parse cache and the archive of ingested version
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ import pandas as pd
 
 from pipeline.core.findings import ERROR, NOTICE, Finding, Findings
 from pipeline.core.settings import Settings
+from pipeline.infra import plain
 from pipeline.infra.cache import ParseCache
 from pipeline.infra.parallel import pool_map, without_gc
 from pipeline.intake.inbox import Archive, InboxFile, discover, identify_unit, pick_newest, superseded_notice
@@ -98,8 +98,15 @@ def read_one(f: InboxFile, year: int) -> FileResult:
     return FileResult(True, wb.verdict.kind, "", parsed)
 
 
-def _read_pickled(f: InboxFile, year: int) -> bytes:
-    return pickle.dumps(read_one(f, year), protocol=pickle.HIGHEST_PROTOCOL)
+def _read_encoded(f: InboxFile, year: int) -> bytes | FileResult:
+    """Worker side: the result encoded for the parse cache (the same bytes go to the
+    cache and back to the consolidating process), or the result itself when it holds
+    something the plain format cannot (it is then not cached)."""
+    res = read_one(f, year)
+    try:
+        return plain.dumps(res)
+    except plain.PlainError:
+        return res
 
 
 def _with_unit(findings: list[Finding], code: str, name: str) -> list[Finding]:
@@ -211,12 +218,15 @@ def consolidate(
         if advance:
             advance()
     # Files not in the cache are read and parsed on every core (results in input order),
-    # pickled once by the worker: the same bytes go to the cache and to this process.
+    # encoded once by the worker: the same bytes go to the cache and to this process.
     for f, data in zip(
-        todo, pool_map(partial(_read_pickled, year=settings.year), todo, on_result=advance), strict=True
+        todo, pool_map(partial(_read_encoded, year=settings.year), todo, on_result=advance), strict=True
     ):
-        cache.put_pickled(f.sha256, f.rel, data)
-        results[f.sha256] = pickle.loads(data)
+        if isinstance(data, FileResult):
+            results[f.sha256] = data
+            continue
+        cache.put_encoded(f.sha256, f.rel, data)
+        results[f.sha256] = plain.loads(data, FileResult)
     lap("read")
 
     # 2. Identify each file's unit.

@@ -8,9 +8,7 @@ this year's quotas and dates), 党员承诺 prefilled from the roster, 组织承
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import pandas as pd
 
 from pipeline.core.settings import PHASE_LABELS, Settings
 from pipeline.infra.atomic import atomic_path
+from pipeline.infra.parallel import pool_map
 from pipeline.outputs.jinja import render
 from pipeline.outputs.xlsx import formats, new_workbook, print_setup, write_guide
 from pipeline.read import layout as L
@@ -291,8 +290,6 @@ def write_templates(roster: Roster, s: Settings, out_dir: Path, workers: int | N
     """Write one template per roster unit; uses all cores when there are many units."""
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(f, s, out_dir) for f in unit_forms(roster)]
-    workers = workers or min(os.cpu_count() or 1, 8)
-    if workers <= 1 or len(jobs) < 50:
-        return [_write_one(j) for j in jobs]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(_write_one, jobs, chunksize=16))
+    # worker processes as everywhere else (fork where available, spawn on Windows; they die
+    # with this process): pipeline.infra.parallel
+    return pool_map(_write_one, jobs, min_items=50, workers=workers, chunksize=16)

@@ -70,8 +70,8 @@ class ParsedWorkbook:
     """One workbook's normalised content.
 
     The rows of each data sheet are kept as plain columns (``columns``: layout sheet ->
-    field -> values), not as DataFrames: a county's 2,100 workbooks are pickled into the
-    parse cache and loaded on every warm run, and a DataFrame costs ~80 µs to unpickle
+    field -> values), not as DataFrames: a county's 2,100 workbooks are stored in the
+    parse cache and loaded on every warm run, and a DataFrame costs ~80 µs to load
     where its columns cost a few (issue 6). :meth:`frame` builds one sheet's frame on
     demand; the consolidation builds each ledger frame from every unit's columns at once.
     """

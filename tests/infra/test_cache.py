@@ -5,7 +5,6 @@ miss and never an error. A warm consolidation equals a cold one."""
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import shutil
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from pipeline.core.findings import Finding
 from pipeline.infra import cache as C
+from pipeline.infra import plain
 from pipeline.infra.cache import MAGIC, ParseCache
 from pipeline.intake.inbox import discover
 from pipeline.jobs.consolidation import Consolidation, FileResult, UnitReturn, _frames, consolidate
@@ -60,20 +60,20 @@ def test_round_trip_and_counts(tmp_path: Path) -> None:
     assert list(got.parsed.frames) == [L.SHEET_LOG]
 
 
-def test_pickled_elsewhere_round_trips(tmp_path: Path) -> None:
+def test_encoded_elsewhere_round_trips(tmp_path: Path) -> None:
     c = ParseCache(tmp_path, "s1")
-    c.put_pickled(SHA, "a.xlsx", pickle.dumps(_result()))
+    c.put_encoded(SHA, "a.xlsx", plain.dumps(_result()))
     assert c.get(SHA, "a.xlsx", expect=FileResult) == _result()
 
 
 def test_no_root_never_stores(tmp_path: Path) -> None:
     c = ParseCache(None, "s1")
     c.put(SHA, "a.xlsx", _result())
-    assert c.get(SHA, "a.xlsx") is None and c.misses == 0
+    assert c.get(SHA, "a.xlsx", expect=FileResult) is None and c.misses == 0
 
 
 def _entry(c: ParseCache) -> Path:
-    return c.root / f"{c.key(SHA, 'a.xlsx')}.pkl"  # type: ignore[operator]
+    return c.root / f"{c.key(SHA, 'a.xlsx')}.json"  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(
@@ -82,9 +82,15 @@ def _entry(c: ParseCache) -> Path:
         lambda b: b[: len(b) // 2],  # truncated
         lambda b: b"",  # empty
         lambda b: b"\x00garbage" * 10,  # not ours
-        lambda b: b[: len(MAGIC) + 65] + b"\x80\x05junk",  # our header, corrupt pickle
-        lambda b: b.split(b"\n", 2)[2],  # a bare pickle without the header (an older format)
+        lambda b: b[: len(MAGIC) + 65] + b"\x80\x05junk",  # our header, not JSON
+        lambda b: b.split(b"\n", 2)[2],  # bare JSON without the header
         lambda b: b.replace(MAGIC, MAGIC.upper()),
+        lambda b: b.replace(b'"FileResult"', b'"Popen"'),  # hand-edited: names a class it may not
+        lambda b: b.replace(b'"ok":true', b'"ok":true,"evil":1'),  # a field the class lacks
+        lambda b: b.replace(b'"$dl"', b'"$xl"'),  # an unknown tag
+        lambda b: b[: len(MAGIC) + 65] + b'{"$c":"FileResult","v":{"ok":1}}',  # missing fields
+        lambda b: b[: len(MAGIC) + 65] + b"[1, 2, 3]",  # valid JSON, not a FileResult
+        lambda b: b[: len(MAGIC) + 65] + b"\x80\x04\x95\x00cos\nsystem\n.",  # an old-style binary entry
     ],
 )
 def test_corrupt_entry_is_a_miss(tmp_path: Path, damage: object) -> None:
@@ -99,7 +105,7 @@ def test_corrupt_entry_is_a_miss(tmp_path: Path, damage: object) -> None:
 def test_entry_of_another_key_is_a_miss(tmp_path: Path) -> None:
     c = ParseCache(tmp_path, "s1")
     c.put("cd" * 32, "b.xlsx", _result())
-    shutil.copy(c.root / f"{c.key('cd' * 32, 'b.xlsx')}.pkl", _entry(c))  # type: ignore[operator]  # copied under a's name
+    shutil.copy(c.root / f"{c.key('cd' * 32, 'b.xlsx')}.json", _entry(c))  # type: ignore[operator]  # copied under a's name
     assert c.get(SHA, "a.xlsx", expect=FileResult) is None
 
 
@@ -107,22 +113,22 @@ def test_value_of_another_type_is_a_miss(tmp_path: Path) -> None:
     c = ParseCache(tmp_path, "s1")
     c.put(SHA, "a.xlsx", {"not": "a FileResult"})
     assert c.get(SHA, "a.xlsx", expect=FileResult) is None
-    assert c.get(SHA, "a.xlsx") == {"not": "a FileResult"}
+    assert c.get(SHA, "a.xlsx", expect=dict) == {"not": "a FileResult"}
 
 
 def test_invalidated_by_settings_name_code_and_format(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ParseCache(tmp_path, "s1").put(SHA, "a.xlsx", _result())
-    assert ParseCache(tmp_path, "s1").get(SHA, "a.xlsx") is not None
-    assert ParseCache(tmp_path, "s2").get(SHA, "a.xlsx") is None  # settings changed
-    assert ParseCache(tmp_path, "s1").get(SHA, "b.xlsx") is None  # another name
-    assert ParseCache(tmp_path, "s1").get("cd" * 32, "a.xlsx") is None  # another content
+    assert ParseCache(tmp_path, "s1").get(SHA, "a.xlsx", expect=FileResult) is not None
+    assert ParseCache(tmp_path, "s2").get(SHA, "a.xlsx", expect=FileResult) is None  # settings changed
+    assert ParseCache(tmp_path, "s1").get(SHA, "b.xlsx", expect=FileResult) is None  # another name
+    assert ParseCache(tmp_path, "s1").get("cd" * 32, "a.xlsx", expect=FileResult) is None  # another content
     monkeypatch.setattr(C, "CACHE_FORMAT", C.CACHE_FORMAT + 1)
-    assert ParseCache(tmp_path, "s1").get(SHA, "a.xlsx") is None
+    assert ParseCache(tmp_path, "s1").get(SHA, "a.xlsx", expect=FileResult) is None
     monkeypatch.undo()
     monkeypatch.setattr(C, "code_fingerprint", lambda: "other code")
-    assert ParseCache(tmp_path, "s1").get(SHA, "a.xlsx") is None
+    assert ParseCache(tmp_path, "s1").get(SHA, "a.xlsx", expect=FileResult) is None
 
 
 # ---------------------------------------------------------------------------------------
@@ -167,7 +173,7 @@ def test_warm_equals_cold(demo: Path, tmp_path: Path) -> None:
 def test_corrupt_entry_is_re_read(demo: Path, tmp_path: Path) -> None:
     cache_dir = tmp_path / ".cache"
     cold = _run(demo, cache_dir)
-    victim = sorted(cache_dir.glob("parse-*/*.pkl"))[0]
+    victim = sorted(cache_dir.glob("parse-*/*.json"))[0]
     victim.write_bytes(victim.read_bytes()[:100])
     warm = _run(demo, cache_dir)
     assert warm.cache_misses == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.infra.written_cache import WRITTEN_DIR, WrittenCache, run_pickled
+from pipeline.infra.written_cache import WRITTEN_DIR, WrittenCache, run_kept
 from pipeline.tooling.bench import compare_outputs
 from tests.builders import REPO
 
@@ -16,15 +16,15 @@ AS_OF = "2026-11-20"
 CALLS: list[tuple[Path, str]] = []
 
 
-def write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str, *_: object) -> None:
     CALLS.append((path, text))
     path.write_text(text, encoding="utf-8")
 
 
-def _run(cache: WrittenCache, path: Path, text: str) -> None:
-    todo = cache.job(write_text, path, text)
-    if todo is not None:
-        run_pickled(write_text, path, *todo)
+def _run(cache: WrittenCache, path: Path, *args: object) -> None:
+    keep = cache.job(write_text, path, *args)
+    if keep is not True:
+        run_kept(write_text, path, args, keep or None)
 
 
 def test_same_job_is_copied_changed_job_is_written(tmp_path: Path) -> None:
@@ -44,6 +44,52 @@ def test_same_job_is_copied_changed_job_is_written(tmp_path: Path) -> None:
     assert (tmp_path / "b" / "x.txt").read_text(encoding="utf-8") == "甲"
     # the old "乙" is gone from the store: it holds one run's files
     assert len(list((tmp_path / "cache" / WRITTEN_DIR).iterdir())) == 2
+
+
+def test_keys_tell_values_apart(tmp_path: Path) -> None:
+    """The canonical form behind a key: equal arguments, equal keys; any difference of
+    value or type, a different key."""
+    import datetime as dt
+
+    import pandas as pd
+
+    c = WrittenCache(tmp_path / "cache")
+    key = lambda *a: c.key(write_text, ".xlsx", a)  # noqa: E731
+    frame = pd.DataFrame({"a": pd.array(["x", None], dtype=str), "d": [dt.date(2026, 9, 1), None]})
+    assert key(frame, [1]) == key(frame.copy(), [1])
+    variants = [
+        (1,),
+        (1.0,),
+        (True,),
+        ("1",),
+        ([1],),
+        ((1,),),
+        ({"a": 1},),
+        ({"a": 1.0},),
+        (dt.date(2026, 9, 1),),
+        ("2026-09-01",),
+        (dt.datetime(2026, 9, 1),),
+        (frame,),
+        (frame.astype(object),),
+        (frame.iloc[:1],),
+        (frame.rename(columns={"a": "b"}),),
+        (None,),
+        ("",),
+        (Path("a"),),
+        ("a",),
+    ]
+    keys = [key(*v) for v in variants]
+    assert None not in keys and len(set(keys)) == len(keys)
+    assert key(object()) is None  # no canonical form: written every time, never kept
+
+
+def test_uncacheable_job_is_written_and_not_kept(tmp_path: Path) -> None:
+    CALLS.clear()
+    for _ in range(2):
+        cache = WrittenCache(tmp_path / "cache")
+        _run(cache, tmp_path / "x.txt", "甲", object())
+        assert (cache.hits, cache.misses) == (0, 1)
+    assert len(CALLS) == 2 and not (tmp_path / "cache" / WRITTEN_DIR).exists()
 
 
 def test_output_edited_in_place_does_not_change_the_kept_copy(tmp_path: Path) -> None:

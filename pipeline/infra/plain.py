@@ -1,0 +1,253 @@
+"""Plain data for the caches: our objects as JSON, never serialised Python objects (issue 17).
+
+Python's own object serialisation runs code when it is loaded, so a cache folder anyone
+can write (often a shared drive) must not hold any. :func:`to_plain` turns the values the caches keep (dataclasses,
+dicts, lists, tuples, text, numbers, dates, and for keys only: DataFrames and Paths) into
+JSON-native data with small tags; :func:`from_plain` rebuilds them for a given dataclass
+type, creating only instances of the dataclasses that type refers to: a foreign or
+hand-edited entry can name nothing else, and anything that does not fit is an error the
+caller treats as a miss.
+
+Long columns of repeated values (ids, names, kinds, dates on every row of a member) are
+stored once per distinct value plus an index per row (``$col``): entries stay small, a
+warm run loads them fast, and the rebuilt rows share one object per value as the parser
+made them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import json
+import types
+import typing
+from collections.abc import Callable
+from pathlib import PurePath
+from typing import Any
+
+_COLUMN_MIN = 16  # lists at least this long of hashable scalars are stored as $col
+_SCALARS = (str, int, float, bool, type(None), dt.date, dt.datetime)
+
+
+class PlainError(TypeError):
+    """A value the plain format cannot hold (the caller does not cache it)."""
+
+
+_NATIVE = frozenset((str, int, float, bool, type(None)))
+
+
+def _dates(values: Any) -> list[str | None] | None:
+    """ISO text of a list of dates (``None`` kept), or None when it holds anything else."""
+    out: list[str | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+        elif v.__class__ is dt.date:
+            out.append(v.isoformat())
+        else:
+            return None
+    return out
+
+
+def _list(values: list[Any]) -> Any:
+    """A list as it is when every element is a JSON scalar (read back without a walk);
+    a list of dates as ISO text (``$dl``); long columns of repeated values as distinct
+    values + an index per row (``$col``, ``$dcol`` for dates, ``$colw`` for others);
+    anything else as ``$w`` (each element encoded, and decoded, on its own)."""
+    native = _NATIVE
+    if len(values) >= _COLUMN_MIN:
+        pool: dict[tuple[type, Any], int] = {}
+        try:
+            index = [pool.setdefault((v.__class__, v), len(pool)) for v in values]
+        except TypeError:  # an unhashable element
+            return {"$w": [to_plain(v) for v in values]}
+        distinct = [v for _, v in pool]
+        if all(k[0] in native for k in pool):
+            if len(pool) * 2 > len(values):  # mostly distinct (row numbers): as they are
+                return list(values)
+            return {"$col": [distinct, index]}
+        isos = _dates(distinct)
+        if isos is not None:
+            return {"$dcol": [isos, index]}
+        return {"$colw": [[to_plain(v) for v in distinct], index]}
+    if all(v.__class__ in native for v in values):
+        return list(values)
+    isos = _dates(values)
+    if isos is not None:
+        return {"$dl": isos}
+    return {"$w": [to_plain(v) for v in values]}
+
+
+def to_plain(obj: Any) -> Any:
+    """JSON-native data for ``obj`` (see the module doc); :class:`PlainError` when it
+    holds something else."""
+    t = obj.__class__
+    if t is str or t is int or t is bool or obj is None:
+        return obj
+    if t is float:
+        return obj
+    if t is dt.date:
+        return {"$d": obj.isoformat()}
+    if t is dt.datetime:
+        return {"$dt": obj.isoformat()}
+    if t is list:
+        return _list(obj)
+    if t is tuple:
+        return {"$t": [to_plain(v) for v in obj]}
+    if t is dict:
+        if all(k.__class__ is str and not k.startswith("$") for k in obj):
+            return {k: to_plain(v) for k, v in obj.items()}
+        return {"$m": [[to_plain(k), to_plain(v)] for k, v in obj.items()]}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            "$c": t.__qualname__,
+            "v": {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init},
+        }
+    return _other(obj)
+
+
+def _other(obj: Any) -> Any:
+    """Values that only ever go into a key (written-cache jobs): frames, paths, pandas'
+    missing values, numpy scalars."""
+    module = obj.__class__.__module__.split(".")[0]
+    if isinstance(obj, PurePath):
+        return {"$p": obj.as_posix()}
+    if module in ("pandas", "numpy"):
+        import numpy as np
+        import pandas as pd
+
+        if isinstance(obj, pd.DataFrame):
+            return {
+                "$df": [
+                    [to_plain(c) for c in obj.columns],
+                    [str(d) for d in obj.dtypes],
+                    to_plain(obj.index.tolist()),
+                    [to_plain(obj.iloc[:, j].tolist()) for j in range(obj.shape[1])],
+                ]
+            }
+        if isinstance(obj, pd.Series):
+            return {
+                "$se": [
+                    to_plain(obj.name),
+                    str(obj.dtype),
+                    to_plain(obj.index.tolist()),
+                    to_plain(obj.tolist()),
+                ]
+            }
+        if obj is pd.NA:
+            return {"$na": 0}
+        if obj is pd.NaT:
+            return {"$nat": 0}
+        if isinstance(obj, pd.Timestamp):
+            return {"$ts": obj.isoformat()}
+        if isinstance(obj, np.generic):
+            return {"$np": [str(obj.dtype), to_plain(obj.item())]}
+    if isinstance(obj, _SCALARS):  # subclasses of str, int, date...: keys only
+        return {"$sub": [f"{obj.__class__.__module__}.{obj.__class__.__qualname__}", repr(obj)]}
+    raise PlainError(f"cannot store {obj.__class__.__qualname__} as plain data")
+
+
+def dumps(obj: Any) -> bytes:
+    """``obj`` as compact UTF-8 JSON (:class:`PlainError` when it cannot be)."""
+    return json.dumps(to_plain(obj), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _dataclasses_of(tp: Any, seen: dict[str, type]) -> None:
+    """Every dataclass ``tp`` refers to through its fields' annotations."""
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if seen.get(tp.__qualname__) is tp:
+            return
+        seen[tp.__qualname__] = tp
+        for hint in typing.get_type_hints(tp).values():
+            _dataclasses_of(hint, seen)
+        return
+    for arg in typing.get_args(tp):
+        _dataclasses_of(arg, seen)
+    origin = typing.get_origin(tp)
+    if origin is not None and origin is not types.UnionType:
+        _dataclasses_of(origin, seen)
+
+
+@functools.cache
+def known_types(root: type) -> dict[str, type]:
+    seen: dict[str, type] = {}
+    _dataclasses_of(root, seen)
+    return seen
+
+
+def _decoder(classes: dict[str, type]) -> Callable[[Any], Any]:
+    dates: dict[str, dt.date] = {}
+
+    def date(s: str) -> dt.date:
+        d = dates.get(s)
+        if d is None:
+            d = dates[s] = dt.date.fromisoformat(s)
+        return d
+
+    known = dates.get
+
+    def decode(obj: Any) -> Any:
+        t = obj.__class__
+        if t is str or t is int or t is float or t is bool or obj is None:
+            return obj
+        if t is list:
+            # a bare list holds only JSON scalars (see _list)
+            return obj
+        if t is not dict:
+            raise PlainError(f"unexpected {t.__name__}")
+        if len(obj) == 1:
+            ((tag, v),) = obj.items()
+            if tag == "$col":
+                values, index = v
+                return [values[i] for i in index]
+            if tag == "$dcol":
+                values, index = v
+                vals = [x if x is None else (known(x) or date(x)) for x in values]
+                return [vals[i] for i in index]
+            if tag == "$dl":
+                return [x if x is None else (known(x) or date(x)) for x in v]
+            if tag == "$colw":
+                values, index = v
+                vals = [decode(x) for x in values]
+                return [vals[i] for i in index]
+            if tag == "$w":
+                return [decode(x) for x in v]
+            if tag == "$d":
+                return date(v)
+            if tag == "$dt":
+                return dt.datetime.fromisoformat(v)
+            if tag == "$t":
+                return tuple(decode(x) for x in v)
+            if tag == "$m":
+                return {decode(k): decode(x) for k, x in v}
+            if tag[:1] == "$":
+                raise PlainError(f"unknown tag {tag!r}")
+        if "$c" in obj:
+            cls = classes[obj["$c"]]  # KeyError: a class this entry may not name
+            return cls(**{k: decode(x) for k, x in obj["v"].items()})
+        return {k: decode(x) for k, x in obj.items()}  # "$" keys are tags only alone or with "$c"
+
+    return decode
+
+
+def from_plain(data: Any, expect: type) -> Any:
+    """Rebuild an ``expect`` instance from :func:`to_plain` data. Raises (``PlainError``,
+    ``KeyError``, ``TypeError``, ``ValueError``) when the data is anything else."""
+    value = _decoder(known_types(expect))(data)
+    if not isinstance(value, expect):
+        raise PlainError(f"expected {expect.__qualname__}, got {value.__class__.__qualname__}")
+    return value
+
+
+def loads(raw: bytes | memoryview, expect: type) -> Any:
+    return from_plain(json.loads(bytes(raw)), expect)
+
+
+def canonical(obj: Any) -> bytes:
+    """Bytes equal exactly when the values are equal (as far as the caches can tell): the
+    key of a written-cache job. Dict order counts (it changes what is written)."""
+    return json.dumps(to_plain(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode()

@@ -1,0 +1,107 @@
+"""pipeline.infra.plain: what the caches store is plain JSON that rebuilds exactly, and
+that can name no class but the ones expected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.core.findings import Finding
+from pipeline.infra import plain
+from pipeline.jobs.consolidation import FileResult
+from tests.builders import REPO
+
+
+@dataclass
+class Inner:
+    when: dt.date | None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class Outer:
+    rows: dict[str, list[object]] = field(default_factory=dict)
+    inner: list[Inner] = field(default_factory=list)
+    odd: dict[object, object] = field(default_factory=dict)
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(),
+    st.dates(),
+    st.datetimes().map(lambda d: d.replace(fold=0)),  # fold is not data we keep
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=40),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=5), inner, max_size=5),
+    ),
+    max_leaves=60,
+)
+
+
+@given(values)
+def test_round_trip_any_plain_value(value: object) -> None:
+    @dataclass
+    class Box:
+        v: object
+
+    got = plain.loads(plain.dumps(Box(value)), Box)
+    assert got == Box(value)
+    assert repr(got) == repr(Box(value))  # types too: 1 stays int, True stays bool, tuples stay tuples
+
+
+def test_dataclasses_columns_and_escaped_keys() -> None:
+    d = dt.date(2026, 9, 1)
+    value = Outer(
+        rows={"date": [d, None] * 20, "name": ["王建国"] * 40, "row": list(range(40))},
+        inner=[Inner(d, ("a", "b")), Inner(None)],
+        odd={"$c": 1, 2: "two", ("t", 1): [d]},
+    )
+    data = plain.dumps(value)
+    assert b"$col" in data and "王建国".encode() in data  # readable JSON, repeated values once
+    assert data.count("王建国".encode()) == 1
+    got = plain.loads(data, Outer)
+    assert got == value
+    assert got.rows["date"][0] is got.rows["date"][2]  # one object per distinct value
+
+
+def test_only_expected_classes_can_be_named() -> None:
+    evil = json.dumps({"$c": "Popen", "v": {"args": ["rm", "-rf", "/"]}}).encode()
+    with pytest.raises(KeyError):
+        plain.loads(evil, FileResult)
+    assert set(plain.known_types(FileResult)) == {"FileResult", "ParsedWorkbook", "Finding"}
+    finding = Finding("提醒", "V102", "x", file="a.xlsx", row=5, column=2)
+    with pytest.raises(plain.PlainError):  # a Finding is not a FileResult
+        plain.loads(plain.dumps(finding), FileResult)
+
+
+def test_unstorable_values_are_refused() -> None:
+    with pytest.raises(plain.PlainError):
+        plain.dumps(Outer(rows={"x": [object()]}))
+    with pytest.raises(plain.PlainError):
+        plain.dumps({1, 2})
+
+
+def test_no_pickle_in_the_product() -> None:
+    """Caches hold plain data only: the package never imports or mentions pickle."""
+    out = subprocess.run(
+        ["grep", "-rn", "pickle", "pipeline/", "schemas/", "templates/"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1 and out.stdout == "", out.stdout
+    assert not list(Path(REPO, "pipeline").rglob("*.pkl"))
