@@ -23,6 +23,12 @@ SATISFACTION = ("满意", "比较满意", "基本满意", "不满意")
 
 PROBATIONARY_GRADE = "评定"
 PROBATIONARY_LIST = "列名"
+# A unit that sent no pledge form (公开承诺事项表) at all, and its members:
+NO_RETURN_UNGRADED = "暂不评定"  # not graded until it reports; listed for the leadership group
+NO_RETURN_ZERO = "按零分"  # fulfilment 0 and the overdue cap, as if every pledge were overdue
+NO_RETURN_POOR = "评为差"  # graded 差
+NO_RETURN_CHOICES = (NO_RETURN_UNGRADED, NO_RETURN_ZERO, NO_RETURN_POOR)
+DEFAULT_NO_RETURN = NO_RETURN_UNGRADED
 TIES_KEEP = "并列保留"
 TIES_DROP = "并列下调"
 
@@ -68,6 +74,7 @@ class AssessmentPolicy:
     rectify_days: int
     unit_weights: dict[str, float]  # UNIT_WEIGHTS -> weight (sum 1)
     grade_points: dict[str, float]  # grade -> points (members' results in the unit score)
+    no_return: str = DEFAULT_NO_RETURN  # NO_RETURN_CHOICES: units with no pledge form, and their members
 
     def grade_for(self, score: float) -> str:
         for g in (GOOD, FAIR, AVERAGE):
@@ -162,6 +169,9 @@ def parse_policy(data: dict[str, Any], source: str = "campaign.toml") -> Assessm
         rectify_days=r.integer(_key("rectify_days"), minimum=1),
         unit_weights=_weights(r, _key("unit_weights"), UNIT_WEIGHTS),
         grade_points=_points(r, _key("grade_points"), GRADES),
+        no_return=_choice(r, _key("no_return"), NO_RETURN_CHOICES)
+        if r.has(_key("no_return"))
+        else DEFAULT_NO_RETURN,
     )
 
 

@@ -488,7 +488,7 @@ def _validate_members(
     for i in df.index:
         key = (df.at[i, "file"], df.at[i, "sheet"], *cell(i, "member_id"))
         keep.append(key not in bad_rows and df.at[i, "member_id"] != "")
-    df = df[pd.Series(keep, index=df.index)].copy()
+    df = df[pd.Series(keep, index=df.index, dtype=bool)].copy()  # bool even when empty (no forms yet)
     df["name"] = [names.get(mid, n) for mid, n in zip(df["member_id"], df["name"], strict=True)]
     return df
 

@@ -31,6 +31,9 @@ from pipeline.assessment.policy import (
     FAIR,
     GOOD,
     GRADES,
+    NO_RETURN_POOR,
+    NO_RETURN_UNGRADED,
+    NO_RETURN_ZERO,
     POOR,
     PROBATIONARY_LIST,
     TIES_KEEP,
@@ -38,6 +41,7 @@ from pipeline.assessment.policy import (
     share_text,
 )
 from pipeline.core.findings import ERROR, NOTICE, Finding
+from pipeline.rules.roster import COMMITTEE_TYPE
 from pipeline.rules.status import DONE, DONE_LATE, OVERDUE, TRACKED
 
 GRADED = "评定"
@@ -51,8 +55,10 @@ RULE_POOR = "差票比例"
 RULE_CAP = "好等次比例"
 RULE_PROBATION = "预备党员"
 RULE_MISSING = "资料不全"
+RULE_NO_RETURN = "未报送承诺表"
 
 PROBATIONARY = "预备党员"
+NO_RETURN_PENDING_TEXT = "本单位未报送承诺表，按设置（assessment.no_return）暂不评定，报送后再评定；已列入“暂不评定名单”提请领导小组研究"
 VOTES = list(A.VOTE_FIELDS.values())
 SATS = list(A.SAT_FIELDS.values())
 
@@ -164,9 +170,12 @@ def score_members(
             done_late=int(f["done_late"]) if f is not None else 0,
             overdue=int(f["overdue"]) if f is not None else 0,
         )
-        if m.unit_code not in pledge_units:
+        no_return = m.unit_code not in pledge_units
+        if no_return and p.no_return == NO_RETURN_ZERO:
+            rec["fulfil_rate"], fulfil_score = 0.0, 0.0
+            basis.append("本单位未报送承诺表，按设置履诺得分按 0 分计")
+        elif no_return:
             rec["fulfil_rate"], fulfil_score = None, None
-            basis.append("本单位未报送承诺表，履诺得分不计")
         elif tracked == 0:
             rec["fulfil_rate"], fulfil_score = 0.0, 0.0
             basis.append("没有审核通过的承诺，履诺得分按 0 分计")
@@ -201,7 +210,13 @@ def score_members(
         )
         rec["score"] = score
         state, grade, rule = GRADED, "", RULE_SCORE
-        if invalid:
+        if no_return and p.no_return == NO_RETURN_UNGRADED:
+            state, rule = PENDING, RULE_NO_RETURN
+            basis.append(NO_RETURN_PENDING_TEXT)
+        elif no_return and p.no_return == NO_RETURN_POOR:
+            grade, rule = POOR, RULE_NO_RETURN
+            basis.append("本单位未报送承诺表，按设置评为差")
+        elif invalid:
             state, rule = PENDING, RULE_MISSING
             basis.append("考核评价表中本人的数据有误（见问题清单），暂不评定")
         elif t is None and m.unit_code not in eval_units and p.require_peer_review:
@@ -230,11 +245,15 @@ def score_members(
                 basis.append(f"未述职，等次上限为{grade}")
             if (
                 p.overdue.enabled
-                and rec["overdue"]
+                and (rec["overdue"] or no_return)
                 and GRADES.index(grade) < GRADES.index(p.overdue.max_grade)
             ):  # type: ignore[arg-type]
                 grade, rule = p.overdue.max_grade, RULE_OVERDUE
-                basis.append(f"逾期承诺 {rec['overdue']} 项，等次上限为{grade}")
+                basis.append(
+                    f"逾期承诺 {rec['overdue']} 项，等次上限为{grade}"
+                    if not no_return
+                    else f"未报送承诺表，视同有逾期未完成的承诺，等次上限为{grade}"
+                )
             voters, poor = counts["voters"] or 0, counts["vote_poor"] or 0
             if (
                 p.poor_votes_enabled
@@ -448,9 +467,14 @@ def score_units(
         rec["org_overdue"] = int(of["overdue"]) if of is not None else 0
         rec["org_rate"] = float(of["rate"]) if of is not None else None
         has_members = int(n_roster.get(code, 0)) > 0
-        if code not in pledge_units:
+        no_return = code not in pledge_units
+        if no_return and p.no_return == NO_RETURN_ZERO:
+            fscore, oscore = (0.0 if has_members else None), 0.0
+            rec["member_rate"] = 0.0 if has_members else None
+            rec["org_rate"] = 0.0
+            basis.append("本单位未报送承诺表，按设置党员承诺和组织承诺得分均按 0 分计")
+        elif no_return:
             fscore = oscore = None
-            basis.append("本单位未报送承诺表，承诺完成情况不计")
         else:
             fscore = _r2(100 * float(mf["rate"])) if mf is not None else (0.0 if has_members else None)
             if of is not None:
@@ -494,7 +518,13 @@ def score_units(
         score, missing = combine(parts, p.unit_weights)  # type: ignore[arg-type]
         rec["score"] = score
         state, grade, rule = GRADED, "", RULE_SCORE
-        if invalid:
+        if no_return and p.no_return == NO_RETURN_UNGRADED:
+            state, rule = PENDING, RULE_NO_RETURN
+            basis.append(NO_RETURN_PENDING_TEXT)
+        elif no_return and p.no_return == NO_RETURN_POOR:
+            grade, rule = POOR, RULE_NO_RETURN
+            basis.append("本单位未报送承诺表，按设置评为差")
+        elif invalid:
             state, rule = PENDING, RULE_MISSING
             basis.append("单位测评数据有误（见问题清单），暂不评定")
         elif score is None:
@@ -522,11 +552,15 @@ def score_units(
                 basis.append(f"书记未述职，等次上限为{grade}")
             if (
                 p.overdue.enabled
-                and rec["org_overdue"]
+                and (rec["org_overdue"] or no_return)
                 and GRADES.index(grade) < GRADES.index(p.overdue.max_grade)
             ):  # type: ignore[arg-type]
                 grade, rule = p.overdue.max_grade, RULE_OVERDUE
-                basis.append(f"逾期组织承诺 {rec['org_overdue']} 项，等次上限为{grade}")
+                basis.append(
+                    f"逾期组织承诺 {rec['org_overdue']} 项，等次上限为{grade}"
+                    if not no_return
+                    else f"未报送承诺表，视同有逾期未完成的组织承诺，等次上限为{grade}"
+                )
         if state == PENDING:
             rec["score"] = None  # a partial score would mislead: the figures stay, the score does not
         rec.update(state=state, proposed=grade, rule=rule, basis=basis)
@@ -587,16 +621,52 @@ def assess(
     u, u_findings = apply_overrides(u, unit_overrides, "unit_code")
     for df in (m, u):
         df["basis"] = ["；".join(b) for b in df["basis"]]
-    return Assessment(m, u, [*cap_findings, *m_findings, *u_findings])
+    return Assessment(
+        m, u, [*no_return_findings(u, m, pledge_units, p), *cap_findings, *m_findings, *u_findings]
+    )
+
+
+def no_return_findings(
+    units: pd.DataFrame, members: pd.DataFrame, pledge_units: set[str], p: AssessmentPolicy
+) -> list[Finding]:
+    """E119 for each unit that sent no pledge form: what the policy did with it."""
+    out = []
+    for u in units.itertuples(index=False):
+        if u.unit_code in pledge_units:
+            continue
+        n = int((members["unit_code"] == u.unit_code).sum())
+        what = {
+            NO_RETURN_UNGRADED: f"本单位和 {n} 名党员暂不评定，已列入“暂不评定名单”提请领导小组研究；报送承诺表后再运行即可评定",
+            NO_RETURN_ZERO: f"本单位和 {n} 名党员的履诺得分按 0 分计，并视同有逾期未完成的承诺",
+            NO_RETURN_POOR: f"本单位和 {n} 名党员评为差",
+        }[p.no_return]
+        out.append(
+            Finding(
+                NOTICE,
+                "E119",
+                f"本单位没有报送公开承诺事项表。按设置 assessment.no_return = “{p.no_return}”：{what}。",
+                unit_code=str(u.unit_code),
+                unit_name=str(u.unit_name),
+            )
+        )
+    return out
 
 
 # ------------------------------------------------------------------ derived tables
 
 
+def is_committee(unit_type: object) -> bool:
+    """The Party committee (单位类型 党委): its own result goes to the level above."""
+    return unit_type == COMMITTEE_TYPE
+
+
 def secretaries_table(units: pd.DataFrame) -> pd.DataFrame:
-    """支部书记述职考核: the unit's results as part of each secretary's duty assessment."""
+    """支部书记述职考核: the branch's results as part of each branch secretary's duty
+    assessment (the committee's secretary is assessed by the level above)."""
     rows = []
     for u in units.itertuples(index=False):
+        if is_committee(u.unit_type):
+            continue
         rows.append(
             {
                 "单位编码": u.unit_code,
@@ -619,7 +689,8 @@ def secretaries_table(units: pd.DataFrame) -> pd.DataFrame:
 
 
 def commended(members: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """表彰名单: final grade 好 (units first)."""
+    """表彰名单: final grade 好 (units first). The Party committee is never the school's own
+    先进基层党组织: its result is for the level above (:func:`committee_table`)."""
     rows = [
         {
             "类别": "先进基层党组织",
@@ -629,7 +700,7 @@ def commended(members: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
             "综合得分": u.score,
         }
         for u in units.itertuples(index=False)
-        if u.final == GOOD
+        if u.final == GOOD and not is_committee(u.unit_type)
     ]
     rows += [
         {
@@ -661,7 +732,7 @@ def rectify(members: pd.DataFrame, units: pd.DataFrame, as_of: dt.date, p: Asses
             "整改情况": "",
         }
         for u in units.itertuples(index=False)
-        if u.final == POOR
+        if u.final == POOR and not is_committee(u.unit_type)
     ]
     rows += [
         {
@@ -676,5 +747,80 @@ def rectify(members: pd.DataFrame, units: pd.DataFrame, as_of: dt.date, p: Asses
         }
         for m in members.itertuples(index=False)
         if m.final == POOR
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+COMMITTEE_NOTE = "校党委的考核评价结果报上级党组织审定，不列入学校的先进基层党组织表彰名单、整改名单和公示"
+
+
+def committee_table(units: pd.DataFrame) -> pd.DataFrame:
+    """校党委（报上级党组织）: the committee's own result, prepared for the level above."""
+    rows = [
+        {
+            "单位编码": u.unit_code,
+            "单位名称": u.unit_name,
+            "书记": u.secretary,
+            "书记述职": u.duty,
+            "组织承诺（审核通过）": u.org_tracked,
+            "组织承诺已完成": u.org_done,
+            "组织承诺逾期": u.org_overdue,
+            "组织承诺完成率": u.org_rate,
+            "满意度得分": u.sat_score,
+            "综合得分": u.score,
+            "拟定等次": u.proposed,
+            "最终等次": u.final,
+            "评定依据": u.basis,
+            "说明": COMMITTEE_NOTE,
+        }
+        for u in units.itertuples(index=False)
+        if is_committee(u.unit_type)
+    ]
+    cols = [
+        "单位编码",
+        "单位名称",
+        "书记",
+        "书记述职",
+        "组织承诺（审核通过）",
+        "组织承诺已完成",
+        "组织承诺逾期",
+        "组织承诺完成率",
+        "满意度得分",
+        "综合得分",
+        "拟定等次",
+        "最终等次",
+        "评定依据",
+        "说明",
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def pending_table(members: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """暂不评定名单: units and members without a final grade (not the probationary members
+    listed by policy), with the reason, for the leadership group."""
+    cols = ["类别", "单位编码", "单位名称", "姓名", "原因", "评定依据"]
+    rows = [
+        {
+            "类别": "单位",
+            "单位编码": u.unit_code,
+            "单位名称": u.unit_name,
+            "姓名": "",
+            "原因": u.rule,
+            "评定依据": u.basis,
+        }
+        for u in units.itertuples(index=False)
+        if not u.final and u.state == PENDING
+    ]
+    rows += [
+        {
+            "类别": "党员",
+            "单位编码": m.unit_code,
+            "单位名称": m.unit_name,
+            "姓名": m.name,
+            "原因": m.rule,
+            "评定依据": m.basis,
+        }
+        for m in members.itertuples(index=False)
+        if not m.final and m.state == PENDING
     ]
     return pd.DataFrame(rows, columns=cols)

@@ -18,13 +18,23 @@ import pandas as pd
 
 from pipeline.assessment import layout as A
 from pipeline.assessment import scoring as S
-from pipeline.assessment.policy import GRADES, SATISFACTION, TIES_KEEP, AssessmentPolicy, share_text
+from pipeline.assessment.policy import (
+    GRADES,
+    NO_RETURN_POOR,
+    NO_RETURN_UNGRADED,
+    NO_RETURN_ZERO,
+    SATISFACTION,
+    TIES_KEEP,
+    AssessmentPolicy,
+    share_text,
+)
 from pipeline.core.findings import Finding, findings_frame
 from pipeline.core.settings import Settings
 from pipeline.infra.atomic import write_text_atomic
 from pipeline.outputs.jinja import render
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.rules.calendar import before_assessment
 from pipeline.rules.status import TRACKED
 
 MEMBER_COLUMNS = {
@@ -86,6 +96,8 @@ UNIT_COLUMNS = {
     "reason": A.COL_REASON,
     "decision": "调整说明",
 }
+SHEET_COMMITTEE = "校党委（报上级党组织）"
+SHEET_PENDING = "暂不评定名单"
 WIDTHS = {
     "单位名称": 24,
     "评定依据": 60,
@@ -148,6 +160,16 @@ def policy_lines(p: AssessmentPolicy) -> list[tuple[str, str]]:
         ("预备党员", "与正式党员一样评定等次" if p.probationary == "评定" else "只列名、不定等次"),
         ("没有民主评议票数", "暂不评定" if p.require_peer_review else "按其余各项折算"),
         (
+            "未报送承诺表的单位及其党员",
+            {
+                NO_RETURN_UNGRADED: "暂不评定，列入暂不评定名单提请领导小组研究，报送后再评定",
+                NO_RETURN_ZERO: "履诺得分按 0 分计，并视同有逾期未完成的承诺",
+                NO_RETURN_POOR: "评为差",
+            }[p.no_return]
+            + "（assessment.no_return；不会比报送晚、进度落后的单位评得好）",
+        ),
+        ("校党委", S.COMMITTEE_NOTE + "，单独列在“" + SHEET_COMMITTEE + "”表"),
+        (
             "单位综合得分",
             f"党员承诺 {uw['fulfilment']:g} + 组织承诺 {uw['org_pledges']:g} + 党员评价 {uw['members']:g} + 满意度 {uw['satisfaction']:g}"
             "（党员评价按 " + "、".join(f"{g} {p.grade_points[g]:g}" for g in GRADES) + " 分折算）",
@@ -198,9 +220,22 @@ def write_results(
     for name, df in (
         (A.SHEET_COMMENDED, blanks(S.commended(result.members, result.units))),
         (A.SHEET_RECTIFY, blanks(S.rectify(result.members, result.units, as_of, p))),
+        (SHEET_PENDING, blanks(S.pending_table(result.members, result.units))),
     ):
         ws = wb.add_worksheet(name)
         write_frame(ws, df, fmt, widths={"单位名称": 24, "评定依据": 50, "调整理由": 30, "整改情况": 30})
+    ws = wb.add_worksheet(SHEET_COMMITTEE)
+    ws.write_string(
+        0, 0, f"{s.year}年度校党委考核评价结果（报上级党组织审定；统计截止 {as_of:%Y-%m-%d}）", fmt["title"]
+    )
+    write_frame(
+        ws,
+        blanks(S.committee_table(result.units)),
+        fmt,
+        widths={"单位名称": 16, "评定依据": 50, "说明": 40},
+        percent_cols=("组织承诺完成率",),
+        start_row=1,
+    )
     ws = wb.add_worksheet("评定办法")
     ws.write_string(0, 0, "评定办法（取自 campaign.toml 的 [assessment] 设置）", fmt["title"])
     write_frame(
@@ -217,26 +252,63 @@ def write_results(
 
 
 def shown_grade(final: object, state: object) -> str:
+    """The grade the public notice shows, or "" when there is none to post (never 待定)."""
     if isinstance(final, str) and final:
         return final
-    return S.LISTED if state == S.LISTED else "待定"
+    return S.LISTED if state == S.LISTED else ""
+
+
+REASONS = {S.RULE_NO_RETURN: "所在单位未报送承诺表", S.RULE_MISSING: "考核资料不全"}
+
+
+def _left_out(rules: list[str], word: str, noun: str) -> str:
+    """ "另有 3 名党员暂不评定……（所在单位未报送承诺表 2 名、考核资料不全 1 名）……"."""
+    if not rules:
+        return ""
+    counts: dict[str, int] = {}
+    for r in rules:
+        reason = REASONS.get(r, "尚待评定")
+        counts[reason] = counts.get(reason, 0) + 1
+    parts = "、".join(f"{k} {n} {word}" for k, n in counts.items())
+    return f"另有 {len(rules)} {word}{noun}暂不评定，未列入本公示（{parts}），评定后另行公示。"
 
 
 def notice_context(result: S.Assessment, s: Settings, as_of: dt.date) -> dict[str, object]:
-    """Names and final grades by unit, in roster order; nothing else."""
+    """Names and final grades by unit, in roster order; nothing else. Members and units
+    without a grade are left out with a line saying how many and why; the committee's
+    own grade goes to the level above, not onto the school's notice."""
     units = []
+    left_members: list[str] = []
+    left_units: list[str] = []
+    committee = False
     for u in result.units.itertuples(index=False):
         mine = result.members[result.members["unit_code"] == u.unit_code]
-        units.append(
-            {
-                "name": u.unit_name,
-                "grade": shown_grade(u.final, u.state),
-                "members": [
-                    {"name": m.name, "grade": shown_grade(m.final, m.state)}
-                    for m in mine.itertuples(index=False)
-                ],
-            }
+        shown = []
+        for m in mine.itertuples(index=False):
+            g = shown_grade(m.final, m.state)
+            if g:
+                shown.append({"name": m.name, "grade": g})
+            else:
+                left_members.append(str(m.rule))
+        grade = shown_grade(u.final, u.state)
+        if S.is_committee(u.unit_type):
+            committee = True
+            grade = ""
+        elif not grade:
+            left_units.append(str(u.rule))
+        if not shown and not grade:
+            continue
+        units.append({"name": u.unit_name, "grade": grade, "members": shown})
+    lines = [
+        x
+        for x in (
+            _left_out(left_units, "个", "单位"),
+            _left_out(left_members, "名", "党员"),
+            S.COMMITTEE_NOTE + "。" if committee else "",
+            before_assessment(as_of, s),
         )
+        if x
+    ]
     return {
         "title": f"{s.organisation}{s.year}年{s.name}考核评价结果公示",
         "year": s.year,
@@ -244,6 +316,7 @@ def notice_context(result: S.Assessment, s: Settings, as_of: dt.date) -> dict[st
         "organisation": s.organisation,
         "as_of": as_of,
         "units": units,
+        "lines": lines,
     }
 
 

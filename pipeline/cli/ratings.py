@@ -44,6 +44,16 @@ def rate(c: Consolidation, ev: Evaluations, ovr: Overrides, policy: AssessmentPo
     )
 
 
+def ratings_calendar(as_of: dt.date, s: object) -> list[Finding]:
+    """E118 (before the assessment phase) or T110 (long after the campaign), said once."""
+    from pipeline.core.settings import Settings
+    from pipeline.rules.calendar import RULE_BEFORE_ASSESS, RULE_OUTSIDE, before_assessment, calendar_finding
+
+    assert isinstance(s, Settings)
+    rule = RULE_BEFORE_ASSESS if as_of < s.assess.start else RULE_OUTSIDE
+    return calendar_finding(before_assessment(as_of, s), rule)
+
+
 def run_ratings(
     inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = True
 ) -> tuple[Assessment, list[Finding], Consolidation, Evaluations]:
@@ -70,7 +80,7 @@ def run_ratings(
         },
         c.settings.fulfil.end,
     )
-    findings = [*ev.findings, *ovr.findings, *result.findings, *stale]
+    findings = [*ratings_calendar(as_of, c.settings), *ev.findings, *ovr.findings, *result.findings, *stale]
     with OutputStage(outputs / as_of.isoformat(), owned={A.RESULTS_FILE, A.NOTICE_FILE}) as stage:
         write_results(result, findings, policy, c.settings, as_of, stage.path(A.RESULTS_FILE))
         write_notice(result, c.settings, as_of, stage.path(A.NOTICE_FILE))
@@ -104,18 +114,26 @@ def run(args: argparse.Namespace) -> int:
     notices = sum(1 for f in findings if f.severity == NOTICE)
     missing = [f"{code} {c.roster.unit_name(code)}" for code in c.roster.codes if code not in ev.used]
     say = args.console.say
+    for f in findings:
+        if f.rule in ("E118", "T110"):
+            say(f"注意：{f.message}")
     say(
         f"考核评价（统计截止 {args.as_of:%Y-%m-%d}）：{len(c.roster.codes)} 个单位中 {len(ev.used)} 个报回考核评价表；"
         f"党员 {len(m)} 名，其中 {int((m['final'].isin(GRADES)).sum())} 名有等次。"
     )
     if missing:
         say(f"  未报回考核评价表：{'、'.join(missing)}")
+    no_pledges = [f"{code} {c.roster.unit_name(code)}" for code in c.roster.codes if code not in c.used]
+    if no_pledges:
+        say(
+            f"  未报送承诺表：{'、'.join(no_pledges)}（按设置 assessment.no_return 处理，见问题清单 E119 和“暂不评定名单”）"
+        )
     say(
         f"  党员最终等次：{_counts(m['final'])}；单位最终等次：{_counts(u['final'])}；领导小组调整 {changed} 处。"
     )
     say(f"  考核数据发现错误 {errors} 处、提醒 {notices} 处（见评价结果.xlsx 的“问题清单”）。")
     say(
-        f"输出：{out}/{A.RESULTS_FILE}（党员评价、单位评价、支部书记述职考核、表彰名单、整改名单），{out}/{A.NOTICE_FILE}（公示）。"
+        f"输出：{out}/{A.RESULTS_FILE}（党员评价、单位评价、支部书记述职考核、表彰名单、整改名单、暂不评定名单、校党委（报上级党组织）），{out}/{A.NOTICE_FILE}（公示）。"
     )
     say(
         f"领导小组意见：在评价结果.xlsx 的“{A.COL_OPINION}”“{A.COL_REASON}”列填写后另存为 {args.inputs / A.INBOX / (A.OVERRIDES_STEM + '.xlsx')}，再运行一次。"

@@ -93,6 +93,8 @@ def test_ratings_and_overrides_round_trip(campaign: tuple[Path, Path]) -> None:
         A.SHEET_SECRETARIES,
         A.SHEET_COMMENDED,
         A.SHEET_RECTIFY,
+        "暂不评定名单",
+        "校党委（报上级党组织）",
         "评定办法",
         A.SHEET_PROBLEMS,
     ]
@@ -111,7 +113,7 @@ def test_ratings_and_overrides_round_trip(campaign: tuple[Path, Path]) -> None:
     assert {r["姓名"] for r in rectify} >= {"李秀英"}
     assert all(r["整改期限"].date().isoformat() == "2026-12-27" for r in rectify)
     secretaries = sheet_rows(results, A.SHEET_SECRETARIES, header_row=2)
-    assert [r["书记"] for r in secretaries] == [None, "王建国", "刘芳"]
+    assert [r["书记"] for r in secretaries] == ["王建国", "刘芳"]  # branches only: the committee goes up
     assert tree_hash(inputs) == before  # inputs are never modified
 
     # The group decides: two changes, one with a reason. The clerk saves the file as-is.
@@ -179,9 +181,11 @@ def test_notice_escapes_hostile_names(tmp_path: Path) -> None:
     # names and grades only: no member ids, scores or reasons
     assert "020001" not in html and "综合得分" not in html and "评定依据" not in html
     headings = [h.text() for h in tree.find("h2")]
-    assert headings[0].startswith("校党委（单位等次：") and headings[2].startswith(
-        "<b>第二</b>&支部（单位等次："
-    )
+    # the committee's own grade is for the level above, not on the school's notice
+    assert not any(h.startswith("校党委") for h in headings)
+    # D01 sent no pledge form: not graded (default assessment.no_return), left out with a line
+    assert len(headings) == 1 and headings[0].startswith("<b>第二</b>&支部（单位等次：")
+    assert "另有 3 名党员暂不评定，未列入本公示（所在单位未报送承诺表 3 名）" in html
 
 
 def test_demo_end_to_end(tmp_path: Path) -> None:
@@ -210,5 +214,6 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert len(changed) == 1 and changed[0][A.COL_REASON]
     assert all(m[A.COL_FINAL] in ("好", "较好", "一般", "差") for m in members if m["评定情况"] == "评定")
     html = parse_html((outputs / AS_OF / A.NOTICE_FILE).read_text(encoding="utf-8"))
-    assert len(html.find("section")) == len(roster.codes)
+    assert len(html.find("section")) == len(roster.codes) - 1  # not the committee (no members of its own)
+    assert "待定" not in html.text()
     assert len(html.find("tbody")[0].find("tr")) == len(roster.members_of("D01"))

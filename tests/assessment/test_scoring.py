@@ -249,8 +249,10 @@ def test_no_pledge_return_and_no_approved_pledge() -> None:
         m.loc["010001", "fulfil_score"] == 0.0
         and "没有审核通过的承诺，履诺得分按 0 分计" in m.loc["010001", "basis"]
     )
-    assert pd.isna(m.loc["020001", "fulfil_score"]) and m.loc["020001", "score"] == 100.0
-    assert "本单位未报送承诺表，履诺得分不计" in m.loc["020001", "basis"]
+    # D02 sent no pledge form: not graded on votes alone (the default assessment.no_return)
+    assert pd.isna(m.loc["020001", "fulfil_score"]) and pd.isna(m.loc["020001", "score"])
+    assert m.loc["020001", "state"] == S.PENDING and m.loc["020001", "rule"] == S.RULE_NO_RETURN
+    assert "本单位未报送承诺表" in m.loc["020001", "basis"]
 
 
 def test_invalid_tally_row_is_not_graded() -> None:
@@ -468,9 +470,10 @@ def test_units_and_derived_tables() -> None:
     # secretary without duty report: cap 一般 (already 一般, so not named); org overdue cap 较好 not binding
     sec = S.secretaries_table(res.units)
     assert list(sec.columns)[:5] == ["单位编码", "单位名称", "单位类型", "书记", "书记述职"]
-    assert sec.loc[1, "书记述职"] == "否" and sec.loc[1, "单位最终等次"] == "一般"
+    assert list(sec["单位编码"]) == ["D01"]  # the committee's secretary is assessed by the level above
+    assert sec.loc[0, "书记述职"] == "否" and sec.loc[0, "单位最终等次"] == "一般"
     com = S.commended(res.members, res.units)
-    assert list(com["类别"]) == ["先进基层党组织", "优秀共产党员"]
+    assert list(com["类别"]) == ["优秀共产党员"]  # D00 (好) is the committee, not the school's 先进基层党组织
     rec = S.rectify(res.members, res.units, dt.date(2026, 11, 27), BASE)
     assert list(rec["姓名"]) == ["党员010002"] and rec.loc[0, "整改期限"] == dt.date(2026, 12, 27)
 
