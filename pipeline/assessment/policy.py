@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from collections.abc import Mapping
 from typing import Any
 
 from pipeline.core.errors import SettingsError
@@ -119,7 +120,7 @@ def _weights(r: TomlReader, key: str, names: tuple[str, ...]) -> dict[str, float
     if not math.isclose(sum(out.values()), 1.0, abs_tol=1e-6):
         total = " + ".join(f"{n}={out[n]:g}" for n in names)
         raise SettingsError(
-            f"{r.source}: 设置项 {key} 的各项权重之和应为 1，现在是 {total} = {sum(out.values()):g}。请调整。"
+            f"{r.where(key)}: 设置项 {key} 的各项权重之和应为 1，现在是 {total} = {sum(out.values()):g}。请调整。"
         )
     return out
 
@@ -142,13 +143,15 @@ def _cap(r: TomlReader, key: str) -> CapRule:
     return CapRule(r.boolean(f"{key}.enabled"), _choice(r, f"{key}.max_grade", GRADES))
 
 
-def parse_policy(data: dict[str, Any], source: str = "campaign.toml") -> AssessmentPolicy:
-    r = TomlReader(data, source)
+def parse_policy(
+    data: dict[str, Any], source: str = "campaign.toml", lines: Mapping[str, int] | None = None
+) -> AssessmentPolicy:
+    r = TomlReader(data, source, lines)
     r.table(SECTION)
     thresholds = {g: r.number(_key(f"thresholds.{g}"), lo=0.0, hi=100.0) for g in (GOOD, FAIR, AVERAGE)}
     if not thresholds[GOOD] > thresholds[FAIR] > thresholds[AVERAGE]:
         raise SettingsError(
-            f"{source}: 设置项 {_key('thresholds')} 应满足 好 > 较好 > 一般，现在是 "
+            f"{r.where(_key('thresholds'))}: 设置项 {_key('thresholds')} 应满足 好 > 较好 > 一般，现在是 "
             f"{thresholds[GOOD]:g} / {thresholds[FAIR]:g} / {thresholds[AVERAGE]:g}。请调整。"
         )
     return AssessmentPolicy(
@@ -177,4 +180,9 @@ def parse_policy(data: dict[str, Any], source: str = "campaign.toml") -> Assessm
 
 def load_policy(settings: Settings) -> AssessmentPolicy:
     """The policy of this campaign; raises SettingsError naming the wrong key."""
-    return parse_policy(settings.raw, settings.reader.source)
+    return parse_policy(settings.raw, settings.source, settings.lines)
+
+
+def check_settings(settings: Settings) -> None:
+    """The [assessment] check run by ``load_settings`` at every start (FEATURE_CHECKS)."""
+    load_policy(settings)

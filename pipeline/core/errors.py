@@ -15,7 +15,19 @@ class PipelineError(Exception):
 
 
 class SettingsError(PipelineError):
-    """inputs/campaign.toml is missing, unreadable or has a wrong key."""
+    """inputs/campaign.toml is missing, unreadable or has a wrong key.
+
+    ``code`` is the rule code shown after the message: S101 a missing or wrong value,
+    S102 an unknown key (a typo), S103 a file that is not valid TOML, S104 a date that
+    does not exist."""
+
+    def __init__(self, message: str, code: str = "S101") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.message}（{self.code}）"
 
 
 class RosterError(PipelineError):

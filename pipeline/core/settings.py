@@ -6,13 +6,25 @@ the key and the form expected; the CLI turns that into exit code 2.
 
 Feature modules read their own sections through :class:`TomlReader`, so every key in
 the file is checked the same way and reported the same way.
+
+The file is validated whole when it is loaded (:func:`load_settings`), not when a
+command first needs a section: the core sections, then every feature section in
+:data:`FEATURE_CHECKS` (``[assessment]`` is checked by ``make consolidate`` in September,
+not first by ``make ratings`` in December). Every key a check looks up is recorded; a key
+in the file that nothing looked up is a typo, reported with the nearest known key.
+Errors are one Chinese line naming the file, the line and the key (codes S101–S104).
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import difflib
+import importlib
 import re
 import tomllib
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,20 +34,59 @@ from pipeline.core.errors import SettingsError
 SETTINGS_FILE = "campaign.toml"
 _MISSING = object()
 
+#: Checks of the feature sections, run by :func:`load_settings` on every load: section ->
+#: ``"module:function"`` taking the :class:`Settings` (raising SettingsError). A section
+#: listed here is checked when it is in the file (an older campaign.toml without it still
+#: loads); a feature that reads settings of its own registers its check here, or its keys
+#: are reported as unknown. Imported by name so that core imports no other layer.
+FEATURE_CHECKS: dict[str, str] = {
+    "assessment": "pipeline.assessment.policy:check_settings",
+    "tracking": "pipeline.outputs.bulletin:check_settings",
+}
+
+
+@dataclass
+class _Lookups:
+    """Every key looked up while one file is being checked (known keys)."""
+
+    keys: set[str] = field(default_factory=set)
+
+
+_LOOKUPS: ContextVar[_Lookups | None] = ContextVar("settings_lookups", default=None)
+
 
 class TomlReader:
-    """Typed access to a parsed TOML document with Chinese errors naming the key."""
+    """Typed access to a parsed TOML document with Chinese errors naming the key (and
+    its line in the file when ``lines`` maps keys to line numbers)."""
 
-    def __init__(self, data: dict[str, Any], source: str = SETTINGS_FILE) -> None:
+    def __init__(
+        self, data: dict[str, Any], source: str = SETTINGS_FILE, lines: Mapping[str, int] | None = None
+    ) -> None:
         self.data = data
         self.source = source
+        self.lines = lines or {}
+
+    def where(self, key: str) -> str:
+        """``campaign.toml 第 44 行`` for a key in the file; for a missing key the line of
+        its nearest enclosing section; just the file when neither is known."""
+        probe = key
+        while probe:
+            if probe in self.lines:
+                return f"{self.source} 第 {self.lines[probe]} 行"
+            probe = probe.rpartition(".")[0]
+        return self.source
 
     def _fail(self, key: str, expected: str, got: object = _MISSING) -> SettingsError:
         if got is _MISSING:
-            return SettingsError(f"{self.source}: 缺少设置项 {key}，应为{expected}。请在文件中补上这一项。")
-        return SettingsError(f"{self.source}: 设置项 {key} 的值 {got!r} 不正确，应为{expected}。")
+            return SettingsError(
+                f"{self.where(key)}: 缺少设置项 {key}，应为{expected}。请在文件中补上这一项。"
+            )
+        return SettingsError(f"{self.where(key)}: 设置项 {key} 的值 {_show(got)} 不正确，应为{expected}。")
 
     def raw(self, key: str, default: Any = _MISSING) -> Any:
+        lookups = _LOOKUPS.get()
+        if lookups is not None:
+            lookups.keys.add(key)
         node: Any = self.data
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
@@ -239,6 +290,8 @@ class Settings:
     leaders: dict[str, list[str]] = field(default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    source: str = field(default=SETTINGS_FILE, compare=False, repr=False)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # key -> line in the file
 
     @property
     def deadline_window(self) -> tuple[dt.date, dt.date]:
@@ -247,7 +300,7 @@ class Settings:
 
     @property
     def reader(self) -> TomlReader:
-        return TomlReader(self.raw)
+        return TomlReader(self.raw, self.source, self.lines)
 
     def fingerprint(self) -> str:
         """A stable hash of the settings, used to invalidate parse caches."""
@@ -276,19 +329,22 @@ def _phase(r: TomlReader, name: str) -> Phase:
     end = r.date(f"phases.{name}.end")
     if end < start:
         raise SettingsError(
-            f"{r.source}: 设置项 phases.{name}.end（{end}）早于 phases.{name}.start（{start}），请改为不早于开始日期的日期。"
+            f"{r.where(f'phases.{name}.end')}: 设置项 phases.{name}.end（{end}）早于 phases.{name}.start（{start}），请改为不早于开始日期的日期。"
         )
     return Phase(name, start, end)
 
 
-def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Settings:
-    r = TomlReader(data, source)
+def parse_settings(
+    data: dict[str, Any], source: str = SETTINGS_FILE, lines: Mapping[str, int] | None = None
+) -> Settings:
+    """The core sections of a parsed file (see :func:`load_settings` for the whole check)."""
+    r = TomlReader(data, source, lines)
     year = r.integer("campaign.year", minimum=1921)
     phases = {n: _phase(r, n) for n in ("mobilise", "pledge", "fulfil", "assess")}
     for n, p in phases.items():
         if p.start.year != year and p.end.year != year:
             raise SettingsError(
-                f"{source}: 设置项 phases.{n} 的日期（{p.start}—{p.end}）不在活动年度 campaign.year = {year} 内，请核对年份。"
+                f"{r.where(f'phases.{n}')}: 设置项 phases.{n} 的日期（{p.start}—{p.end}）不在活动年度 campaign.year = {year} 内，请核对年份。"
             )
     leaders_raw = r.table("leaders", {})
     leaders: dict[str, list[str]] = {}
@@ -314,19 +370,237 @@ def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Setting
         leaders=leaders,
         mail=parse_mail_settings(r, phases["pledge"].start),
         raw=data,
+        source=source,
+        lines=dict(lines or {}),
     )
 
 
 def load_settings(inputs: Path) -> Settings:
+    """Read ``inputs/campaign.toml`` and check all of it: syntax, the core sections, every
+    feature section in :data:`FEATURE_CHECKS` and unknown keys. Raises SettingsError."""
     path = inputs / SETTINGS_FILE
     if not path.is_file():
         raise SettingsError(
             f"找不到设置文件 {path}。请从 README 复制示例 campaign.toml 到 {inputs}/ 并按本年度修改。"
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SettingsError(f"{path}: 文件不是 UTF-8 编码。请用记事本“另存为”UTF-8 编码后再运行。") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: 格式错误（{exc}）。请检查该行的引号、等号和方括号。") from None
-    return parse_settings(data, source=str(path))
+        raise toml_error(str(path), text, exc) from None
+    return check_settings(data, str(path), key_lines(text))
+
+
+def check_settings(
+    data: dict[str, Any],
+    source: str = SETTINGS_FILE,
+    lines: Mapping[str, int] | None = None,
+    checks: Mapping[str, str] | None = None,
+) -> Settings:
+    """Validate a parsed file whole (core sections, feature sections, unknown keys)."""
+    checks = FEATURE_CHECKS if checks is None else checks
+    lookups = _Lookups()
+    token = _LOOKUPS.set(lookups)
+    first: SettingsError | None = None
+    settings: Settings | None = None
+    try:
+        try:
+            settings = parse_settings(data, source, lines)
+        except SettingsError as exc:
+            first = exc
+        for section, target in checks.items():
+            if settings is not None and section in data:
+                try:
+                    _feature_check(target)(settings)
+                except SettingsError as exc:
+                    first = first or exc
+    finally:
+        _LOOKUPS.reset(token)
+    known = lookups.keys | set(checks) | set(CORE_SECTIONS)
+    unknown = unknown_keys(data, known)
+    if first is not None:
+        # A check stopped early, so some valid keys were never looked up: report only
+        # what is surely a typo (an unknown section, or a key whose nearest known key
+        # is missing from the file); a typo explains the "missing" key, so it goes first.
+        unknown = [
+            k
+            for k in unknown
+            if "." not in k or ((near := nearest_key(k, known)) and not _present(data, near))
+        ]
+    if unknown:
+        raise _unknown_error(unknown[0], known, source, lines or {})
+    if first is not None:
+        raise first
+    assert settings is not None
+    return settings
+
+
+#: Sections read by :func:`parse_settings` (always known, even when a check stops early).
+CORE_SECTIONS = ("campaign", "phases", "quotas", "tracking", "findings", "leaders", "mail")
+
+
+def _present(data: Mapping[str, Any], key: str) -> bool:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _feature_check(target: str) -> Callable[[Settings], object]:
+    module, _, name = target.partition(":")
+    fn: Callable[[Settings], object] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def unknown_keys(data: Mapping[str, Any], known: set[str], prefix: str = "") -> list[str]:
+    """Keys of ``data`` (dotted, in file order) that no check looked up. A table is known
+    as a whole when it was looked up and none of its keys were (read as one value)."""
+    out: list[str] = []
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        inner = any(x.startswith(key + ".") for x in known)
+        if isinstance(v, dict) and inner:
+            out += unknown_keys(v, known, key + ".")
+        elif key not in known and not inner:
+            out.append(key)
+    return out
+
+
+def nearest_key(key: str, known: set[str]) -> str:
+    """The known key closest to a misspelt one: among its siblings first, then anywhere."""
+    parent, _, leaf = key.rpartition(".")
+    siblings = {k.rpartition(".")[2]: k for k in known if k.rpartition(".")[0] == parent}
+    hit = difflib.get_close_matches(leaf, list(siblings), n=1, cutoff=0.6)
+    if hit:
+        return siblings[hit[0]]
+    full = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+    return full[0] if full else ""
+
+
+def _unknown_error(key: str, known: set[str], source: str, lines: Mapping[str, int]) -> SettingsError:
+    where = TomlReader({}, source, lines).where(key)
+    near = nearest_key(key, known)
+    section = "." not in key
+    name = f"[{key}]" if section else key
+    hint = (
+        f"您是否想写 {f'[{near}]' if '.' not in near else near}？请改正名称。"
+        if near
+        else "请删除这一项或改正名称（可用的设置项见 README 的设置说明）。"
+    )
+    what = "设置节" if section else "设置项"
+    return SettingsError(f"{where}: 没有名为 {name} 的{what}，{hint}", code="S102")
+
+
+# ------------------------------------------------------------------ the file's own text
+
+_HEADER_RE = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY_RE = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
+_PART_RE = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)")
+
+
+def _dotted(text: str) -> str:
+    return ".".join(a or b or c for a, b, c in _PART_RE.findall(text))
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Dotted key (and table) -> the line (1-based) where the file writes it."""
+    out: dict[str, int] = {}
+    table = ""
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = _HEADER_RE.match(line)
+        if m:
+            table = _dotted(m.group(1))
+            out.setdefault(table, n)
+            continue
+        m = _KEY_RE.match(line)
+        if m:
+            key = _dotted(m.group(1))
+            out.setdefault(f"{table}.{key}" if table else key, n)
+    return out
+
+
+_TOML_REASONS = {
+    "Invalid value": "等号后面的值写法不对",
+    "Invalid date or datetime": "日期写法不对",
+    "Invalid statement": "这一行不是“名称 = 值”的写法",
+    "Expected '=' after a key in a key/value pair": "名称后面缺少等号",
+    "Invalid initial character for a key part": "设置项名称的写法不对",
+    "Invalid key": "设置项名称的写法不对",
+    "Unterminated string": "引号没有配对（缺少结尾的英文双引号）",
+    "Illegal character in string": "引号里有不能直接写的字符",
+    "Unclosed array": "方括号没有配对（列表缺少结尾的 ]）",
+    "Unclosed inline table": "花括号没有配对（缺少结尾的 }）",
+    "Expected ']' at the end of a table declaration": "节名缺少结尾的 ]",
+    "Expected newline or end of document after a statement": "一行只能写一个设置项（值后面多了内容）",
+    "Cannot overwrite a value": "同一个设置项写了两次",
+    "Cannot declare": "同一个设置节写了两次",
+    "Cannot mutate immutable namespace": "同一个设置项写了两次",
+}
+_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$|\s*\(at end of document\)\s*$")
+_DATE_RE = re.compile(r"(?<![\d-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
+
+
+def _show(value: object) -> str:
+    """A value as the clerk wrote it (strings in quotes, dates as 2026-09-15)."""
+    if isinstance(value, str):
+        return f"“{value}”"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date | int | float):
+        return str(value)
+    return "（一组值）"
+
+
+def _date_problem(line: str) -> str:
+    """「2026 年 11 月没有 31 日」 for a non-existent date written on ``line``; "" if none."""
+    for y, m, d in _DATE_RE.findall(line):
+        year, month, day = int(y), int(m), int(d)
+        if not 1 <= month <= 12:
+            return f"{year} 年没有 {month} 月"
+        last = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= last:
+            return f"{year} 年 {month} 月没有 {day} 日" + (f"（只有 {last} 天）" if day > last else "")
+        if len(m) != 2 or len(d) != 2:
+            return f"日期 {y}-{m}-{d} 的月和日要写成两位数，如 {year}-{month:02d}-{day:02d}"
+    return ""
+
+
+def toml_error(source: str, text: str, exc: tomllib.TOMLDecodeError) -> SettingsError:
+    """A TOML syntax error as one Chinese line with the line number and key."""
+    message = str(exc)
+    m = _TOML_POS_RE.search(message)
+    reason_en = message[: m.start()] if m else message
+    line_no = int(m.group(1)) if m and m.group(1) else 0
+    lines = text.splitlines()
+    if line_no == 0:
+        line_no = len(lines)
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    key = ""
+    km = _KEY_RE.match(line)
+    if km:
+        table = ""
+        for prev in reversed(lines[: line_no - 1]):
+            hm = _HEADER_RE.match(prev)
+            if hm:
+                table = _dotted(hm.group(1))
+                break
+        key = f"{table}.{_dotted(km.group(1))}" if table else _dotted(km.group(1))
+    at = f"{source} 第 {line_no} 行" + (f"（设置项 {key}）" if key else "")
+    problem = _date_problem(line)
+    if problem:
+        return SettingsError(
+            f"{at}: {problem}。请改为实际存在的日期（写法如 2026-09-15，不加引号）。", code="S104"
+        )
+    reason = next((zh for en, zh in _TOML_REASONS.items() if reason_en.startswith(en)), "写法不对")
+    return SettingsError(
+        f'{at}: 格式错误，{reason}。数字直接写（如 14），文字加英文双引号（如 "学校活动办公室"），'
+        "日期写成 2026-09-15（不加引号）。",
+        code="S103",
+    )

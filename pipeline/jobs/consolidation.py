@@ -27,6 +27,7 @@ from pipeline.read.parse import ParsedWorkbook, date_fields, parse_workbook, typ
 from pipeline.read.reader import formula_cells_without_value, read_workbook
 from pipeline.rules.calendar import calendar_finding, outside_campaign
 from pipeline.rules.figures import FigureTable, figures
+from pipeline.rules.logs import log_rules
 from pipeline.rules.plans import plan_rules
 from pipeline.rules.pledges import RuleContext, member_rules, org_rules
 from pipeline.rules.roster import Roster
@@ -327,6 +328,7 @@ def consolidate(
     findings.extend(member_findings)
     findings.extend(org_rules(orgs, ctx, submitted, org_sheets))
     findings.extend(plan_rules(plans, members, orgs, ctx, used))  # M101–M105 (pipeline.rules.plans)
+    findings.extend(log_rules(logs, members, orgs, ctx))  # T102, T103 (pipeline.rules.logs)
 
     lap("rules")
     final = _with_members(findings.finalised(), members, logs)

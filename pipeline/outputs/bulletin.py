@@ -54,6 +54,12 @@ def commend_early_days(s: Settings) -> int:
     return s.reader.integer("tracking.commend_early_days", DEFAULT_COMMEND_EARLY_DAYS)
 
 
+def check_settings(s: Settings) -> None:
+    """The bulletin's [tracking] keys, checked by ``load_settings`` at every start (FEATURE_CHECKS)."""
+    commend_early_days(s)
+    issue_number(s.fulfil.start, s)
+
+
 def issue_number(as_of: dt.date, s: Settings, override: int | None = None) -> int:
     if override is not None:
         return override

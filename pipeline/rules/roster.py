@@ -48,8 +48,8 @@ HEADERS = [v[0] for v in COLUMNS.values()]
 _MESSAGES: dict[object, tuple[str, str]] = {
     ("unit_code", "required"): ("R101", "单位编码为空。请填写该党员所在单位的编码。"),
     ("unit_name", "required"): ("R102", "单位名称为空。请填写单位名称。"),
-    "unit_type": ("R103", "单位类型“{value}”不正确，应为“党委”或“党支部”。"),
-    "gender": ("R104", "性别“{value}”不正确，应为“男”或“女”。"),
+    "unit_type": ("R103", "单位类型“{value}”不正确，应为{allowed}。请改正。"),
+    "gender": ("R104", "性别“{value}”不正确，应为{allowed}。请改正。"),
     "one_name_per_unit": ("R105", "同一单位编码对应了不同的单位名称（“{value}”）。请统一该单位的名称。"),
     "one_type_per_unit": ("R106", "同一单位编码对应了不同的单位类型（“{value}”）。请统一。"),
     "unique_member_id": ("R107", "党员编号“{value}”重复。每名党员的编号必须唯一，请核对后修改。"),
@@ -222,7 +222,15 @@ def roster_from_frame(
     # Drop rows that are entirely blank (trailing rows, spacer rows).
     keep = (df != "").any(axis=1)
     df, excel_rows = df[keep].reset_index(drop=True), [r for r, k in zip(excel_rows, keep, strict=True) if k]
-    findings += schema_findings(RosterSchema, df, where, _MESSAGES, focus=_FOCUS)
+    findings += schema_findings(
+        RosterSchema,
+        df,
+        where,
+        _MESSAGES,
+        focus=_FOCUS,
+        headers={f: names[0] for f, names in COLUMNS.items()},
+        fallback_rule="R110",
+    )
     if any(f.severity == ERROR for f in findings):
         return None, findings
     units = (

@@ -132,3 +132,100 @@ def test_mail_section_defaults_and_checks() -> None:
             parse_settings(data)
         with pytest.raises(SettingsError, match=expect):
             parse_settings(data)
+
+
+# ----------------------------------------------------------------------------- validated whole
+
+
+def _cli_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str], command: str = "consolidate"
+) -> tuple[int, str]:
+    """Run a September command on the demo settings with one text edit; (exit code, stderr)."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir(parents=True)
+    text = DEMO_SETTINGS.read_text(encoding="utf-8")
+    assert edit[0] in text, edit
+    (inputs / "campaign.toml").write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    args = ["--inputs", str(inputs), "--outputs", str(tmp_path / "out"), command]
+    if command == "consolidate":
+        args += ["--as-of", "2026-09-20"]
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def _line_of(text: str) -> int:
+    return next(
+        i
+        for i, line in enumerate(DEMO_SETTINGS.read_text(encoding="utf-8").splitlines(), 1)
+        if line.startswith(text)
+    )
+
+
+def test_typo_in_assessment_is_reported_by_consolidate_in_september(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _cli_with(tmp_path, capsys, ('ties = "', 'tie = "'))
+    assert code == 2
+    assert err.count("\n") == 1  # one line
+    assert f"第 {_line_of('ties = ')} 行" in err
+    assert "assessment.good_cap.tie" in err and "您是否想写 assessment.good_cap.ties" in err and "S102" in err
+
+
+def test_wrong_value_in_assessment_is_reported_by_templates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = next(
+        x for x in DEMO_SETTINGS.read_text(encoding="utf-8").splitlines() if x.startswith("rectify_days")
+    )
+    code, err = _cli_with(tmp_path, capsys, (line, "rectify_days = 0"), command="templates")
+    assert code == 2 and "assessment.rectify_days" in err and f"第 {_line_of('rectify_days')} 行" in err
+
+
+def test_misspelt_section_is_named_with_the_nearest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _cli_with(tmp_path, capsys, ("[tracking]", "[trackng]"))
+    assert code == 2 and "[trackng]" in err and "您是否想写 [tracking]" in err
+
+
+def test_unknown_key_without_a_near_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _cli_with(tmp_path, capsys, ("[tracking]\n", "[tracking]\ncolour = 1\n"))
+    assert code == 2 and "没有名为 tracking.colour 的设置项" in err and "您是否想写" not in err
+
+
+def test_non_existent_date_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _cli_with(tmp_path, capsys, ("2026-11-15", "2026-11-31"))
+    assert code == 2
+    assert "2026 年 11 月没有 31 日" in err and "S104" in err
+    assert "Invalid" not in err and "引号和方括号" not in err
+    code, err = _cli_with(tmp_path / "b", capsys, ("2026-11-15", "2026-13-01"))
+    assert "2026 年没有 13 月" in err
+
+
+def test_toml_syntax_error_is_chinese_with_line_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _cli_with(tmp_path, capsys, ("due_soon_days = 14", "due_soon_days = 十四"))
+    assert code == 2 and err.count("\n") == 1
+    assert f"第 {_line_of('due_soon_days')} 行（设置项 tracking.due_soon_days）" in err
+    assert "格式错误" in err and "S103" in err
+    assert "Invalid value" not in err and "line" not in err and "column" not in err
+
+
+def test_older_file_without_assessment_still_loads(tmp_path: Path) -> None:
+    text = DEMO_SETTINGS.read_text(encoding="utf-8")
+    (tmp_path / "campaign.toml").write_text(text[: text.index("[assessment]")], encoding="utf-8")
+    assert load_settings(tmp_path).year == 2026
+
+
+def test_known_keys_and_lines() -> None:
+    from pipeline.core.settings import key_lines, nearest_key, unknown_keys
+
+    lines = key_lines('[a]\nx = 1\n"y z" = 2\n[a.b]\nc.d = [\n  1,\n]\n')
+    assert lines == {"a": 1, "a.x": 2, "a.y z": 3, "a.b": 4, "a.b.c.d": 5}
+    known = {"a.x", "a.b.c.d", "a.table"}
+    data = {"a": {"x": 1, "xx": 2, "table": {"free": 1}, "b": {"c": {"d": [1], "e": 2}}}, "z": {"q": 1}}
+    assert unknown_keys(data, known) == ["a.xx", "a.b.c.e", "z"]
+    assert nearest_key("a.xx", known) == "a.x"
+    assert nearest_key("a.b.c.dd", known) == "a.b.c.d"
+    assert nearest_key("a.nothing_like_it", known) == ""
