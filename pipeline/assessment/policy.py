@@ -9,9 +9,9 @@ shipped ``campaign.toml``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from collections.abc import Mapping
 from typing import Any
 
 from pipeline.core.errors import SettingsError

@@ -34,15 +34,16 @@ from pipeline.core.errors import SettingsError
 SETTINGS_FILE = "campaign.toml"
 _MISSING = object()
 
-#: Checks of the feature sections, run by :func:`load_settings` on every load: section ->
-#: ``"module:function"`` taking the :class:`Settings` (raising SettingsError). A section
-#: listed here is checked when it is in the file (an older campaign.toml without it still
-#: loads); a feature that reads settings of its own registers its check here, or its keys
-#: are reported as unknown. Imported by name so that core imports no other layer.
-FEATURE_CHECKS: dict[str, str] = {
-    "assessment": "pipeline.assessment.policy:check_settings",
-    "tracking": "pipeline.outputs.bulletin:check_settings",
-}
+#: Checks of the feature settings, run by :func:`load_settings` on every load: (section,
+#: ``"module:function"`` taking the :class:`Settings` and raising SettingsError). A check
+#: runs when its section is in the file (an older campaign.toml without it still loads).
+#: A feature that reads settings of its own (``settings.reader``) registers its check
+#: here, or its keys are reported as unknown. Imported by name: core imports no other layer.
+FEATURE_CHECKS: list[tuple[str, str]] = [
+    ("assessment", "pipeline.assessment.policy:check_settings"),
+    ("tracking", "pipeline.outputs.bulletin:check_settings"),
+    ("tracking", "pipeline.rules.calendar:after_campaign_days"),
+]
 
 
 @dataclass
@@ -398,7 +399,7 @@ def check_settings(
     data: dict[str, Any],
     source: str = SETTINGS_FILE,
     lines: Mapping[str, int] | None = None,
-    checks: Mapping[str, str] | None = None,
+    checks: list[tuple[str, str]] | None = None,
 ) -> Settings:
     """Validate a parsed file whole (core sections, feature sections, unknown keys)."""
     checks = FEATURE_CHECKS if checks is None else checks
@@ -411,7 +412,7 @@ def check_settings(
             settings = parse_settings(data, source, lines)
         except SettingsError as exc:
             first = exc
-        for section, target in checks.items():
+        for section, target in checks:
             if settings is not None and section in data:
                 try:
                     _feature_check(target)(settings)
@@ -419,7 +420,7 @@ def check_settings(
                     first = first or exc
     finally:
         _LOOKUPS.reset(token)
-    known = lookups.keys | set(checks) | set(CORE_SECTIONS)
+    known = lookups.keys | {section for section, _ in checks} | set(CORE_SECTIONS)
     unknown = unknown_keys(data, known)
     if first is not None:
         # A check stopped early, so some valid keys were never looked up: report only

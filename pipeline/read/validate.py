@@ -95,7 +95,9 @@ def schema_findings(
             continue
         seen.add(key)
         allowed = (check.statistics or {}).get("allowed_values") if check is not None else None
-        rule, template = messages.get((column, name)) or messages.get(name) or _fallback(fallback_rule, allowed)
+        rule, template = (
+            messages.get((column, name)) or messages.get(name) or _fallback(fallback_rule, allowed)
+        )
         value = "" if case.failure_case is None or pd.isna(case.failure_case) else str(case.failure_case)
         where = locate(index, column) if index is not None and not pd.isna(index) else {}
         text = template.format(
