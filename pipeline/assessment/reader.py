@@ -357,8 +357,8 @@ def _sheet_frame(used: dict[str, EvalReturn], layout: SheetLayout) -> pd.DataFra
 
 
 _MEMBER_MESSAGES = {
-    "non_negative": ("E102", "票数“{value}”是负数。请填写不小于 0 的整数（没有票填 0）。"),
-    "duty": ("E105", "述职填的是“{value}”，应为“是”或“否”。"),
+    "non_negative": ("E102", "“{column}”填的是负数“{value}”。请填写不小于 0 的整数（没有票填 0）。"),
+    "duty": ("E105", "“{column}”填的是“{value}”，应为{allowed}。请从下拉列表选择。"),
     "has_member": ("E104", "这一行填了票数，但没有党员编号。请填写花名册中的党员编号。"),
     "on_roster": (
         "E104",
@@ -377,9 +377,12 @@ _MEMBER_FOCUS = {
     "votes_within_voters": "voters",
 }
 _UNIT_MESSAGES = {
-    "non_negative": ("E102", "票数“{value}”是负数。请填写不小于 0 的整数（没有票填 0）。"),
-    "duty": ("E105", "书记述职填的是“{value}”，应为“是”或“否”。"),
+    "non_negative": ("E102", "“{column}”填的是负数“{value}”。请填写不小于 0 的整数（没有票填 0）。"),
+    "duty": ("E105", "“{column}”填的是“{value}”，应为{allowed}。请从下拉列表选择。"),
 }
+# The Chinese header of each column, for the messages (the clerk sees headers, not fields).
+_MEMBER_HEADERS = {c.field: c.header for c in A.MEMBER_EVAL_SHEET.columns}
+_UNIT_HEADERS = {c.field: c.header for c in A.UNIT_EVAL_SHEET.columns}
 
 
 def _fix_ids(df: pd.DataFrame, roster: Roster, field_cols: FieldCols, add: Any) -> pd.DataFrame:
@@ -468,6 +471,7 @@ def _validate_members(
         where,
         _MEMBER_MESSAGES,
         focus=_MEMBER_FOCUS,
+        headers=_MEMBER_HEADERS,
     )
     findings.extend(found)
     for i, row in enumerate(df.itertuples(index=False)):
@@ -606,7 +610,9 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
             "column": col,
         }
 
-    findings.extend(schema_findings(UnitTallySchema, units, unit_where, _UNIT_MESSAGES))
+    findings.extend(
+        schema_findings(UnitTallySchema, units, unit_where, _UNIT_MESSAGES, headers=_UNIT_HEADERS)
+    )
     for i in units.index[units["duty"] == ""]:
         findings.add(Finding(ERROR, "E105", "“书记述职”未填写。请选择“是”或“否”。", **unit_where(i, "duty")))
     for code, er in used.items():
