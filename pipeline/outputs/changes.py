@@ -12,6 +12,7 @@ import pandas as pd
 
 from pipeline.core.findings import Finding, findings_frame
 from pipeline.infra.atomic import OutputStage, atomic_path
+from pipeline.jobs.changes import collect_changes
 from pipeline.jobs.consolidation import Consolidation
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
@@ -24,7 +25,6 @@ from pipeline.rules.changes import (
     REVIEWED,
     STATUS,
     UnitChanges,
-    collect_changes,
 )
 
 CHANGES_FILE = "变更记录.xlsx"

@@ -20,6 +20,9 @@ changed content field (type, content, measures, deadline, effect), one row per c
 审核 / 完成情况 / 完成日期, and a 状态变化 row when the computed status (as of the run's
 date, for both versions) differs, e.g. 进行中 → 已完成.
 
+Reading the previous version from the archive is the job's edge
+(:mod:`pipeline.jobs.changes`); this module only compares.
+
 T101 (提醒): an item that was approved (审核 = 通过) in the previous version and whose
 content fields (type, content, measures, deadline, effect) changed.
 """
@@ -31,18 +34,18 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from pipeline.core.findings import NOTICE, Finding
-from pipeline.infra.cache import ParseCache
-from pipeline.intake.inbox import Archive, InboxFile
-from pipeline.jobs.consolidation import Consolidation, FileResult, UnitReturn, read_one
 from pipeline.read import layout as L
 from pipeline.read.parse import ParsedWorkbook
 from pipeline.rules.status import add_status
 from pipeline.rules.tracking import as_date, seq_int
+
+if TYPE_CHECKING:  # the job's record type only; rules never import the jobs layer
+    from pipeline.jobs.consolidation import UnitReturn
 
 SIMILARITY = 0.6
 CONTENT_FIELDS = ("kind", "content", "measures", "deadline", "effect")
@@ -308,58 +311,3 @@ def unit_changes(
             )
     uc.logs_added = sum((_log_keys(ur.parsed) - _log_keys(previous)).values())
     return uc
-
-
-# ---------------------------------------------------------------------------------------
-# The edge: finding and reading the previous version in the archive.
-
-
-def previous_entry(archive: Archive, ur: UnitReturn) -> dict[str, str] | None:
-    """The newest archived version of the unit older than the one used (other content)."""
-    current = (ur.file.mtime_text, ur.file.rel)
-    older = [
-        r
-        for r in archive.versions(ur.unit_code)
-        if r["sha256"] != ur.file.sha256 and (r["mtime"], r["original_path"]) < current
-    ]
-    return max(older, key=lambda r: (r["mtime"], r["original_path"])) if older else None
-
-
-def read_archived(
-    archive: Archive, entry: dict[str, str], year: int, cache: ParseCache | None = None
-) -> ParsedWorkbook | None:
-    rel = entry["original_path"]
-    blob = archive.blob(entry["sha256"], Path(rel).suffix)
-    if not blob.is_file():
-        return None
-    res = cache.get(entry["sha256"], rel, expect=FileResult) if cache else None
-    if res is None:
-        res = read_one(InboxFile(blob, rel, entry["sha256"], int(entry.get("size") or 0), 0.0), year)
-        if cache:
-            cache.put(entry["sha256"], rel, res)
-    return res.parsed if res.ok else None
-
-
-def collect_changes(c: Consolidation, outputs: Path) -> list[UnitChanges]:
-    """Changes of every used unit (roster order) against its previous archived version."""
-    archive = Archive(outputs / "archive")
-    cache = ParseCache(outputs / ".cache", c.settings.fingerprint())
-    out = []
-    for code in c.roster.codes:
-        ur = c.used.get(code)
-        if ur is None:
-            continue
-        entry = previous_entry(archive, ur)
-        parsed = read_archived(archive, entry, c.settings.year, cache) if entry else None
-        out.append(
-            unit_changes(
-                ur,
-                parsed,
-                entry["original_path"] if entry else "",
-                entry["mtime"] if entry else "",
-                c.as_of,
-                c.settings.due_soon_days,
-                c.settings.office,
-            )
-        )
-    return out

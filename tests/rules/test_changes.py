@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.jobs.changes import collect_changes
 from pipeline.jobs.consolidate import run_consolidation
 from pipeline.outputs.changes import CHANGES_FILE
 from pipeline.outputs.template import Fill
@@ -24,7 +25,6 @@ from pipeline.rules.changes import (
     REMOVED,
     REVIEWED,
     STATUS,
-    collect_changes,
     match_items,
 )
 from pipeline.tooling.demo import build_demo
