@@ -4,7 +4,9 @@ Only approved items (审核 = 通过) are posted. Columns are public by design: 
 name, type, pledge, deadline and expected effect (for a shortcoming: its measures). No
 member ids, findings, statuses or other roster fields. A member pledge is posted only if
 its 党员编号 is a roster member of that unit, under the roster's spelling of the name
-(rows with unknown or foreign ids are problems for the problem list, not for the board).
+(rows with unknown or foreign ids are problems for the problem list, not for the board;
+the consolidation has already left them out of its frames, so the items posted are
+exactly the figure 跟踪中承诺 of :mod:`pipeline.rules.figures`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import shutil
+from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -24,10 +27,12 @@ from pipeline.assessment.policy import (
 )
 from pipeline.assessment.reader import empty_overrides
 from pipeline.assessment.writer import notice_context
+from pipeline.cli import main
 from pipeline.core.errors import SettingsError
 from pipeline.outputs.jinja import render
+from pipeline.tooling.demo import build_demo
 from tests.assessment.test_scoring import roster_members, tallies, tally
-from tests.builders import settings, settings_dict
+from tests.builders import DEMO_SETTINGS, settings, settings_dict
 
 BASE = load_policy(settings())
 UNITS = pd.DataFrame(
@@ -155,3 +160,52 @@ def test_rating_notice_never_says_pending() -> None:
     # before the assessment phase the notice says the results are a trial run
     early = notice_context(res, s, dt.date(2026, 10, 20))
     assert any("早于考核评价阶段开始（2026-11-20）" in x for x in early["lines"])  # type: ignore[attr-defined]
+
+
+def test_demo_without_one_branchs_pledge_forms(tmp_path: Path) -> None:
+    """The demo with D05's pledge forms removed: D05 and its 14 members are not graded
+    and are listed for the leadership group; D04 (September form only) is graded."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
+    build_demo(inputs, 2010)
+    for f in list((inputs / "returns").rglob("D05_*.xlsx")):
+        f.unlink()
+    outputs = tmp_path / "outputs"
+    assert (
+        main(
+            [
+                "--inputs",
+                str(inputs),
+                "--outputs",
+                str(outputs),
+                "--quiet",
+                "ratings",
+                "--as-of",
+                "2026-12-05",
+            ]
+        )
+        == 0
+    )
+    out = outputs / "2026-12-05"
+    wb = openpyxl.load_workbook(out / "评价结果.xlsx", read_only=True)
+
+    def rows(sheet: str) -> list[dict[str, object]]:
+        data = list(wb[sheet].iter_rows(values_only=True))
+        return [dict(zip(data[0], r, strict=True)) for r in data[1:]]
+
+    members = rows("党员评价")
+    d05 = [m for m in members if m["单位编码"] == "D05"]
+    assert len(d05) == 14 and all(
+        m["评定情况"] == S.PENDING and m["依据规则"] == S.RULE_NO_RETURN for m in d05
+    )
+    d04 = [m for m in members if m["单位编码"] == "D04"]
+    assert len(d04) == 10 and all(m["最终等次"] in GRADES for m in d04)
+    units = {u["单位编码"]: u for u in rows("单位评价")}
+    assert units["D05"]["评定情况"] == S.PENDING and units["D04"]["最终等次"] in GRADES
+    pending = rows("暂不评定名单")
+    assert sum(1 for r in pending if r["单位编码"] == "D05") == 15  # the unit and its 14 members
+    assert not [r for r in rows("表彰名单") if r["单位名称"] == units["D05"]["单位名称"]]
+    html = (out / "公示_考核结果.html").read_text(encoding="utf-8")
+    assert "待定" not in html and "所在单位未报送承诺表 14 名" in html
+    assert units["D05"]["单位名称"] not in html
