@@ -93,7 +93,7 @@ class TomlReader:
             if not isinstance(node, dict) or part not in node:
                 if default is not _MISSING:
                     return default
-                raise self._fail(key, "（见 README 的设置说明）")
+                raise self._fail(key, "（见示例 campaign.toml 里的中文注释）")
             node = node[part]
         return node
 
@@ -491,7 +491,7 @@ def _unknown_error(key: str, known: set[str], source: str, lines: Mapping[str, i
     hint = (
         f"您是否想写 {f'[{near}]' if '.' not in near else near}？请改正名称。"
         if near
-        else "请删除这一项或改正名称（可用的设置项见 README 的设置说明）。"
+        else "请删除这一项或改正名称（可用的设置项见示例 campaign.toml 里的中文注释）。"
     )
     what = "设置节" if section else "设置项"
     return SettingsError(f"{where}: 没有名为 {name} 的{what}，{hint}", code="S102")
