@@ -39,13 +39,13 @@ demo: $(STAMP)  ## regenerate the demo campaign in inputs/ from a fixed seed
 overdue: $(STAMP)  ## outputs/<AS_OF>/逾期清单.xlsx
 	$(CLI) overdue --as-of $(AS_OF)
 
-bulletin: $(STAMP)  ## outputs/<AS_OF>/通报.html
+bulletin: $(STAMP)  ## outputs/<AS_OF>/通报.docx and .html, 支部通报/ (numbered in outputs/documents/发文登记.csv)
 	$(CLI) bulletin --as-of $(AS_OF)
 
-notice: $(STAMP)  ## outputs/<AS_OF>/公示_承诺事项.html and .xlsx
+notice: $(STAMP)  ## outputs/<AS_OF>/公示_承诺事项.docx, .html and .xlsx
 	$(CLI) notice --as-of $(AS_OF)
 
-ratings: $(STAMP)  ## outputs/<AS_OF>/评价结果.xlsx and public rating notice
+ratings: $(STAMP)  ## outputs/<AS_OF>/评价结果.xlsx, 公示_考核结果.docx/.html, 表彰通报.docx
 	$(CLI) ratings --as-of $(AS_OF)
 
 cards: $(STAMP)  ## outputs/<AS_OF>/先锋岗承诺卡.html
@@ -74,5 +74,5 @@ check: $(STAMP)  ## ruff and mypy
 	$(PY) -m ruff format --check pipeline schemas tests
 	$(PY) -m mypy pipeline schemas
 
-clean:  ## remove generated outputs (keeps outputs/archive)
-	find $(OUTPUTS) -mindepth 1 -maxdepth 1 ! -name archive ! -name .gitkeep -exec rm -rf {} +
+clean:  ## remove generated outputs (keeps outputs/archive and the register outputs/documents)
+	find $(OUTPUTS) -mindepth 1 -maxdepth 1 ! -name archive ! -name documents ! -name .gitkeep -exec rm -rf {} +

@@ -67,8 +67,13 @@ def run_ratings(
     from pipeline.infra.atomic import OutputStage
     from pipeline.jobs.consolidate import run_consolidation
     from pipeline.jobs.consolidation import INBOX
+    from pipeline.outputs.documents import Register, document_settings
+    from pipeline.outputs.notice_docx import COMMENDATION_DOCX, RATINGS_NOTICE_DOCX, write_rating_documents
 
-    policy = load_policy(load_settings(inputs))  # a wrong [assessment] key stops before any work
+    settings = load_settings(inputs)
+    policy = load_policy(settings)  # a wrong [assessment] or [documents] key stops before any work
+    ds = document_settings(settings)
+    register = Register.open(outputs)  # so does an unreadable register of issued numbers
     c = run_consolidation(inputs, outputs, as_of, use_cache=use_cache)
     ev = read_evaluations(inputs, c.settings, c.roster)
     ovr = read_overrides(inputs, ev.overrides_files)
@@ -81,9 +86,13 @@ def run_ratings(
         c.settings.fulfil.end,
     )
     findings = [*ratings_calendar(as_of, c.settings), *ev.findings, *ovr.findings, *result.findings, *stale]
-    with OutputStage(outputs / as_of.isoformat(), owned={A.RESULTS_FILE, A.NOTICE_FILE}) as stage:
+    owned = {A.RESULTS_FILE, A.NOTICE_FILE, RATINGS_NOTICE_DOCX, COMMENDATION_DOCX}
+    with OutputStage(outputs / as_of.isoformat(), owned=owned) as stage:
         write_results(result, findings, policy, c.settings, as_of, stage.path(A.RESULTS_FILE))
         write_notice(result, c.settings, as_of, stage.path(A.NOTICE_FILE))
+        issued = write_rating_documents(result, c.settings, as_of, ds, register, stage.path)
+    if issued is not None:  # recorded once the documents are in place
+        register.record(issued)
     return result, findings, c, ev
 
 
@@ -102,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.assessment.policy import GRADES
     from pipeline.core.findings import ERROR, NOTICE
     from pipeline.infra.atomic import run_lock
+    from pipeline.outputs.notice_docx import COMMENDATION_DOCX, RATINGS_NOTICE_DOCX
 
     with run_lock(args.outputs):
         result, findings, c, ev = run_ratings(
@@ -133,8 +143,13 @@ def run(args: argparse.Namespace) -> int:
     )
     say(f"  考核数据发现错误 {errors} 处、提醒 {notices} 处（见评价结果.xlsx 的“问题清单”）。")
     say(
-        f"输出：{out}/{A.RESULTS_FILE}（党员评价、单位评价、支部书记述职考核、表彰名单、整改名单、暂不评定名单、校党委（报上级党组织）），{out}/{A.NOTICE_FILE}（公示）。"
+        f"输出：{out}/{A.RESULTS_FILE}（党员评价、单位评价、支部书记述职考核、表彰名单、整改名单、暂不评定名单、校党委（报上级党组织）），"
+        f"{out}/{RATINGS_NOTICE_DOCX} 和 {out}/{A.NOTICE_FILE}（公示）。"
     )
+    if (out / COMMENDATION_DOCX).is_file():
+        say(f"  表彰通报：{out}/{COMMENDATION_DOCX}（按最终等次“好”生成，可在 Word/WPS 中修改后印发）。")
+    else:
+        say("  没有最终等次为“好”的单位或党员，未生成表彰通报。")
     say(
         f"领导小组意见：在评价结果.xlsx 的“{A.COL_OPINION}”“{A.COL_REASON}”列填写后另存为 {args.inputs / A.INBOX / (A.OVERRIDES_STEM + '.xlsx')}，再运行一次。"
     )

@@ -43,6 +43,7 @@ FEATURE_CHECKS: list[tuple[str, str]] = [
     ("assessment", "pipeline.assessment.policy:check_settings"),
     ("tracking", "pipeline.outputs.bulletin:check_settings"),
     ("tracking", "pipeline.rules.calendar:after_campaign_days"),
+    ("documents", "pipeline.outputs.documents:check_settings"),
 ]
 
 

@@ -4,10 +4,10 @@
 values for ``templates/bulletin.html.j2``; :func:`render_bulletin` renders it. No disk
 access here (the command writes the file atomically).
 
-Numbering (第N期): by default the bulletin of the fulfilment phase's k-th period of
-``tracking.bulletin_period_days`` days (default 7, i.e. weekly) is number k:
-``N = (as_of - phases.fulfil.start) // period + 1`` (at least 1). The same as-of date
-always gives the same number; ``pledge bulletin --issue N`` overrides it.
+Numbering (第N期): the number comes from the register of issued documents
+(:mod:`pipeline.outputs.documents`, ``outputs/documents/发文登记.csv``), in the order the
+bulletins were issued; the command looks it up and passes it in (``issue``). Without a
+number the title carries none.
 
 Figures are :mod:`pipeline.rules.figures`'s, under its names (跟踪中承诺, 按期完成,
 逾期完成, 完成合计, 逾期未完成, 临期, 完成率): the same numbers as 汇总 of 台账.xlsx. The
@@ -40,7 +40,7 @@ from pipeline.rules.tracking import (
 TEMPLATE = "bulletin.html.j2"
 NO_LEADER = "（未明确包靠领导）"
 DEFAULT_COMMEND_EARLY_DAYS = 7
-DEFAULT_PERIOD_DAYS = 7
+TITLE = "关于公开承诺履诺情况的通报"
 
 # Chart geometry (px): label column, bar length at 100%, bar height and gap.
 CHART_LABEL_W = 230
@@ -55,16 +55,11 @@ def commend_early_days(s: Settings) -> int:
 
 
 def check_settings(s: Settings) -> None:
-    """The bulletin's [tracking] keys, checked by ``load_settings`` at every start (FEATURE_CHECKS)."""
+    """The bulletin's [tracking] keys, checked by ``load_settings`` at every start (FEATURE_CHECKS).
+    ``tracking.bulletin_period_days`` numbered bulletins by date before the register of issued
+    numbers did; it is still accepted (and ignored) so that an older campaign.toml loads."""
     commend_early_days(s)
-    issue_number(s.fulfil.start, s)
-
-
-def issue_number(as_of: dt.date, s: Settings, override: int | None = None) -> int:
-    if override is not None:
-        return override
-    period = s.reader.integer("tracking.bulletin_period_days", DEFAULT_PERIOD_DAYS, minimum=1)
-    return max(1, (as_of - s.fulfil.start).days // period + 1)
+    s.reader.integer("tracking.bulletin_period_days", 7, minimum=1)
 
 
 def _pct(x: float) -> str:
@@ -233,10 +228,9 @@ def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, An
         for code in reported
         if sent[code] < s.fulfil.start
     ]
-    n = issue_number(c.as_of, s, issue)
     return {
-        "title": f"关于公开承诺履诺情况的通报（第{n}期）",
-        "issue": n,
+        "title": TITLE if issue is None else f"{TITLE}（第{issue}期）",
+        "issue": issue,
         "as_of": c.as_of,
         "settings": s,
         "organisation": s.organisation,

@@ -17,6 +17,7 @@ from pipeline.rules.tracking import ORG_KIND
 
 NOTICE_HTML = "公示_承诺事项.html"
 NOTICE_XLSX = "公示_承诺事项.xlsx"
+NOTICE_DOCX = "公示_承诺事项.docx"
 TEMPLATE = "notice.html.j2"
 NOTE_SHEET = "说明"
 
@@ -67,9 +68,19 @@ def notice_context(c: Consolidation, df: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def write_notice(c: Consolidation, html_path: Path, xlsx_path: Path) -> pd.DataFrame:
+def write_notice(
+    c: Consolidation, html_path: Path, xlsx_path: Path, docx_path: Path | None = None
+) -> pd.DataFrame:
+    """The notice as HTML (screens and the board), xlsx and, given ``docx_path``, a Word
+    document in the official layout, all from the same frame and context."""
     df = build_notice(c)
-    write_text_atomic(html_path, render(TEMPLATE, **notice_context(c, df)))
+    ctx = notice_context(c, df)
+    write_text_atomic(html_path, render(TEMPLATE, **ctx))
+    if docx_path is not None:
+        from pipeline.outputs.documents import document_settings
+        from pipeline.outputs.notice_docx import pledge_notice_document
+
+        pledge_notice_document(ctx, document_settings(c.settings), c.settings.year).save(docx_path)
     with atomic_path(xlsx_path) as tmp:
         wb = new_workbook(tmp, large=True)
         fmt = formats(wb)

@@ -18,7 +18,7 @@ from pipeline.core.errors import SettingsError
 from pipeline.core.settings import parse_settings
 from pipeline.jobs.consolidate import run_consolidation
 from pipeline.jobs.consolidation import Consolidation
-from pipeline.outputs.bulletin import bulletin_context, commend_early_days, issue_number, render_context
+from pipeline.outputs.bulletin import bulletin_context, commend_early_days, render_context
 from pipeline.outputs.template import Fill
 from pipeline.rules.status import COMPLETED, OVERDUE, TRACKED
 from pipeline.tooling.demo import build_demo
@@ -94,7 +94,7 @@ def test_sections_chart_and_print_css(demo: tuple[Consolidation, Path, Node, str
     c, _, tree, html = demo
     assert figure(tree, "units_reported") == "6"
     (h1,) = tree.find("h1")
-    assert h1.text() == "关于公开承诺履诺情况的通报（第10期）"  # 2026-11-20 is in week 10 from 09-15
+    assert h1.text() == "关于公开承诺履诺情况的通报（第1期）"  # the first bulletin issued into these outputs
     (svg,) = tree.find("svg")
     assert len(svg.find("rect")) == len(c.used) - 1  # one bar per reporting branch (not the committee)
     assert "@page" in html and "A4" in html and "page-break" in html
@@ -108,19 +108,6 @@ def test_sections_chart_and_print_css(demo: tuple[Consolidation, Path, Node, str
     assert leaders == ["张校长", "李副校长"]
     (missing,) = [s for s in tree.find("section") if s.attrs.get("id") == "missing"]
     assert "第四党支部" in missing.text() and "未再报送" in missing.text()
-
-
-def test_issue_number() -> None:
-    s = parse_settings(settings_dict())
-    start = s.fulfil.start
-    assert issue_number(start, s) == 1
-    assert issue_number(start + dt.timedelta(days=6), s) == 1
-    assert issue_number(start + dt.timedelta(days=7), s) == 2
-    assert issue_number(start - dt.timedelta(days=30), s) == 1
-    assert issue_number(start, s, override=5) == 5
-    raw = copy.deepcopy(settings_dict())
-    raw["tracking"]["bulletin_period_days"] = 14
-    assert issue_number(start + dt.timedelta(days=14), parse_settings(raw)) == 2
 
 
 def test_commend_days_setting() -> None:
@@ -179,6 +166,7 @@ def test_context_without_returns(tmp_path: Path) -> None:
     ctx = bulletin_context(c)
     assert ctx["figures"]["units_reported"] == 0 and ctx["figures"]["rate"] == 0.0
     assert [u["unit_code"] for u in ctx["missing"]] == ["D00", "D01", "D02"]
-    assert re.search(r"第\d+期", ctx["title"])
+    assert ctx["title"] == "关于公开承诺履诺情况的通报"  # not numbered: the register numbers it
+    assert not re.search(r"第\d+期", ctx["title"])
     tree = parse(render_context(ctx))
     assert "尚无党支部报送" in tree.text()
