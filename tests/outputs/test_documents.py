@@ -418,3 +418,11 @@ def test_rating_documents_and_commendation(demo: tuple[Path, Path]) -> None:
     grades = [c.text for t in notice.tables for r in t.rows[1:] for c in r.cells[1::2] if c.text]
     members = [r for r in wb["党员评价"].iter_rows(min_row=2, values_only=True) if r[0]]
     assert len([g for g in grades if g in ("好", "较好", "一般", "差", "待定", "不定等次")]) == len(members)
+
+
+def test_command_names_match_the_job() -> None:
+    from pipeline.cli import bulletin as cmd
+    from pipeline.jobs import bulletin as job
+
+    assert (cmd.BULLETIN_FILE, cmd.BULLETIN_DOCX) == (job.BULLETIN_FILE, job.BULLETIN_DOCX)
+    assert cmd.REGISTER == f"{REGISTER_DIR}/{REGISTER_FILE}"
