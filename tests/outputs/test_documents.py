@@ -425,4 +425,4 @@ def test_command_names_match_the_job() -> None:
     from pipeline.jobs import bulletin as job
 
     assert (cmd.BULLETIN_FILE, cmd.BULLETIN_DOCX) == (job.BULLETIN_FILE, job.BULLETIN_DOCX)
-    assert cmd.REGISTER == f"{REGISTER_DIR}/{REGISTER_FILE}"
+    assert f"{REGISTER_DIR}/{REGISTER_FILE}" == cmd.REGISTER
