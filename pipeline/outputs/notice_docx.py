@@ -138,6 +138,8 @@ def ratings_notice_document(ctx: dict[str, Any], ds: DocumentSettings) -> Offici
             + "、".join(f"“{g}”{n}名" for g, n in counts.items())
             + "。"
         )
+    for line in ctx.get("lines", []):
+        d.para(line)
     d.para(_period(ds))
     d.attachment_note(["考核评价结果"])
     d.signature(ds.notice_signer, ctx["as_of"])
@@ -145,7 +147,7 @@ def ratings_notice_document(ctx: dict[str, Any], ds: DocumentSettings) -> Offici
     rows: list[list[object]] = []
     groups: dict[int, str] = {}
     for u in ctx["units"]:
-        groups[len(rows)] = f"{u['name']}（单位等次：{u['grade']}）"
+        groups[len(rows)] = f"{u['name']}（单位等次：{u['grade']}）" if u["grade"] else u["name"]
         members = u["members"]
         if not members:
             rows.append(["（无党员）", "", *[""] * (2 * GRADE_PAIRS - 2)])
@@ -200,10 +202,13 @@ def commendation_document(ctx: dict[str, Any]) -> OfficialDocument:
     d.blank()
     d.addressee(ctx["addressee"])
     n_units, n_members = len(ctx["units"]), ctx["n_members"]
+    counted = "和".join(
+        x for x in (f"{n_units}个党组织" if n_units else "", f"{n_members}名党员" if n_members else "") if x
+    )
     d.para(
         f"{ctx['year']}年，全校各级党组织和广大党员积极投身{ctx['campaign']}，亮身份、作承诺、践诺言，"
         f"涌现出一批履诺好、群众满意的先进典型。经个人述职、党员民主评议、群众满意度测评和领导小组集体研究，"
-        f"{n_units}个党组织和{n_members}名党员考核评价为“好”等次。"
+        f"{counted}考核评价为“好”等次。"
     )
     whom = []
     if n_units:

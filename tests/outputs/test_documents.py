@@ -408,16 +408,29 @@ def test_rating_documents_and_commendation(demo: tuple[Path, Path]) -> None:
     lines = texts(doc)
     assert lines[0] == "中共益都卫生学校委员会文件" and "各党支部：" in lines
     assert "益卫校党发〔2026〕2号" in lines  # the next 顺序号 after the bulletin's 1号
-    unit_table, member_table = doc.tables
-    assert [r.cells[1].text for r in unit_table.rows[1:]] == units
-    assert sorted(n for r in member_table.rows[1:] for n in r.cells[2].text.split("、")) == people
-    assert f"{len(units)}个党组织和{len(people)}名党员考核评价为“好”等次" in "".join(lines)
+    tables = {t.rows[0].cells[1].text: t for t in doc.tables}  # by their second header
+    unit_rows = tables["党组织"].rows[1:] if "党组织" in tables else []
+    assert [r.cells[1].text for r in unit_rows] == units
+    assert sorted(n for r in tables["单位"].rows[1:] for n in r.cells[2].text.split("、")) == people
+    counted = "和".join(x for x in (f"{len(units)}个党组织" if units else "", f"{len(people)}名党员") if x)
+    assert f"{counted}考核评价为“好”等次" in "".join(lines)
     rows = register_rows(outputs)
     assert [(r["文种"], r["期号"]) for r in rows] == [("通报", "1"), ("表彰通报", "1")]
+    # the notice in Word lists the same names and grades as the HTML notice
     notice = Document(str(out / "公示_考核结果.docx"))
-    grades = [c.text for t in notice.tables for r in t.rows[1:] for c in r.cells[1::2] if c.text]
-    members = [r for r in wb["党员评价"].iter_rows(min_row=2, values_only=True) if r[0]]
-    assert len([g for g in grades if g in ("好", "较好", "一般", "差", "待定", "不定等次")]) == len(members)
+    in_docx = sorted(
+        (r.cells[k].text, r.cells[k + 1].text)
+        for t in notice.tables
+        for r in t.rows[1:]
+        if len({c._tc for c in r.cells}) > 1
+        for k in range(0, len(r.cells), 2)
+        if r.cells[k].text and r.cells[k].text != "（无党员）"
+    )
+    html = parse((out / "公示_考核结果.html").read_text(encoding="utf-8"))
+    in_html = sorted(
+        (tds[1].text(), tds[2].text()) for tr in html.find("tr") if len(tds := tr.find("td")) == 3
+    )
+    assert in_docx == in_html and in_docx
 
 
 def test_command_names_match_the_job() -> None:
