@@ -196,3 +196,47 @@ def test_missing_folder_is_one_chinese_line(
     assert run(inputs, outputs, "fetch-mail", "--from", str(tmp_path / "nope")) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("错误：找不到文件夹") and "\n" not in err
+
+
+def test_outlook_msg_exports(campaign: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+    from tests.msg_builder import MsgAttachment, MsgMessage, msg_file
+
+    inputs, outputs, books = campaign
+    export = tmp_path / "export"
+    export.mkdir()
+    when = at(9, 8, 9)
+    inner = MsgMessage(
+        "第二支部承诺表",
+        "dzb2@example.edu.cn",
+        "刘芳",
+        at(9, 7),
+        "<inner@x>",
+        (MsgAttachment("D02_第二支部承诺表.xlsx", books["D02"]),),
+    )
+    msg = MsgMessage(
+        "第一支部承诺表（Outlook）",
+        "dzb1@example.edu.cn",
+        "王建国",
+        when,
+        "<PSAPR06MB4501@outlook.com>",
+        (
+            MsgAttachment("D01_第一支部承诺表.xlsx", books["D01"]),
+            MsgAttachment("image001.png", S.PNG, content_id="image001.png@01DA"),
+            MsgAttachment("转发：第二支部", embedded=inner),
+        ),
+    )
+    (export / "第一支部.msg").write_bytes(msg_file(msg))
+    (export / "坏的.msg").write_bytes(b"\xd0\xcf\x11\xe0 not really")
+    assert run(inputs, outputs, "--quiet", "fetch-mail", "--from", str(export)) == 0
+    arrivals = load_arrivals(inputs / "returns")
+    a1, a2 = arrivals[sha(books["D01"])], arrivals[sha(books["D02"])]
+    assert (a1.sender, a1.subject, a1.message_id, a1.source) == (
+        "dzb1@example.edu.cn",
+        "第一支部承诺表（Outlook）",
+        "<PSAPR06MB4501@outlook.com>",
+        "file:第一支部.msg",
+    )
+    assert a1.received == when.astimezone(dt.UTC)
+    assert a2.attachment == "转发的邮件/D02_第二支部承诺表.xlsx"
+    assert (inputs / "returns" / a2.saved_as).read_bytes() == books["D02"]
+    assert len(arrivals) == 2  # the inline picture is not saved; the broken file is a finding

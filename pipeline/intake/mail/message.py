@@ -459,6 +459,6 @@ def _msg_attachments(msg: object, letter: Letter, limits: Limits, via: str, dept
 def _att_name(att: object) -> str:
     for key in ("longFilename", "shortFilename", "displayName"):
         v = getattr(att, key, None)
-        if isinstance(v, str) and v.strip():
-            return v.strip()
+        if isinstance(v, str) and v.strip("\x00 "):
+            return v.strip("\x00 ")  # some writers keep the string's terminator
     return ""
