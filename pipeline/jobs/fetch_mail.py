@@ -39,6 +39,9 @@ from pipeline.read.textnorm import safe_filename
 from pipeline.rules.roster import Roster, address_index
 
 INBOX = "returns"
+# A message over this many times the attachment cap is not downloaded (base64 makes an
+# attachment 4/3 larger; a few attachments each under the cap still fit).
+MESSAGE_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,20 @@ class Intake:
 
     # -- whole runs -------------------------------------------------------------------
 
+    def _too_big(self, item: Incoming, source: ImapSource) -> None:
+        """A message far over the attachment cap is not downloaded at all."""
+        self.result.messages += 1
+        self.result.findings.add(
+            Finding(
+                ERROR,
+                "F132",
+                f"邮件 {item.source}（{item.size / MB:.0f} MB）远超附件上限 {self.limits.max_attachment_bytes / MB:g} MB"
+                "（campaign.toml [mail] max_attachment_mb），未下载。请在邮箱中查看，必要时手工保存附件。",
+                file=item.source,
+            )
+        )
+        self.state.mark(item.key(), source.box, source.uidvalidity, item.uid)
+
     def failed(self, item: Incoming, why: str) -> None:
         self.result.failed.append(item.source)
         self.result.findings.add(
@@ -263,6 +280,9 @@ class Intake:
                 self.result.skipped += 1
                 self.state.mark(item.key(), source.box, source.uidvalidity, item.uid)
                 continue
+            if item.size > MESSAGE_FACTOR * self.limits.max_attachment_bytes:
+                self._too_big(item, source)
+                continue
             raw = source.body(item)
             if raw is None:
                 self.failed(item, "服务器没有返回邮件内容")
@@ -288,7 +308,8 @@ def summary_lines(r: FetchResult, returns_dir: Path) -> list[str]:
         f"保存 Excel 填报表 {len(r.saved)} 个，重复发送未再保存 {len(r.duplicates)} 个。"
     ]
     for s in r.saved:
-        lines.append(f"  已保存：{s.saved_as}（{s.letter.who}，{s.letter.received:%Y-%m-%d %H:%M} UTC）")
+        when = s.letter.received.astimezone() if s.letter.received else None
+        lines.append(f"  已保存：{s.saved_as}（{s.letter.who}，{when:%Y-%m-%d %H:%M} 收到）")
     for s in r.duplicates:
         lines.append(f"  重复发送：{s.attachment.shown}（{s.letter.who}）与已保存的“{s.duplicate_of}”相同")
     if r.others:

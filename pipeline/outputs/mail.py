@@ -171,6 +171,10 @@ class SmtpSender:
                 "没有配置发信服务器：请在 campaign.toml 的 [mail] 中填写 smtp_host（例如 smtp.qq.com），"
                 "或不加 SEND=1，只生成邮件草稿后用邮件客户端发送。"
             )
+        if not ms.from_address:
+            raise MailError(
+                '没有发件人地址：请在 campaign.toml 的 [mail] 中填写 from（或 user），例如 "hdb@example.edu.cn"。'
+            )
         self.ms = ms
         self.password = password
         self.what = f"发信服务器 {ms.smtp_host}:{ms.smtp_port}"

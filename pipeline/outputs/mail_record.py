@@ -17,7 +17,7 @@ from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
 
 RECORD_FILE = "收信记录.xlsx"
-COLUMNS = ["收到时间（UTC）", "发件人", "邮件主题", "附件名", "单位编码", "结果", "保存为 / 相同的文件"]
+COLUMNS = ["收到时间", "发件人", "邮件主题", "附件名", "单位编码", "结果", "保存为 / 相同的文件"]
 
 
 def record_frame(r: FetchResult) -> pd.DataFrame:
@@ -25,7 +25,7 @@ def record_frame(r: FetchResult) -> pd.DataFrame:
     for s, what in [(s, "已保存") for s in r.saved] + [(s, "重复发送，未再保存") for s in r.duplicates]:
         rows.append(
             [
-                f"{s.letter.received:%Y-%m-%d %H:%M:%S}" if s.letter.received else "",
+                f"{s.letter.received.astimezone():%Y-%m-%d %H:%M:%S}" if s.letter.received else "",
                 s.letter.who,
                 s.letter.subject,
                 s.attachment.shown.strip("“”"),

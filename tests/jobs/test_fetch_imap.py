@@ -187,6 +187,38 @@ def test_new_mail_only_and_uidvalidity_change(
     assert "处理新邮件 1 封（之前已收过、跳过 5 封）" in out and "保存 Excel 填报表 1 个" in out
 
 
+def test_chinese_folder_and_oversized_message(
+    campaign: tuple[Path, Path], server: int, books: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder named in Chinese (modified UTF-7 on the wire); a message far over the
+    attachment cap is not downloaded, and said so."""
+    from pipeline.intake.mail.sources import imap_utf7
+    from tests.mail_servers import imap_client
+
+    inputs, outputs = campaign
+    c = imap_client(server)
+    try:
+        typ, _ = c.create(f'"{imap_utf7("承诺表报送")}"')
+        assert typ == "OK"
+    finally:
+        c.logout()
+    folder = imap_utf7("承诺表报送")
+    append(
+        server,
+        S.qq("dzb1@example.edu.cn", "王", OFFICE, "D01", at(9, 10), [("D01_承诺表.xlsx", books["D01"])]),
+        at(9, 10).timestamp(),
+        folder=folder,
+    )
+    big = S.qq("dzb2@example.edu.cn", "刘", OFFICE, "大", at(9, 11), [("D02_大表.xlsx", b"x" * 4_000_000)])
+    append(server, big, at(9, 11).timestamp(), folder=folder)
+    before = snapshot(server, folder)
+    set_mail(inputs, folder="承诺表报送", max_attachment_mb=1)
+    assert fetch(inputs, outputs) == 0
+    out = capsys.readouterr().out
+    assert "保存 Excel 填报表 1 个" in out and "未下载" in out and "F132" in out
+    assert snapshot(server, folder) == before
+
+
 def test_wrong_password_is_one_line_exit_2_nothing_saved(
     campaign: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

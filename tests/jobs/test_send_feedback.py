@@ -57,6 +57,7 @@ def campaign(
     shutil.copytree(consolidated[1], out)
     monkeypatch.delenv(ENV_PASSWORD, raising=False)
     monkeypatch.delenv(ENV_SMTP_PASSWORD, raising=False)
+    set_mail(inputs, **{"from": "hdb@example.edu.cn"})
     return inputs, out
 
 
@@ -217,6 +218,15 @@ def test_smtp_faults_are_one_line_and_retried(
     assert code == 2 and expect in err and "\n" not in err
     assert not (out / SENT_LOG).exists()  # nothing recorded as sent: the next run sends all
     assert len(list((out / AS_OF / "邮件").glob("*.eml"))) == 2  # the drafts are there to send by hand
+
+
+def test_sending_needs_a_from_address(
+    campaign: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs, out = campaign
+    set_mail(inputs, smtp_host="127.0.0.1", smtp_port=free_port(), **{"from": ""})
+    assert send(inputs, out, "--send") == 2
+    assert "没有发件人地址" in capsys.readouterr().err
 
 
 def test_without_a_consolidation_the_clerk_is_told_what_to_run(

@@ -9,6 +9,7 @@ TLS failure, timeout, protocol error) becomes one Chinese :class:`MailError` lin
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import email.parser
@@ -42,6 +43,7 @@ class Incoming:
     received: dt.datetime | None = None  # IMAP INTERNALDATE (UTC)
     message_id: str = ""
     uid: int = 0
+    size: int = 0  # RFC822.SIZE as the server reports it (0: unknown)
 
     def key(self, message_id: str = "") -> str:
         mid = (message_id or self.message_id).strip()
@@ -73,8 +75,30 @@ def _fault(exc: BaseException, what: str) -> MailError:
     return MailError(f"{what}返回了意外的应答（{exc}）。请稍后重试；仍不行请联系维护人员。")
 
 
+def imap_utf7(folder: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): 报送 -> &YqVRAQ-."""
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            raw = "".join(buf).encode("utf-16-be")
+            out.append("&" + base64.b64encode(raw).decode("ascii").rstrip("=").replace("/", ",") + "-")
+            buf.clear()
+
+    for ch in folder:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            buf.append(ch)
+    flush()
+    return "".join(out)
+
+
 def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    name = imap_utf7(folder)
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class ImapSource:
@@ -160,7 +184,9 @@ class ImapSource:
         out: list[Incoming] = []
         for i in range(0, len(todo), 200):
             chunk = ",".join(str(u) for u in todo[i : i + 200])
-            data = self._uid("FETCH", chunk, "(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+            data = self._uid(
+                "FETCH", chunk, "(UID INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+            )
             for item in data:
                 if not isinstance(item, tuple):
                     continue
@@ -169,6 +195,7 @@ class ImapSource:
                 if not m:
                     continue
                 uid = int(m.group(1))
+                z = re.search(rb"RFC822\.SIZE (\d+)", head)
                 when = imaplib.Internaldate2tuple(head)
                 received = (
                     dt.datetime(
@@ -184,6 +211,7 @@ class ImapSource:
                         received=received,
                         message_id=str(mid).strip(),
                         uid=uid,
+                        size=int(z.group(1)) if z else 0,
                     )
                 )
         return sorted(out, key=lambda x: x.uid)
