@@ -101,7 +101,7 @@ class Intake:
         if letter.received is None:
             mtime = item.path.stat().st_mtime if item.path else dt.datetime.now(dt.UTC).timestamp()
             letter.received = dt.datetime.fromtimestamp(mtime, dt.UTC)
-        key = item.key(letter.message_id)
+        key = item.key(letter.message_id, raw)
         if self.state.is_done(key):  # the same message seen through another path
             self.result.skipped += 1
             self.state.mark(key, box, uidvalidity, item.uid)

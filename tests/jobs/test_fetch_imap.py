@@ -264,3 +264,38 @@ def test_server_faults_are_one_chinese_line(
     assert expect in err and "\n" not in err and "Traceback" not in err
     assert time.monotonic() - started < 10
     assert not (inputs / "returns" / "邮件").exists()
+
+
+def test_messages_without_message_id(
+    campaign: tuple[Path, Path], server: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Some phone clients send no Message-ID: each message is still its own (by UID on the
+    server, by the SHA-256 of its bytes across sources)."""
+    import re
+
+    from pipeline.intake.mail.sources import imap_utf7
+    from tests.mail_servers import imap_client
+
+    inputs, outputs = campaign
+    folder = imap_utf7("无编号")
+    c = imap_client(server)
+    try:
+        assert c.create(f'"{folder}"')[0] == "OK"
+    finally:
+        c.logout()
+    for i in (1, 2):
+        raw = S.raw_gbk(
+            f"dzb{i}@example.edu.cn",
+            "某",
+            OFFICE,
+            f"第{i}封",
+            at(9, 12, 8 + i),
+            [(f"D0{i}_表.xlsx", f"PK{i}".encode())],
+        )
+        raw = re.sub(rb"Message-ID: [^\r\n]*\r\n", b"", raw)
+        append(server, raw, at(9, 12, 8 + i).timestamp(), folder=folder)
+    set_mail(inputs, folder="无编号")
+    assert fetch(inputs, outputs) == 0
+    assert "处理新邮件 2 封" in capsys.readouterr().out and len(load_arrivals(inputs / "returns")) == 2
+    assert fetch(inputs, outputs) == 0
+    assert "处理新邮件 0 封" in capsys.readouterr().out

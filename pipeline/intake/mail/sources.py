@@ -45,12 +45,16 @@ class Incoming:
     uid: int = 0
     size: int = 0  # RFC822.SIZE as the server reports it (0: unknown)
 
-    def key(self, message_id: str = "") -> str:
+    def key(self, message_id: str = "", raw: bytes | None = None) -> str:
+        """``mid:<Message-ID>``, else ``sha:<SHA-256 of the message>`` ("" when neither
+        is known yet: an IMAP message without Message-ID before its body is fetched)."""
         mid = (message_id or self.message_id).strip()
         if mid:
             return f"mid:{mid}"
-        data = self.raw if self.raw is not None else (self.path.read_bytes() if self.path else b"")
-        return f"sha:{hashlib.sha256(data).hexdigest()}"
+        data = raw if raw is not None else self.raw
+        if data is None and self.path is not None:
+            data = self.path.read_bytes()
+        return f"sha:{hashlib.sha256(data).hexdigest()}" if data is not None else ""
 
 
 def _fault(exc: BaseException, what: str) -> MailError:
