@@ -198,7 +198,11 @@ def plan(outputs: Path, settings: Settings, roster: Roster, as_of: dt.date, now:
         if not code:
             result.findings.add(
                 Finding(
-                    NOTICE, "F141", f"反馈表“{path.name}”对应的单位不在花名册中，未生成邮件。", file=path.name
+                    NOTICE,
+                    "F143",
+                    f"反馈表“{path.name}”对应的单位不在花名册中（花名册可能在汇总后改过），未生成邮件。"
+                    "请重新汇总后再发送。",
+                    file=path.name,
                 )
             )
             continue

@@ -235,3 +235,14 @@ def test_without_a_consolidation_the_clerk_is_told_what_to_run(
     inputs = make_inputs(tmp_path)
     assert send(inputs, tmp_path / "outputs") == 2
     assert "make consolidate AS_OF=2026-09-20" in capsys.readouterr().err
+
+
+def test_feedback_of_a_unit_no_longer_in_the_roster(
+    campaign: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs, out = campaign
+    stray = out / AS_OF / "反馈" / "D09_第九党支部_问题反馈.xlsx"
+    stray.write_bytes((out / AS_OF / "反馈" / D01_FEEDBACK).read_bytes())
+    assert send(inputs, out, "--dry-run") == 0
+    text = capsys.readouterr().out
+    assert "F143" in text and "D09_第九党支部_问题反馈.xlsx" in text
