@@ -69,6 +69,9 @@ def pledge_notice_document(ctx: dict[str, Any], ds: DocumentSettings, year: int)
         )
     else:
         d.para(f"截至{_cn(ctx['as_of'])}，暂无审核通过的承诺事项。")
+    for line in (ctx.get("not_posted"), ctx.get("calendar_note")):
+        if line:
+            d.para(str(line))
     d.para(_period(ds))
     annexes = []
     if n_orgs:
@@ -119,6 +122,13 @@ def pledge_notice_document(ctx: dict[str, Any], ds: DocumentSettings, year: int)
     return d
 
 
+GRADE_ORDER = ("好", "较好", "一般", "差")
+
+
+def _grade_order(grade: str) -> tuple[int, str]:
+    return (GRADE_ORDER.index(grade) if grade in GRADE_ORDER else len(GRADE_ORDER), grade)
+
+
 def ratings_notice_document(ctx: dict[str, Any], ds: DocumentSettings) -> OfficialDocument:
     """``ctx`` is :func:`pipeline.assessment.writer.notice_context`'s."""
     d = OfficialDocument()
@@ -135,7 +145,7 @@ def ratings_notice_document(ctx: dict[str, Any], ds: DocumentSettings) -> Offici
     if counts:
         d.para(
             f"参加考核评价的党员{sum(counts.values())}名，其中"
-            + "、".join(f"“{g}”{n}名" for g, n in counts.items())
+            + "、".join(f"“{g}”{counts[g]}名" for g in sorted(counts, key=_grade_order))
             + "。"
         )
     for line in ctx.get("lines", []):

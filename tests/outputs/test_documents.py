@@ -393,6 +393,9 @@ def test_pledge_notice_docx_lists_every_approved_pledge(demo: tuple[Path, Path])
 
     assert items(orgs) == n_org and items(members) == len(rows) - n_org
     assert "公示期为5个工作日" in "".join(lines) and "学校活动办公室" in lines
+    html = (out / "公示_承诺事项.html").read_text(encoding="utf-8")
+    (line,) = [t for t in lines if t.startswith("本次公示经审核通过的承诺")]  # the HTML's own line
+    assert line in html and f"承诺 {len(rows)} 项" in line
 
 
 def test_rating_documents_and_commendation(demo: tuple[Path, Path]) -> None:
@@ -431,6 +434,12 @@ def test_rating_documents_and_commendation(demo: tuple[Path, Path]) -> None:
         (tds[1].text(), tds[2].text()) for tr in html.find("tr") if len(tds := tr.find("td")) == 3
     )
     assert in_docx == in_html and in_docx
+    body = "".join(texts(notice))
+    n = {g: sum(1 for _, x in in_html if x == g) for g in ("好", "较好", "一般", "差")}
+    assert (
+        f"参加考核评价的党员{len(in_html)}名，其中" + "、".join(f"“{g}”{k}名" for g, k in n.items() if k)
+        in body
+    )
 
 
 def test_command_names_match_the_job() -> None:
