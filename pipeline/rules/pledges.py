@@ -294,7 +294,9 @@ def p117_done_after_received(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     hits = [
         i
         for i in _with_content(sheet)
-        if progress[i] == L.PROGRESS_DONE and done_on[i] is not None and done_on[i] > ctx.received_by(files[i])
+        if progress[i] == L.PROGRESS_DONE
+        and done_on[i] is not None
+        and done_on[i] > ctx.received_by(files[i])
     ]
     return _hits(
         sheet,
@@ -303,8 +305,10 @@ def p117_done_after_received(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
         ERROR,
         "P117",
         "done_on",
-        lambda r: f"完成日期 {r.done_on:%Y-%m-%d} 晚于收到本表的日期 {ctx.received_by(r.file):%Y-%m-%d}，"
-        "报送时还不可能已经完成。请核对完成日期；尚未完成的，请把完成情况改为“进行中”。",
+        lambda r: (
+            f"完成日期 {r.done_on:%Y-%m-%d} 晚于收到本表的日期 {ctx.received_by(r.file):%Y-%m-%d}，"
+            "报送时还不可能已经完成。请核对完成日期；尚未完成的，请把完成情况改为“进行中”。"
+        ),
     )
 
 
