@@ -49,9 +49,16 @@ def campaign_zone(settings: Settings) -> dt.timezone:
     text = settings.reader.string("intake.utc_offset", "+08:00")
     m = re.fullmatch(r"([+-])(\d{1,2}):?(\d{2})", text.strip())
     if not m or int(m.group(2)) > 14 or int(m.group(3)) > 59:
-        raise SettingsError(f'设置项 intake.utc_offset 应写成 "+08:00" 这样的时差，现在是“{text}”。')
+        raise SettingsError(
+            f'{settings.source}: 设置项 intake.utc_offset 应写成带引号的时差，如 "+08:00"（北京时间），现在是“{text}”。'
+        )
     delta = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
     return dt.timezone(-delta if m.group(1) == "-" else delta)
+
+
+def check_settings(settings: Settings) -> None:
+    """The [intake] keys, checked by ``load_settings`` at every start (FEATURE_CHECKS)."""
+    campaign_zone(settings)
 
 
 @dataclass(frozen=True)
