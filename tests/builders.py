@@ -8,6 +8,7 @@ openpyxl in the test that needs them.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -150,6 +151,12 @@ def form_of(roster: Roster, code: str) -> UnitForm:
     return next(f for f in unit_forms(roster) if f.unit_code == code)
 
 
+# When a test's returned workbook was saved (and its file modified) unless it says: the
+# morning of the earliest AS_OF most tests use (2026-10-20), so it is known on every such
+# day and its completions up to that day are not claims of the future (P117).
+SAVED = dt.datetime(YEAR, 10, 20, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
 def write_return(
     inputs: Path,
     s: Settings,
@@ -158,12 +165,19 @@ def write_return(
     fill: Fill | None = None,
     name: str | None = None,
     mtime: dt.datetime | None = None,
+    saved: dt.datetime | None = None,
 ) -> Path:
+    """A returned workbook as a unit would save it: its own saved time (``saved``, else
+    ``mtime``, else :data:`SAVED`; naive times are this machine's local time) and the
+    file's modification time (``mtime``, else the saved time)."""
     form = form_of(roster, code)
     path = inputs / "returns" / (name or L.template_filename(form.unit_code, form.unit_name))
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_template(form, s, path, fill or good_fill(form))
-    if mtime:
-        ts = mtime.timestamp()
-        os.utime(path, (ts, ts))
+    fill = fill or good_fill(form)
+    when = (saved or mtime or SAVED).astimezone()
+    if fill.saved is None:
+        fill = dataclasses.replace(fill, saved=when)
+    write_template(form, s, path, fill)
+    ts = (mtime or when).timestamp()
+    os.utime(path, (ts, ts))
     return path

@@ -80,7 +80,11 @@ def run_ratings(
     result = rate(c, ev, ovr, policy)
     stale = stale_pledge_findings(
         {
-            code: (ur.unit_name, f"{INBOX}/{ur.file.rel}", dt.date.fromtimestamp(ur.file.mtime))
+            code: (
+                ur.unit_name,
+                f"{INBOX}/{ur.file.rel}",
+                ur.file.received.day if ur.file.received else dt.date.fromtimestamp(ur.file.mtime),
+            )
             for code, ur in c.used.items()
         },
         c.settings.fulfil.end,

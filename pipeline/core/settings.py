@@ -44,6 +44,7 @@ FEATURE_CHECKS: list[tuple[str, str]] = [
     ("tracking", "pipeline.outputs.bulletin:check_settings"),
     ("tracking", "pipeline.rules.calendar:after_campaign_days"),
     ("documents", "pipeline.outputs.documents:check_settings"),
+    ("intake", "pipeline.intake.received:check_settings"),
 ]
 
 

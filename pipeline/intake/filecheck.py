@@ -918,6 +918,25 @@ def _check_ole(path: Path, fp: BinaryIO, size: int, caps: Caps) -> FileVerdict:
     return FileVerdict(ok=True, kind=kind, detail="BIFF workbook")
 
 
+def ole_stream(path: Path, name: str, limit: int = 1 << 20) -> bytes | None:
+    """The bytes of one stream of an OLE2 compound file (e.g. ``"\x05SummaryInformation"``),
+    walked with the same bounded checks as :func:`check_file`; None when the file is not
+    a compound file, the stream is absent or longer than ``limit``, or anything is broken."""
+    try:
+        with open(path, "rb") as fp:
+            if fp.read(8) != OLE_MAGIC:
+                return None
+            fp.seek(0)
+            with mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                cfb = _Cfb(data)
+                entry = cfb.find(name)
+                if entry is None or entry[1] > limit:
+                    return None
+                return bytes(cfb.read_stream(*entry))
+    except (OSError, ValueError, IndexError, struct.error, _CfbError):
+        return None
+
+
 class _CfbError(Exception):
     pass
 
@@ -1135,5 +1154,6 @@ __all__ = [
     "cell_ref",
     "check_file",
     "col_letter",
+    "ole_stream",
     "xlsx_sheet_parts",
 ]

@@ -1,9 +1,12 @@
 """Intake: find every returned file, archive it, identify its unit, pick versions.
 
-Nothing is lost: every distinct file content ever seen is copied to a content-addressed
-archive (``outputs/archive/<sha256>.<ext>``) with a manifest row (hash, original path,
-modification time, unit, template version, first seen). Nothing under ``inputs/`` is
-ever modified: files are opened read-only and hashed in streaming fashion.
+Nothing is lost: every distinct file content ever seen (pledge forms, evaluation returns
+and the leadership group's decisions alike) is copied to a content-addressed archive
+(``outputs/archive/<sha256>.<ext>``) with a manifest row (hash, original path,
+modification time, unit, template version, first seen, received time and its source,
+form). The received time of a version (:mod:`pipeline.intake.received`) is written the
+first time its content is seen and read back on every later run. Nothing under
+``inputs/`` is ever modified: files are opened read-only and hashed in streaming fashion.
 """
 
 from __future__ import annotations
@@ -16,17 +19,30 @@ import io
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.infra.atomic import atomic_path, write_text_atomic
-from pipeline.intake.arrivals import LOG_NAME, MAIL_DIR
+from pipeline.intake.arrivals import LOG_NAME, MAIL_DIR, Arrival
+from pipeline.intake.received import MTIME, TRUST, Plausibility, Received, choose, from_timestamp
 from pipeline.read.textnorm import norm_code
 from pipeline.rules.roster import Roster
 
 IGNORED_PREFIXES = ("~$", ".~lock", ".")
-MANIFEST_FIELDS = ["sha256", "original_path", "mtime", "size", "unit_code", "template_version", "first_seen"]
+MANIFEST_FIELDS = [
+    "sha256",
+    "original_path",
+    "mtime",
+    "size",
+    "unit_code",
+    "template_version",
+    "first_seen",
+    "received",  # ISO 8601, UTC: when this content was received (recorded once)
+    "received_source",  # mail | saved | mtime (pipeline.intake.received)
+    "form",  # pledge | evaluation | decisions
+]
+FORM_PLEDGE, FORM_EVALUATION, FORM_DECISIONS = "pledge", "evaluation", "decisions"
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,7 @@ class InboxFile:
     sha256: str
     size: int
     mtime: float
+    received: Received | None = None  # set by the consolidation (archive manifest)
 
     @property
     def name(self) -> str:
@@ -44,6 +61,24 @@ class InboxFile:
     @property
     def mtime_text(self) -> str:
         return dt.datetime.fromtimestamp(self.mtime).strftime("%Y-%m-%d %H:%M:%S")
+
+    @property
+    def received_at(self) -> dt.datetime:
+        """The received time (the modification time before one is known)."""
+        return self.received.at if self.received else from_timestamp(self.mtime)
+
+    @property
+    def received_text(self) -> str:
+        return self.received.text if self.received else self.mtime_text
+
+    @property
+    def received_label(self) -> str:
+        """Where the received time comes from (邮件 / 文件保存时间 / 文件修改时间)."""
+        return self.received.label if self.received else "文件修改时间"
+
+    @property
+    def received_described(self) -> str:
+        return f"{self.received_text}，来源：{self.received_label}"
 
 
 def file_hash(path: Path) -> str:
@@ -204,7 +239,11 @@ def identify_unit(
 
 
 class Archive:
-    """Content-addressed copies of every ingested version, with a CSV manifest."""
+    """Content-addressed copies of every ingested version, with a CSV manifest.
+
+    Manifests written before the received-time and form columns existed are read as
+    they are (missing columns empty; every old row was a pledge form) and written back
+    with the new columns."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -212,8 +251,11 @@ class Archive:
         self.rows: list[dict[str, str]] = []
         if self.manifest_path.is_file():
             with open(self.manifest_path, encoding="utf-8-sig", newline="") as fh:
-                self.rows = list(csv.DictReader(fh))
-        self._known = {(r["sha256"], r["original_path"]) for r in self.rows}
+                for r in csv.DictReader(fh):
+                    row = {k: (r.get(k) or "") for k in MANIFEST_FIELDS}
+                    row["form"] = row["form"] or FORM_PLEDGE
+                    self.rows.append(row)
+        self._known = {(r["sha256"], r["original_path"], r["form"]) for r in self.rows}
         self._stored = {r["sha256"] for r in self.rows}
 
     def blob(self, sha256: str, suffix: str = "") -> Path:
@@ -225,23 +267,75 @@ class Archive:
                 return r["first_seen"]
         return ""
 
-    def versions(self, unit_code: str) -> list[dict[str, str]]:
-        """Archived versions of one unit, oldest first (by modification time)."""
-        rows = [r for r in self.rows if r["unit_code"] == unit_code]
+    def first_mtime(self, sha256: str) -> dt.datetime | None:
+        """The modification time recorded when the content was first seen (local time)."""
+        for r in self.rows:
+            if r["sha256"] == sha256 and r["mtime"]:
+                try:
+                    return dt.datetime.fromisoformat(r["mtime"]).astimezone()
+                except ValueError:
+                    continue
+        return None
+
+    def received(self, sha256: str, tz: dt.timezone) -> Received | None:
+        """The received time recorded for this content, or None when it has none yet."""
+        for r in self.rows:
+            if r["sha256"] == sha256 and r["received"]:
+                got = Received.parse(r["received"], r["received_source"], tz)
+                if got is not None:
+                    return got
+        return None
+
+    def row_received(self, row: dict[str, str], tz: dt.timezone) -> Received:
+        """A manifest row's received time (its first modification time for old rows)."""
+        got = self.received(row["sha256"], tz)
+        if got is not None:
+            return got
+        mtime = self.first_mtime(row["sha256"])
+        return Received(mtime or dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "mtime", tz)
+
+    def versions(
+        self, unit_code: str, form: str = FORM_PLEDGE, tz: dt.timezone = dt.UTC
+    ) -> list[dict[str, str]]:
+        """Archived versions of one unit's ``form``, oldest first (by received time)."""
+        rows = [r for r in self.rows if r["unit_code"] == unit_code and r["form"] == form]
         seen: dict[str, dict[str, str]] = {}
-        for r in sorted(rows, key=lambda r: (r["mtime"], r["first_seen"])):
+        for r in sorted(
+            rows, key=lambda r: (self.row_received(r, tz).at, r["first_seen"], r["original_path"])
+        ):
             seen.setdefault(r["sha256"], r)
         return list(seen.values())
 
-    def add(self, f: InboxFile, unit_code: str, template_version: str, now: dt.datetime) -> None:
+    def add(
+        self,
+        f: InboxFile,
+        unit_code: str,
+        template_version: str,
+        now: dt.datetime,
+        received: Received | None = None,
+        form: str = FORM_PLEDGE,
+    ) -> None:
+        """Record ``f`` (copying its bytes once). ``received`` is stored only for content
+        that has no received time yet; an arrival by mail replaces a weaker source."""
         blob = self.blob(f.sha256, f.path.suffix)
         if f.sha256 not in self._stored and not blob.exists():
             with atomic_path(blob) as tmp:
                 shutil.copyfile(f.path, tmp)
             self._stored.add(f.sha256)
-        if (f.sha256, f.rel) in self._known:
+        received = received or f.received
+        if received is not None:
+            for r in self.rows:
+                if r["sha256"] != f.sha256:
+                    continue
+                old = r["received_source"]
+                if not r["received"] or (
+                    received.source != old and TRUST[received.source] < TRUST.get(old, 9)
+                ):
+                    r["received"], r["received_source"] = received.stored(), received.source
+        if (f.sha256, f.rel, form) in self._known:
             return
-        self._known.add((f.sha256, f.rel))
+        self._known.add((f.sha256, f.rel, form))
+        recorded = next((r for r in self.rows if r["sha256"] == f.sha256 and r["received"]), None)
         self.rows.append(
             {
                 "sha256": f.sha256,
@@ -251,6 +345,11 @@ class Archive:
                 "unit_code": unit_code,
                 "template_version": template_version,
                 "first_seen": now.strftime("%Y-%m-%d %H:%M:%S"),
+                "received": recorded["received"] if recorded else (received.stored() if received else ""),
+                "received_source": recorded["received_source"]
+                if recorded
+                else (received.source if received else ""),
+                "form": form,
             }
         )
 
@@ -262,23 +361,58 @@ class Archive:
         write_text_atomic(self.manifest_path, "\ufeff" + buf.getvalue())
 
 
+def with_received(
+    f: InboxFile,
+    saved: dt.datetime | None,
+    archive: Archive | None,
+    arrivals: dict[str, Arrival],
+    check: Plausibility,
+) -> tuple[InboxFile, str]:
+    """``f`` with its received time, and a notice text when a time was implausible.
+
+    A time already in the archive manifest is kept (a copy, a touch, a restore or a
+    fresh clone changes nothing); only an arrival in the mail log replaces a weaker
+    source. A version seen for the first time gets :func:`pipeline.intake.received.choose`
+    over its mail arrival, saved time and modification time."""
+    arrival = arrivals.get(f.sha256)
+    mail = arrival.received if arrival else None
+    recorded = archive.received(f.sha256, check.tz) if archive else None
+    if recorded is not None and (mail is None or TRUST[recorded.source] <= TRUST["mail"]):
+        mtime = recorded.at if recorded.source == MTIME else from_timestamp(f.mtime)
+        chosen, note = choose(mail, saved, mtime, check)
+        return replace(f, received=recorded), (note if chosen.source == recorded.source else "")
+    first = archive.first_mtime(f.sha256) if archive else None
+    chosen, note = choose(mail, saved, first or from_timestamp(f.mtime), check)
+    return replace(f, received=chosen), note
+
+
 def pick_newest(candidates: Iterable[InboxFile]) -> tuple[InboxFile, list[InboxFile], bool]:
-    """The newest version (by modification time), the superseded ones, and whether the
-    newest time was tied (then the last by path is used, deterministically)."""
-    ordered = sorted(candidates, key=lambda f: (f.mtime, f.rel))
+    """The newest version (by received time), the superseded ones, and whether the
+    newest time was tied with another content (then the last by path is used,
+    deterministically)."""
+    ordered = sorted(candidates, key=lambda f: (f.received_at, f.rel))
     newest = ordered[-1]
-    tied = len(ordered) > 1 and ordered[-2].mtime == newest.mtime and ordered[-2].sha256 != newest.sha256
+    tied = (
+        len(ordered) > 1
+        and ordered[-2].received_at == newest.received_at
+        and ordered[-2].sha256 != newest.sha256
+    )
     return newest, ordered[:-1], tied
+
+
+TIE_NOTE = "（两个版本的接收时间相同，按文件路径顺序采用了“{newest}”，请确认哪一份是最新的）"
 
 
 def superseded_notice(
     newest: InboxFile, older: InboxFile, code: str, unit_name: str, form: str, tie: str = ""
 ) -> Finding:
-    """F103 on an older version of a unit's ``form`` (版本 / 考核评价表) not used."""
+    """F103 on an older version of a unit's ``form`` (版本 / 考核评价表) not used: both
+    versions' received times and their sources."""
     return Finding(
         NOTICE,
         "F103",
-        f"本单位有更新的{form}“{newest.rel}”（{newest.mtime_text}），本文件（{older.mtime_text}）未采用{tie}。",
+        f"本单位有更新的{form}“{newest.rel}”（接收时间 {newest.received_described}），"
+        f"本文件（接收时间 {older.received_described}）未采用{tie}。",
         unit_code=code,
         unit_name=unit_name,
         file=older.rel,

@@ -101,6 +101,10 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
         lines.insert(0, f"注意：{note}")
     if missing:
         lines.append(f"  未报送：{'、'.join(missing)}")
+    if c.later:
+        lines.append(
+            f"  另有 {len(c.later)} 个文件在 {c.as_of:%Y-%m-%d} 之后才收到，按当天的情况不计入：{'、'.join(f.rel for f in c.later)}"
+        )
     if c.unreadable:
         lines.append(f"  无法读取的文件 {len(c.unreadable)} 个：{'、'.join(f.rel for f in c.unreadable)}")
     if c.unidentified:

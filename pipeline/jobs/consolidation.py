@@ -21,7 +21,18 @@ from pipeline.core.settings import Settings
 from pipeline.infra import plain
 from pipeline.infra.cache import ParseCache
 from pipeline.infra.parallel import pool_map, without_gc
-from pipeline.intake.inbox import Archive, InboxFile, discover, identify_unit, pick_newest, superseded_notice
+from pipeline.intake.arrivals import load_arrivals
+from pipeline.intake.inbox import (
+    TIE_NOTE,
+    Archive,
+    InboxFile,
+    discover,
+    identify_unit,
+    pick_newest,
+    superseded_notice,
+    with_received,
+)
+from pipeline.intake.received import plausibility, saved_time
 from pipeline.read import layout as L
 from pipeline.read.parse import ParsedWorkbook, date_fields, parse_workbook, typed_frame
 from pipeline.read.reader import formula_cells_without_value, read_workbook
@@ -44,6 +55,7 @@ class FileResult:
     kind: str
     message: str
     parsed: ParsedWorkbook | None = None
+    saved: dt.datetime | None = None  # the workbook's own last-saved time (pipeline.intake.received)
 
 
 @dataclass
@@ -60,7 +72,7 @@ class Consolidation:
     as_of: dt.date
     settings: Settings
     roster: Roster
-    files: list[InboxFile]
+    files: list[InboxFile]  # received by as_of (the others are not known yet on that day)
     used: dict[str, UnitReturn]
     members: pd.DataFrame
     orgs: pd.DataFrame
@@ -77,6 +89,7 @@ class Consolidation:
     cache_hits: int = 0
     cache_misses: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (benchmark, issue 6)
+    later: list[InboxFile] = field(default_factory=list)  # received after as_of: not used, not counted
 
     @property
     def missing_units(self) -> list[str]:
@@ -96,7 +109,7 @@ def read_one(f: InboxFile, year: int) -> FileResult:
     parsed = parse_workbook(
         wb, f.rel, year, formula_cells=lambda sheet: set(formula_cells_without_value(f.path, sheet))
     )
-    return FileResult(True, wb.verdict.kind, "", parsed)
+    return FileResult(True, wb.verdict.kind, "", parsed, saved_time(f.path, wb.verdict.kind))
 
 
 def _read_encoded(f: InboxFile, year: int) -> bytes | FileResult:
@@ -200,11 +213,10 @@ def consolidate(
     results: dict[str, FileResult] = {}
     first_by_hash: dict[str, InboxFile] = {}
     unique: list[InboxFile] = []
+    duplicates: dict[str, tuple[InboxFile, InboxFile]] = {}  # rel -> (copy, first)
     for f in files:
         if f.sha256 in first_by_hash:
-            findings.notice(
-                "F105", f"与“{first_by_hash[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel
-            )
+            duplicates[f.rel] = (f, first_by_hash[f.sha256])
             continue
         first_by_hash[f.sha256] = f
         unique.append(f)
@@ -230,55 +242,101 @@ def consolidate(
         results[f.sha256] = plain.loads(data, FileResult)
     lap("read")
 
-    # 2. Identify each file's unit.
+    # 2. When each version was received (recorded once in the archive manifest); only
+    # versions received by as_of are known on that day: the others do not exist yet.
+    arrivals = load_arrivals(inputs / INBOX)
+    check = plausibility(settings, now if now.tzinfo else now.astimezone())
+    stamped: dict[str, InboxFile] = {}
+    time_notes: dict[str, str] = {}
+    for f in unique:
+        stamped[f.sha256], time_notes[f.sha256] = with_received(
+            f, results[f.sha256].saved, archive, arrivals, check
+        )
+    unique = [stamped[f.sha256] for f in unique]
+    files = [replace(f, received=stamped[f.sha256].received) for f in files]
+
+    def known(f: InboxFile) -> bool:
+        r = stamped[f.sha256].received
+        return r is None or r.day <= as_of
+
+    later = [f for f in files if not known(f)]
+    files = [f for f in files if known(f)]
+    for rel in list(duplicates):
+        if not known(duplicates[rel][0]):
+            del duplicates[rel]
+    for f, first in duplicates.values():
+        findings.notice("F105", f"与“{first.rel}”内容完全相同，只按一份处理。", file=f.rel)
+    ignored = Findings(cap_per_rule=settings.findings_cap)  # findings of versions not yet received
+
+    # 3. Identify each file's unit.
     unreadable: list[InboxFile] = []
     unidentified: list[InboxFile] = []
     candidates: dict[str, list[InboxFile]] = defaultdict(list)
     file_notes: dict[str, list[Finding]] = defaultdict(list)
     for f in unique:
         res = results[f.sha256]
+        sink = findings if known(f) else ignored
+        code = ""
         if not res.ok or res.parsed is None:
-            unreadable.append(f)
-            findings.error("F101", res.message, file=f.rel)
+            if known(f):
+                unreadable.append(f)
+            sink.error("F101", res.message, file=f.rel)
             if archive:
                 archive.add(f, "", "", now)
-            continue
-        p = res.parsed
-        if not p.is_pledge_form:
-            unidentified.append(f)
-            findings.error(
-                "F111",
-                "这不是公开承诺事项表（找不到“党员承诺”“组织承诺”等工作表）。如发错了附件，请让单位重新发送承诺事项表。",
-                file=f.rel,
-            )
-            if archive:
-                archive.add(f, "", str(p.version or ""), now)
-            continue
-        if res.kind in ("xls", "et"):
-            file_notes[f.rel].append(
+        else:
+            p = res.parsed
+            if not p.is_pledge_form:
+                if known(f):
+                    unidentified.append(f)
+                sink.error(
+                    "F111",
+                    "这不是公开承诺事项表（找不到“党员承诺”“组织承诺”等工作表）。如发错了附件，请让单位重新发送承诺事项表。",
+                    file=f.rel,
+                )
+                if archive:
+                    archive.add(f, "", str(p.version or ""), now)
+            else:
+                if res.kind in ("xls", "et"):
+                    file_notes[f.rel].append(
+                        Finding(
+                            NOTICE,
+                            "F106",
+                            "这是旧版 Excel 格式，已读取。下次请用统一模板（.xlsx）填报。",
+                            file=f.rel,
+                        )
+                    )
+                ident = identify_unit(p.meta, f.rel, roster, "公开承诺事项表", "F104", "F102", settings.year)
+                if ident.error is not None:
+                    sink.add(ident.error)
+                    if known(f):
+                        unidentified.append(f)
+                    if archive:
+                        archive.add(f, "", str(p.version or ""), now)
+                else:
+                    code = ident.code
+                    file_notes[f.rel].extend(ident.notices)
+                    if archive:
+                        archive.add(f, code, str(p.version or ""), now)
+                    if known(f):
+                        candidates[code].append(f)
+        if time_notes[f.sha256] and known(f):
+            findings.add(
                 Finding(
-                    NOTICE, "F106", "这是旧版 Excel 格式，已读取。下次请用统一模板（.xlsx）填报。", file=f.rel
+                    NOTICE,
+                    "F115",
+                    f"{time_notes[f.sha256]}判断哪份是最新版本和统计日期时按这个时间。",
+                    unit_code=code,
+                    unit_name=unit_names.get(code, ""),
+                    file=f.rel,
                 )
             )
-        ident = identify_unit(p.meta, f.rel, roster, "公开承诺事项表", "F104", "F102", settings.year)
-        if ident.error is not None:
-            findings.add(ident.error)
-            unidentified.append(f)
-            if archive:
-                archive.add(f, "", str(p.version or ""), now)
-            continue
-        code = ident.code
-        file_notes[f.rel].extend(ident.notices)
-        if archive:
-            archive.add(f, code, str(p.version or ""), now)
-        candidates[code].append(f)
     # Identical copies of an identified file go into the archive manifest too.
     if archive:
-        for f in files:
-            if first_by_hash[f.sha256] is not f:
+        for f in files + later:
+            if first_by_hash[f.sha256].rel != f.rel:
                 archive.add(f, "", "", now)
 
-    # 3. Newest version per unit.
+    # 4. Newest version per unit (by received time).
     used: dict[str, UnitReturn] = {}
     superseded: list[tuple[InboxFile, str]] = []
     for code in roster.codes:
@@ -287,11 +345,7 @@ def consolidate(
         newest, older, tied = pick_newest(candidates[code])
         for o in older:
             superseded.append((o, code))
-            tie = (
-                "（两个版本修改时间相同，按文件名顺序采用了后者，请确认）"
-                if tied and o.mtime == newest.mtime
-                else ""
-            )
+            tie = TIE_NOTE.format(newest=newest.rel) if tied and o.received_at == newest.received_at else ""
             findings.add(superseded_notice(newest, o, code, unit_names[code], "版本", tie))
         parsed = results[newest.sha256].parsed
         assert parsed is not None
@@ -321,7 +375,8 @@ def consolidate(
     field_cols.update(plan_cols)
     lap("frames")
     bad = {(x.file, x.sheet, x.row, x.column) for x in findings.items if x.rule in ("V101", "V103", "V106")}
-    ctx = RuleContext(settings, roster, as_of, field_cols, bad)
+    received = {ur.file.rel: ur.file.received.day for ur in used.values() if ur.file.received}
+    ctx = RuleContext(settings, roster, as_of, field_cols, bad, received)
     submitted = {code: ur.file.rel for code, ur in used.items()}
     org_sheets = {code: ur.parsed.sheet_names.get(L.SHEET_ORG, L.SHEET_ORG) for code, ur in used.items()}
     members, member_findings = member_rules(members, ctx, submitted)
@@ -353,6 +408,7 @@ def consolidate(
         unreadable=unreadable,
         unidentified=unidentified,
         superseded=superseded,
+        later=later,
         field_cols=field_cols,
         cache_hits=cache.hits,
         cache_misses=cache.misses,
@@ -385,7 +441,8 @@ def unit_summary(c: Consolidation, table: FigureTable | None = None) -> pd.DataF
                 "包靠领导": c.settings.leader_of(u.unit_code),
                 "是否报送": "是" if ur else "否",
                 "采用文件": ur.file.rel if ur else "",
-                "报送时间": ur.file.mtime_text if ur else "",
+                "报送时间": ur.file.received_text if ur else "",
+                "时间来源": ur.file.received_label if ur else "",
                 **table.of(u.unit_code).named(),
                 "错误": errors[u.unit_code],
                 "提醒": notices[u.unit_code],

@@ -264,6 +264,7 @@ def _overview_rows(
         ("统计截止", f"{c.as_of:%Y-%m-%d}"),
         ("采用文件", summary["采用文件"]),
         ("报送时间", summary["报送时间"]),
+        ("时间来源", summary["时间来源"]),
         (F.MEMBERS, int(summary[F.MEMBERS])),
         (F.PLEDGED_MEMBERS, int(summary[F.PLEDGED_MEMBERS])),
         ("未承诺党员", not_pledged),

@@ -132,7 +132,7 @@ def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, An
         "excluded": len(c.excluded),
     }
 
-    sent = {code: dt.date.fromisoformat(c.used[code].file.mtime_text[:10]) for code in reported}
+    sent = {code: dt.date.fromisoformat(c.used[code].file.received_text[:10]) for code in reported}
     ranking: list[dict[str, Any]] = []
     committee_rows: list[dict[str, Any]] = []
     for code in reported:

@@ -35,6 +35,8 @@ class Fill:
 
     Rows map field names (see ``pipeline.read.layout``) to values; ``member_rows`` replaces the
     roster prefill. ``version`` writes an older layout; ``meta=False`` leaves ``_meta`` out.
+    ``saved`` (timezone-aware) is the last-saved time the workbook records, as if a unit
+    had saved it then in Excel (see :func:`pipeline.outputs.xlsx.new_workbook`).
     """
 
     member_rows: list[dict[str, Any]] = field(default_factory=list)
@@ -43,6 +45,7 @@ class Fill:
     plan_rows: list[dict[str, Any]] = field(default_factory=list)
     version: int = L.TEMPLATE_VERSION
     meta: bool = True
+    saved: dt.datetime | None = None
 
 
 def _write_value(ws: Any, r: int, c: int, value: Any, fmt: dict[str, Any]) -> None:
@@ -194,7 +197,7 @@ def _refs(form: UnitForm, s: Settings) -> list[str]:
 def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = None) -> None:
     version = fill.version if fill else L.TEMPLATE_VERSION
     with atomic_path(path) as tmp:
-        wb = new_workbook(tmp)
+        wb = new_workbook(tmp, saved=fill.saved if fill else None)
         fmt = formats(wb)
 
         text = render(

@@ -24,9 +24,12 @@ FONT = "宋体"
 FIXED_CREATED = dt.datetime(2000, 1, 1)
 
 
-def new_workbook(path: Path | str, large: bool = False) -> Workbook:
+def new_workbook(path: Path | str, large: bool = False, saved: dt.datetime | None = None) -> Workbook:
     """A workbook whose sheets are :class:`FastSheet` (bulk rows, issue 6). ``large``:
-    assemble each sheet's XML in a temporary file rather than in memory (the ledger)."""
+    assemble each sheet's XML in a temporary file rather than in memory (the ledger).
+    ``saved`` (timezone-aware): the last-saved time the file records (xlsxwriter writes
+    its creation date as both ``dcterms:created`` and ``dcterms:modified``); the demo and
+    the tests date their returned workbooks this way, as Excel would."""
     opts = dict(WORKBOOK_OPTIONS)
     if not large:
         opts["in_memory"] = True  # no temporary file per sheet
@@ -34,7 +37,8 @@ def new_workbook(path: Path | str, large: bool = False) -> Workbook:
     wb.worksheet_class = FastSheet
     # Fixed document properties: the same inputs give byte-identical workbooks, so a
     # regenerated demo or template does not show up as changed in version control.
-    wb.set_properties({"author": "公开承诺汇总程序", "created": FIXED_CREATED})
+    created = saved.astimezone(dt.UTC).replace(tzinfo=None) if saved is not None else FIXED_CREATED
+    wb.set_properties({"author": "公开承诺汇总程序", "created": created})
     return wb
 
 

@@ -31,6 +31,12 @@ class RuleContext:
     as_of: dt.date
     field_cols: FieldCols
     bad_cells: set[tuple[str, str, int, int]]  # (file, sheet, row, column) already reported unreadable
+    received: Mapping[str, dt.date] = field(default_factory=dict)  # file -> day it was received
+
+    def received_by(self, file: str) -> dt.date:
+        """The last day a completion in ``file`` can be dated: the day the version was
+        received (AS_OF when that is unknown; never after AS_OF)."""
+        return min(self.received.get(file, self.as_of), self.as_of)
 
     def column(self, row: Row, layout: str, field: str) -> int:
         """The 1-based column of ``field`` in the row's file (0 when it was not found)."""
@@ -280,12 +286,17 @@ def p116_done_without_date(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     )
 
 
-def p117_done_after_as_of(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
-    progress, done_on = sheet.col("progress"), sheet.col("done_on")
+def p117_done_after_received(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
+    """A completion dated after the day the version itself was received: a claim of the
+    future. (A completion after AS_OF in a version received later is not an error: that
+    version is not known on AS_OF, and a completion after AS_OF is "not yet done".)"""
+    progress, done_on, files = sheet.col("progress"), sheet.col("done_on"), sheet.col("file")
     hits = [
         i
         for i in _with_content(sheet)
-        if progress[i] == L.PROGRESS_DONE and done_on[i] is not None and done_on[i] > ctx.as_of
+        if progress[i] == L.PROGRESS_DONE
+        and done_on[i] is not None
+        and done_on[i] > ctx.received_by(files[i])
     ]
     return _hits(
         sheet,
@@ -294,7 +305,10 @@ def p117_done_after_as_of(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
         ERROR,
         "P117",
         "done_on",
-        lambda r: f"完成日期 {r.done_on:%Y-%m-%d} 晚于统计日期 {ctx.as_of:%Y-%m-%d}。请核对日期。",
+        lambda r: (
+            f"完成日期 {r.done_on:%Y-%m-%d} 晚于收到本表的日期 {ctx.received_by(r.file):%Y-%m-%d}，"
+            "报送时还不可能已经完成。请核对完成日期；尚未完成的，请把完成情况改为“进行中”。"
+        ),
     )
 
 
@@ -459,7 +473,7 @@ MEMBER_RULES: list[Rule] = [
     p110_review_missing,
     p111_review_pending,
     p116_done_without_date,
-    p117_done_after_as_of,
+    p117_done_after_received,
     p120_date_without_done,
     p115_duplicate_content,
     p101_p102_member_quotas,
@@ -475,7 +489,7 @@ ORG_RULES: list[Rule] = [
     p110_review_missing,
     p111_review_pending,
     p116_done_without_date,
-    p117_done_after_as_of,
+    p117_done_after_received,
     p120_date_without_done,
     p115_duplicate_content,
 ]

@@ -7,6 +7,9 @@ not done), 临期 (due within the settings' window), 进行中 / 未开始 (as r
 The status names are the names of the counts (:mod:`pipeline.rules.figures`): a status
 is never called 已完成, which is the member's own report (完成情况) and would be read
 as either 按期完成 or 完成合计.
+
+A completion dated after ``as_of`` had not happened yet on that day: the pledge is not
+done as of ``as_of`` (逾期未完成 / 临期 / 进行中 by its deadline).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def pledge_status(
         return RETURNED
     if review != L.REVIEW_APPROVED:
         return UNREVIEWED
-    if progress == L.PROGRESS_DONE:
+    if progress == L.PROGRESS_DONE and not (done_on is not None and done_on > as_of):
         if done_on is not None and deadline is not None and done_on > deadline:
             return DONE_LATE
         return DONE
@@ -54,7 +57,7 @@ def pledge_status(
             return OVERDUE
         if (deadline - as_of).days <= due_soon_days:
             return DUE_SOON
-    return ONGOING if progress == L.PROGRESS_ONGOING else NOT_STARTED
+    return ONGOING if progress in (L.PROGRESS_ONGOING, L.PROGRESS_DONE) else NOT_STARTED
 
 
 def add_status(df: pd.DataFrame, as_of: dt.date, due_soon_days: int) -> pd.DataFrame:

@@ -25,6 +25,7 @@ findings) and the rule code it should produce.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import random
 import re
@@ -38,6 +39,8 @@ import openpyxl
 from pipeline.core.findings import cell_text
 from pipeline.core.settings import Settings, load_settings
 from pipeline.infra.atomic import atomic_path
+from pipeline.intake.arrivals import Arrival, append_arrivals, log_path
+from pipeline.intake.received import campaign_zone
 from pipeline.outputs.template import Fill, write_template
 from pipeline.outputs.template import unit_forms as roster_unit_forms
 from pipeline.outputs.xlsx import formats, new_workbook
@@ -45,6 +48,7 @@ from pipeline.read import layout as L
 from pipeline.rules.roster import HEADERS as ROSTER_HEADERS
 from pipeline.rules.roster import ROSTER_FILE, load_roster
 from pipeline.tooling.demo_eval import build_eval_demo
+from pipeline.tooling.stamp import stamp_saved_time
 
 RETURNS = "returns"
 DEFAULT_SEED = 2010
@@ -943,12 +947,18 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
     g = _Gen(s, seed)
     y = s.year
     sept_dir, nov_dir = f"{y}-09", f"{y}-11"
-    sept_ts = dt.datetime(y, 9, 8, 10, 0).timestamp()
-    nov_ts = dt.datetime(y, 11, 18, 10, 0).timestamp()
+    tz = campaign_zone(s)
+    # The September forms are dated by their own saved time (docProps), the November
+    # round came through the mail intake (inputs/returns/邮件/到达记录.csv): a fresh clone
+    # dates every version the same as the machine that generated it.
+    sept_saved = dt.datetime(y, 9, 8, 10, 0, tzinfo=tz)
+    nov_saved = dt.datetime(y, 11, 17, 16, 30, tzinfo=tz)
+    nov_mail = dt.datetime(y, 11, 18, 10, 0, tzinfo=tz)
+    sept_ts, nov_ts = sept_saved.timestamp(), nov_mail.timestamp()
 
     units = _roster(g)
     _write_roster(units, inputs / ROSTER_FILE)
-    os.utime(inputs / ROSTER_FILE, (dt.datetime(y, 7, 10, 9, 0).timestamp(),) * 2)
+    stamp_saved_time(inputs / ROSTER_FILE, dt.datetime(y, 7, 10, 9, 0, tzinfo=tz))
     forms = {f.unit_code: f for f in roster_unit_forms(load_roster(inputs))}
     whole = _pledges(g, units)
 
@@ -1052,9 +1062,30 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
             planted.append(PlantedMistake(copy_name, "", 0, 0, "F105", "", f"与 {rel} 字节完全相同"))
     _word_file(returns / word_name)
     planted.append(PlantedMistake(word_name, "", 0, 0, "F101", "", "Word 文档改名为 .xlsx"))
-    for rel in all_files:
+    arrivals = []
+    for i, rel in enumerate(all_files):
+        if rel != word_name:
+            stamp_saved_time(returns / rel, sept_saved if rel.startswith(sept_dir) else nov_saved)
+        if rel.startswith(nov_dir):
+            sha = hashlib.sha256((returns / rel).read_bytes()).hexdigest()
+            at = nov_mail + dt.timedelta(minutes=i)
+            arrivals.append(
+                Arrival(
+                    sha,
+                    at,
+                    message_id=f"<demo-{i}@example.edu.cn>",
+                    sender="branch@example.edu.cn",
+                    date=at.strftime("%a, %d %b %Y %H:%M:%S %z"),
+                    subject=f"报送：{Path(rel).stem}",
+                    attachment=Path(rel).name,
+                    saved_as=rel,
+                    source="file:demo",
+                )
+            )
         ts = sept_ts if rel.startswith(sept_dir) else nov_ts
         os.utime(returns / rel, (ts, ts))
+    log_path(returns).unlink(missing_ok=True)
+    append_arrivals(returns, arrivals)
     planted.sort(key=lambda p: (p.file, p.sheet, p.rule, p.row, p.column))
     build_eval_demo(
         inputs, s, load_roster(inputs), seed

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +34,11 @@ from pipeline.assessment.writer import MEMBER_COLUMNS, UNIT_COLUMNS
 from pipeline.core.findings import cell_text
 from pipeline.core.settings import Settings
 from pipeline.infra.atomic import atomic_path
+from pipeline.intake.received import campaign_zone
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
 from pipeline.rules.roster import Roster
+from pipeline.tooling.stamp import stamp_saved_time
 
 UNKNOWN_ID = "999999"
 GRADE_MIX = {  # member profile -> share of votes 好, 较好, 一般, 差
@@ -90,7 +91,7 @@ def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int)
     overrides_name = f"{A.OVERRIDES_STEM}.xlsx"
     for name in [A.eval_filename(f.unit_code, f.unit_name) for f in forms] + [overrides_name]:
         (inbox / name).unlink(missing_ok=True)
-    ts = dt.datetime(settings.year, 11, 25, 16, 0).timestamp()
+    saved = dt.datetime(settings.year, 11, 25, 16, 0, tzinfo=campaign_zone(settings))
     planted: list[PlantedEval] = []
     poor_members: dict[str, tuple[str, str, str]] = {}  # unit -> (member_id, name, unit_name)
     sheet = A.MEMBER_EVAL_SHEET
@@ -193,7 +194,7 @@ def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int)
         unit_sats = _split(rng.randint(40, 80), SAT_MIX["good" if form.members else "strong"], rng)
         unit_row: dict[str, Any] = {"duty": A.YES, **dict(zip(A.SAT_FIELDS.values(), unit_sats, strict=True))}
         write_eval_template(form, settings, inbox / rel, EvalFill(member_rows=rows, unit_row=unit_row))
-        os.utime(inbox / rel, (ts, ts))
+        stamp_saved_time(inbox / rel, saved)
 
     _write_overrides(
         inbox / overrides_name,
@@ -202,7 +203,7 @@ def build_eval_demo(inputs: Path, settings: Settings, roster: Roster, seed: int)
         planted,
         overrides_name,
     )
-    os.utime(inbox / overrides_name, (ts + 86400, ts + 86400))
+    stamp_saved_time(inbox / overrides_name, saved + dt.timedelta(days=1))
     return sorted(planted, key=lambda p: (p.file, p.rule, p.row, p.column))
 
 

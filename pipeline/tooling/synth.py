@@ -26,7 +26,7 @@ import random
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -427,6 +427,11 @@ def _mtime(year: int, month: int, i: int) -> float:
     return dt.datetime(year, month, 8 if month == 9 else 18, 8, 0).timestamp() + i * 7
 
 
+def _at(ts: float) -> dt.datetime:
+    """The saved time a workbook records (the same moment as its modification time)."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
 _SETTINGS_CACHE: dict[str, Settings] = {}
 
 
@@ -444,17 +449,19 @@ def _write_unit(job: _Job) -> dict[str, int]:
     counts = {"files": 0, "member_rows": 0, "org_rows": 0, "log_rows": 0, "plan_rows": 0, "mistakes": 0}
     gen = _Unit(u, s, job.seed, job.variant)
     if job.target:
-        fill = gen.rows(first_version=False)
+        ts = _mtime(job.year, 11, u.index) + 3600 * job.variant
+        fill = replace(gen.rows(first_version=False), saved=_at(ts))
         write_template(form, s, Path(job.target), fill)
-        os.utime(job.target, (_mtime(job.year, 11, u.index) + 3600 * job.variant,) * 2)
+        os.utime(job.target, (ts,) * 2)
         return counts
     if u.resend:
         fill = _Unit(u, s, job.seed).rows(first_version=True)  # same pledges, before any progress
+        fill = replace(fill, saved=_at(_mtime(job.year, 9, u.index)))
         path = returns / f"{job.year}-09" / L.template_filename(u.code, u.name)
         write_template(form, s, path, fill)
         os.utime(path, (_mtime(job.year, 9, u.index),) * 2)
         counts["files"] += 1
-    fill = gen.rows(first_version=False)
+    fill = replace(gen.rows(first_version=False), saved=_at(_mtime(job.year, 11, u.index)))
     path = returns / f"{job.year}-11" / L.template_filename(u.code, u.name)
     write_template(form, s, path, fill)
     os.utime(path, (_mtime(job.year, 11, u.index),) * 2)

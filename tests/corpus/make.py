@@ -38,7 +38,7 @@ from pipeline.jobs.consolidation import Consolidation, consolidate
 from pipeline.outputs.template import META_KEYS, Fill
 from pipeline.read import layout as L
 from pipeline.rules.roster import Roster
-from tests.builders import ROSTER_ROWS, form_of, good_fill, load, make_inputs, write_return
+from tests.builders import ROSTER_ROWS, SAVED, form_of, good_fill, load, make_inputs, write_return
 from tests.intake.test_filecheck import biff8_workbook, ole_file
 
 AS_OF = dt.date(2026, 11, 20)
@@ -94,11 +94,12 @@ class Inbox:
         return good_fill(form_of(self.roster, code))
 
     def put(self, name: str, data: bytes, mtime: dt.datetime | None = None) -> Path:
+        """Save bytes in the inbox, modified at ``mtime`` (default: the builders' SAVED)."""
         path = self.returns / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        if mtime:
-            os.utime(path, (mtime.timestamp(), mtime.timestamp()))
+        ts = (mtime or SAVED).timestamp()
+        os.utime(path, (ts, ts))
         return path
 
     def run(self, archive: Archive | None = None) -> Consolidation:
@@ -260,11 +261,24 @@ def append_rows(xml: str, rows: Iterable[str]) -> str:
 
 
 def with_openpyxl(data: bytes, fn: Callable[[Any], None]) -> bytes:
+    """``fn`` applied to the workbook with openpyxl, keeping the original's saved time
+    (openpyxl always writes "now", which would make every case a version of today)."""
     wb = openpyxl.load_workbook(io.BytesIO(data))
     fn(wb)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return keep_saved_time(data, buf.getvalue())
+
+
+_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>")
+
+
+def keep_saved_time(original: bytes, edited: bytes) -> bytes:
+    """``edited`` with the ``dcterms:modified`` element of ``original``."""
+    old = _MODIFIED.search(zip_parts(original).get("docProps/core.xml", b""))
+    if old is None:
+        return edited
+    return rewrite(edited, {"docProps/core.xml": lambda core: _MODIFIED.sub(lambda _m: old.group(0), core)})
 
 
 # --------------------------------------------------------------------------- file cases

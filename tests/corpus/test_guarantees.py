@@ -114,7 +114,7 @@ def test_whole_corpus_inbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         assert by_file[f"坏文件/{name}"] == {"F101"}, name
     assert "F105" in by_file["转发/回复：第二支部承诺表.xlsx"]
     assert by_file["D01_第一版.xlsx"] == {"F103"} and by_file["9月/D01_最早版.xlsx"] == {"F103"}
-    assert any("修改时间相同" in p["说明"] for p in problems if p["文件"] == "D01_第一版.xlsx")
+    assert any("接收时间相同" in p["说明"] for p in problems if p["文件"] == "D01_第一版.xlsx")
     assert by_file["第四党支部.xls"] == {"F106"}
     assert "第五党支部.xlsm" not in by_file and "~$第五党支部.xlsm" not in by_file
     # every distinct version is archived, unreadable ones included

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import zipfile
 from pathlib import Path
 
@@ -12,7 +13,15 @@ import pytest
 from pipeline.intake.inbox import Archive
 from pipeline.jobs.consolidation import consolidate
 from pipeline.outputs.template import Fill
-from tests.builders import form_of, good_fill, load, make_inputs, write_return
+from pipeline.tooling.stamp import stamp_saved_time
+from tests.builders import SAVED, form_of, good_fill, load, make_inputs, write_return
+
+
+def dated(path: Path) -> Path:
+    """Received (modified) on the builders' day, before AS_OF, like the other returns."""
+    os.utime(path, (SAVED.timestamp(), SAVED.timestamp()))
+    return path
+
 
 AS_OF = dt.date(2026, 11, 20)
 SEPT = dt.datetime(2026, 9, 8, 10, 0)
@@ -46,7 +55,7 @@ def test_same_timestamp_tie_is_reported(tmp_path: Path) -> None:
     write_return(inputs, s, r, "D01", other, name="b.xlsx", mtime=NOV)
     c = consolidate(inputs, s, r, AS_OF)
     assert c.used["D01"].file.rel == "b.xlsx"
-    assert any(f.rule == "F103" and "修改时间相同" in f.message for f in c.findings)
+    assert any(f.rule == "F103" and "接收时间相同" in f.message for f in c.findings)
 
 
 def test_identical_copies_counted_once(tmp_path: Path) -> None:
@@ -88,6 +97,7 @@ def test_meta_unit_not_in_roster(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     wb["_meta"]["B3"] = "D99"
     wb.save(path)
+    stamp_saved_time(path, SAVED)  # openpyxl wrote "now" as the saved time
     c = consolidate(inputs, s, r, AS_OF)
     assert ("F104", path.name) in rules(c)
 
@@ -124,6 +134,7 @@ def test_unreadable_files_are_findings_and_run_goes_on(
     s, r = load(inputs)
     write_return(inputs, s, r, "D01")
     make(inputs / "returns" / name)  # type: ignore[operator]
+    dated(inputs / "returns" / name)
     c = consolidate(inputs, s, r, AS_OF)
     bad = [f for f in c.findings if f.file == name]
     assert [f.rule for f in bad] == ["F101"] and text in bad[0].message
@@ -137,6 +148,7 @@ def test_truncated_workbook(tmp_path: Path) -> None:
     p = write_return(inputs, s, r, "D01")
     data = p.read_bytes()
     p.write_bytes(data[: len(data) // 2])
+    dated(p)
     c = consolidate(inputs, s, r, AS_OF)
     assert [f.rule for f in c.findings if f.file == p.name] == ["F101"]
 

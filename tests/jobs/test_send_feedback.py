@@ -4,6 +4,7 @@ sent log, and every fault one Chinese line with exit code 2."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import email
 import email.policy
 from email.message import EmailMessage
@@ -19,6 +20,7 @@ from tests.builders import deed, form_of, good_fill, load, make_inputs, write_re
 from tests.mail_servers import free_port, set_mail, silent_server, smtp_server
 
 AS_OF = "2026-09-20"
+SENT = dt.datetime(2026, 9, 18, 9, 0)  # the returns were saved (received) before AS_OF
 D01_FEEDBACK = "D01_第一党支部_问题反馈.xlsx"
 D02_FEEDBACK = "D02_第二党支部_问题反馈.xlsx"
 
@@ -33,10 +35,10 @@ def consolidated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     fill = good_fill(form_of(roster, "D01"))
     fill.member_rows[0]["deadline"] = None
     fill.member_rows[1]["content"] = ""
-    write_return(inputs, s, roster, "D01", fill)
+    write_return(inputs, s, roster, "D01", fill, mtime=SENT)
     fill2 = good_fill(form_of(roster, "D02"))
     fill2.member_rows.append({**deed("029999", "无名氏"), "seq": len(fill2.member_rows) + 1})
-    write_return(inputs, s, roster, "D02", fill2)
+    write_return(inputs, s, roster, "D02", fill2, mtime=SENT)
     out = root / "outputs"
     assert (
         main(["--inputs", str(inputs), "--outputs", str(out), "--quiet", "consolidate", "--as-of", AS_OF])

@@ -97,7 +97,9 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[tuple[obj
     for i, r in enumerate(rows, start=1):
         r["seq"] = i
     orgs = [dict(org("组织承诺一"), seq=1), dict(org("组织承诺二", review=L.REVIEW_PENDING), seq=2)]
-    write_return(inputs, s, roster, "D01", Fill(member_rows=rows, org_rows=orgs))
+    write_return(
+        inputs, s, roster, "D01", Fill(member_rows=rows, org_rows=orgs), mtime=dt.datetime(2026, 9, 18)
+    )
     outputs = inputs.parent / "outputs"
     assert cli(inputs, outputs, "notice", "--as-of", "2026-09-20") == 0
     out = outputs / "2026-09-20"

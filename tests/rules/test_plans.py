@@ -25,7 +25,8 @@ from pipeline.rules.plans import (
     overdue_milestones,
     resolve_plans,
 )
-from tests.builders import d, form_of, good_fill, load, make_inputs, write_return
+from pipeline.tooling.stamp import stamp_saved_time
+from tests.builders import SAVED, d, form_of, good_fill, load, make_inputs, write_return
 
 AS_OF = dt.date(2026, 10, 20)
 
@@ -149,6 +150,7 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Consolidation:
     wb = openpyxl.load_workbook(path)
     del wb[L.SHEET_PLAN]
     wb.save(path)
+    stamp_saved_time(path, SAVED)  # openpyxl wrote "now"
     return run_consolidation(inputs, tmp / "outputs", AS_OF)
 
 

@@ -34,7 +34,7 @@ def fill() -> Fill:
         deed("010001", "王建国", "实事甲", deadline=d(10, 31), progress="进行中"),
         deed("010001", "王建国", "实事乙", deadline=d(10, 20), progress="已完成", done_on=d(10, 10)),
         fault("010001", "王建国", "缺点丙", deadline=d(11, 10), progress="未开始"),
-        deed("010002", "李秀英", "实事丁", deadline=d(10, 31), progress="已完成", done_on=d(11, 2)),
+        deed("010002", "李秀英", "实事丁", deadline=d(10, 5), progress="已完成", done_on=d(10, 8)),
         deed("010002", "李秀英", "实事戊", deadline=d(10, 25), review=L.REVIEW_PENDING),
         fault("010002", "李秀英", "缺点己", deadline=d(11, 10)),
         deed("010003", "张伟", "实事庚", deadline=d(10, 31), progress="进行中"),
@@ -84,7 +84,9 @@ def fill() -> Fill:
 def campaign(tmp_path_factory: pytest.TempPathFactory) -> Path:
     inputs = make_inputs(tmp_path_factory.mktemp("tracking"))
     s, roster = load(inputs)
-    write_return(inputs, s, roster, "D01", fill(), mtime=dt.datetime(2026, 10, 16, 9, 0))
+    # Received before every as-of day below; the completions it reports are read as of
+    # each day (a completion dated after the day had not happened yet on it).
+    write_return(inputs, s, roster, "D01", fill(), mtime=dt.datetime(2026, 9, 20, 9, 0))
     return inputs
 
 

@@ -19,8 +19,9 @@ from pipeline.tooling.demo import DemoManifest, build_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 2010
-SEPT = dt.datetime(2026, 9, 8, 10, 0).timestamp()
-NOV = dt.datetime(2026, 11, 18, 10, 0).timestamp()
+CST = dt.timezone(dt.timedelta(hours=8))
+SEPT = dt.datetime(2026, 9, 8, 10, 0, tzinfo=CST).timestamp()
+NOV = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CST).timestamp()
 EXPECTED_RULES = Counter(
     {
         "P101": 1,
