@@ -1,8 +1,8 @@
 """The CLI's exit codes and what each means, in Chinese.
 
-``python -m pipeline.cli.exit_codes N`` prints the meaning of code ``N``: the Makefile
-calls it when a command fails, because GNU make itself always exits 2 when a recipe
-fails, whatever the command's own code was (see README, "Exit codes").
+``python -m pipeline.cli.exit_codes N`` prints the meaning of code ``N``;
+:mod:`pipeline.cli.make_run` runs the CLI and explains a failing code (the Makefile's
+entry: GNU make itself always exits 2 when a recipe fails, see README, "Exit codes").
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ def meaning(code: int) -> str:
     return MEANINGS.get(code, "未知的退出码")
 
 
+def explain(code: int) -> None:
+    print(f"pledge 命令的退出码是 {code}：{meaning(code)}。", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexError, ValueError):
         print("用法：python -m pipeline.cli.exit_codes 退出码", file=sys.stderr)
         return 2
-    print(f"pledge 命令的退出码是 {code}：{meaning(code)}。", file=sys.stderr)
+    explain(code)
     return 0
 
 

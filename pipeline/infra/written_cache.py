@@ -3,24 +3,27 @@
 A feedback workbook or a branch ledger is a pure function of its job: the writing
 function, its arguments (a unit's findings and source bytes, a unit's ledger frames)
 and the writing code. :class:`WrittenCache` keeps a copy of every such file under
-``outputs/.cache/written/<key>.xlsx``, the key being the SHA-256 of the code
+``outputs/.cache/written/<key>-<sha256>.xlsx``, the key being the SHA-256 of the code
 fingerprint, the function's name and a canonical serialisation of the arguments
-(:func:`pipeline.infra.plain.canonical`: JSON of plain data, frames column by column).
-A later run whose job has the same key copies the kept file into its output folder
-instead of writing it again: re-running after one unit re-sent its workbook rewrites
-that unit's files only.
+(:func:`pipeline.infra.plain.canonical`: JSON of plain data, frames column by column),
+and ``<sha256>`` the hash of the kept file itself. A later run whose job has the same key
+copies the kept file into its output folder instead of writing it again: re-running
+after one unit re-sent its workbook rewrites that unit's files only.
 
-Equal keys mean equal arguments, so a hit is never stale; a miss only costs the write;
-arguments the canonical form cannot hold are written every time and never kept. Only
-kept workbooks are read back from the folder, never code or objects. Entries no run used
-are removed by :meth:`prune`, so the store holds one run's files. Copies, not hard
-links: a clerk editing an output in place must never edit the kept file.
+Equal keys mean equal arguments, so a hit is never stale; a kept file whose bytes no
+longer have their recorded hash (truncated, edited, replaced) is a miss and is removed;
+a miss only costs the write; arguments the canonical form cannot hold are written every
+time and never kept. Only kept workbooks are read back from the folder, never code or
+objects. Entries no run used are removed by :meth:`prune`, so the store holds one run's
+files. Copies, not hard links: a clerk editing an output in place must never edit the
+kept file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -30,25 +33,49 @@ from pipeline.infra import plain
 from pipeline.infra.fingerprint import code_fingerprint
 
 WRITTEN_DIR = "written"
+_ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{64})(\.[^.]+)")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def run_kept(fn: Callable[..., None], path: Path, args: tuple[Any, ...], keep: Path | None) -> None:
-    """Worker side: ``fn(path, *args)``; then keep a copy at ``keep``."""
+    """Worker side: ``fn(path, *args)``; then keep a copy as ``<keep stem>-<sha256><suffix>``."""
     fn(path, *args)
     if keep is not None:
         keep.parent.mkdir(parents=True, exist_ok=True)
         tmp = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
         shutil.copyfile(path, tmp)
-        os.replace(tmp, keep)
+        os.replace(tmp, keep.with_name(f"{keep.stem}-{_sha256(tmp)}{keep.suffix}"))
 
 
 class WrittenCache:
     def __init__(self, root: Path | None) -> None:
         self.root = root / WRITTEN_DIR if root is not None else None
         self._salt = code_fingerprint().encode() if root is not None else b""
+        self._index: dict[str, tuple[Path, str]] | None = None
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
+
+    def _entries(self) -> dict[str, tuple[Path, str]]:
+        """key -> (kept file, its recorded SHA-256), read once from the folder."""
+        if self._index is None:
+            self._index = {}
+            try:
+                names = list(self.root.iterdir()) if self.root is not None else []
+            except OSError:
+                names = []
+            for p in names:
+                m = _ENTRY.fullmatch(p.name)
+                if m:
+                    self._index[m[1]] = (p, m[2])
+        return self._index
 
     def key(self, fn: Callable[..., None], suffix: str, args: tuple[Any, ...]) -> str | None:
         """The job's key; None when its arguments have no canonical form."""
@@ -61,6 +88,17 @@ class WrittenCache:
         h.update(data)
         return h.hexdigest()
 
+    def _copy_verified(self, src: Path, sha: str, dst: Path) -> bool:
+        try:
+            data = src.read_bytes()
+        except OSError:
+            return False
+        if hashlib.sha256(data).hexdigest() != sha:
+            src.unlink(missing_ok=True)  # damaged or replaced: never copied into an output
+            return False
+        dst.write_bytes(data)
+        return True
+
     def job(self, fn: Callable[..., None], path: Path, *args: Any) -> Path | bool | None:
         """Place the kept file for this job at ``path`` and return True; or return where
         the worker should keep the file it writes (None: do not keep it)."""
@@ -72,20 +110,22 @@ class WrittenCache:
             self.misses += 1
             return None
         self.used.add(key)
-        kept = self.root / f"{key}{path.suffix}"
-        try:
-            shutil.copyfile(kept, path)
-        except OSError:
-            self.misses += 1
-            return kept
-        self.hits += 1
-        return True
+        hit = self._entries().get(key)
+        if hit is not None and self._copy_verified(hit[0], hit[1], path):
+            self.hits += 1
+            return True
+        self.misses += 1
+        return self.root / f"{key}{path.suffix}"
 
     def prune(self) -> None:
-        """Remove the kept files this run did not use (call after a successful run)."""
+        """Remove the kept files this run did not use, and anything else in the folder
+        (call after a successful run)."""
         if self.root is None or not self.root.is_dir():
             return
         for p in self.root.iterdir():
-            key = p.name.split(".", 1)[0]
-            if key not in self.used or p.name.startswith("."):
-                p.unlink(missing_ok=True)
+            m = _ENTRY.fullmatch(p.name)
+            if m is None or m[1] not in self.used or p.is_dir():
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)

@@ -47,6 +47,12 @@ _META_PART_BYTES = 16 * MB  # workbook.xml, rels, content types: never legitimat
 _MAX_TAG_TAIL = 4 * MB  # longest stretch without a '<' that a sheet scan keeps in memory
 _CHUNK = MB
 
+# The python-calamine release whose reader the checks below mirror (it bundles the Rust
+# calamine crate 0.37.0, per its SBOM). pyproject.toml pins exactly this version; a test
+# checks the pin against this constant. Moving to another release means re-checking the
+# OLE2/BIFF and zip walks below against that release's reader first.
+CHECKED_CALAMINE = "0.9.1"
+
 
 @dataclass(frozen=True)
 class Caps:
@@ -864,7 +870,7 @@ def _xlsx_part_names(sz: SafeZip) -> dict[str, str]:
 # --------------------------------------------------------------------------- OLE2 / BIFF
 #
 # python-calamine parses every sheet of an .xls as soon as it opens it, and some malformed
-# files make it abort the whole process (checked with python-calamine 0.9.1): a cycle in
+# files make it abort the whole process (checked with python-calamine 0.9.1 = Rust calamine 0.37.0: CHECKED_CALAMINE): a cycle in
 # the directory's sector chain (it grows memory until the allocation fails) and a
 # DIMENSIONS record with rwMic > rwMac (u32 wrap-around, a 171 GB reservation); one value
 # at IV65536 costs about 1 GB. Older calamine releases also trusted sector numbers and

@@ -15,6 +15,11 @@ booleans as 是/否, missing values blank. Tests compare both paths cell by cell
 
 Rules: rows are appended in increasing order, and no cell in the appended rows' range
 may also be written with xlsxwriter's ``write_*`` methods (checked at close).
+
+The fast path relies on xlsxwriter internals of the 3.3 line (pinned in pyproject.toml);
+they are probed at import, and when the probe fails every row goes through xlsxwriter's
+public ``write_*`` methods instead (see :func:`_probe`; tests force that path and compare
+its cells with the fast path's).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import io
 import math
 import re
 import shutil
+import sys
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
@@ -42,6 +49,7 @@ _CHUNK = 1 << 20
 _IN_MEMORY = 8 << 20  # characters of rendered rows kept in memory per sheet
 
 Styles = Sequence[Format | None]
+FAST = True  # the probe at the end of this module sets it
 
 
 def text_xml(s: str) -> str:
@@ -106,6 +114,13 @@ class FastSheet(Worksheet):
         if first_row <= self._fast_last:
             raise ValueError(f"rows must be appended in order: {first_row} <= {self._fast_last}")
         number_styles = number_styles if number_styles is not None else styles
+        if not FAST:
+            self._fast_last = first_row - 1
+            end = self._append_plain(
+                first_row, rows, styles, date_styles, number_styles, blank_cells, marked or {}
+            )
+            self._fast_last = end - 1
+            return end
         s_attr = [_style(f) for f in styles]
         d_attr = [_style(f) for f in date_styles]
         n_attr = [_style(f) for f in number_styles]
@@ -174,6 +189,50 @@ class FastSheet(Worksheet):
             self._check_dimensions(last_written, max(max_col, 0))
         return r
 
+    def _append_plain(
+        self,
+        first_row: int,
+        rows: Iterable[Sequence[Any]],
+        styles: Styles,
+        date_styles: Styles,
+        number_styles: Styles,
+        blank_cells: bool,
+        marked: Mapping[tuple[int, int], tuple[Format, Format]],
+    ) -> int:
+        """:meth:`append_rows` through xlsxwriter's public ``write_*`` methods (the probe
+        failed): the same cells, as :func:`pipeline.outputs.sheet.write_cell` writes them."""
+        s_list, d_list, n_list = list(styles), list(date_styles), list(number_styles)
+        r = first_row
+        for row in rows:
+            for j, v in enumerate(row):
+                mark = marked.get((r, j))
+                k = min(j, len(s_list) - 1)
+                sf = mark[0] if mark else (s_list[k] if s_list else None)
+                df = mark[1] if mark else (d_list[min(j, len(d_list) - 1)] if d_list else None)
+                nf = mark[0] if mark else (n_list[min(j, len(n_list) - 1)] if n_list else None)
+                if hasattr(v, "item") and not isinstance(v, str | dt.date):  # numpy scalars
+                    v = v.item()
+                if type(v) is str or isinstance(v, str):
+                    if v or blank_cells or mark:
+                        self.write_string(r, j, safe_cell_text(str(v)), sf)
+                    continue
+                if isinstance(v, bool):
+                    self.write_string(r, j, "是" if v else "否", sf)
+                elif isinstance(v, dt.datetime | dt.date) and v is not pd.NaT:
+                    d = v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
+                    if not isinstance(d, dt.datetime):
+                        d = dt.datetime.combine(d, dt.time())
+                    self.write_datetime(r, j, d, df)
+                elif isinstance(v, int | float) and math.isfinite(v):
+                    self.write_number(r, j, v, nf)
+                elif v is None or v is pd.NaT or isinstance(v, float) or _is_na(v):
+                    if (blank_cells or mark) and sf is not None:
+                        self.write_blank(r, j, None, sf)
+                else:
+                    self.write_string(r, j, safe_cell_text(str(v)), sf)
+            r += 1
+        return r
+
     def _spill(self, xml: str) -> None:
         """Keep rendered rows in memory up to _IN_MEMORY characters, then in a temporary file."""
         if self._fast is None:
@@ -239,3 +298,79 @@ class FastSheet(Worksheet):
             self.dim_rowmin, self.dim_rowmax = lo, hi  # type: ignore[has-type]
             self._fast.close()
             self._fast = None
+
+
+def _is_na(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------ the probe
+# The fast path writes through xlsxwriter internals (``_write_rows``, ``_check_dimensions``,
+# ``_convert_date_time``, ``Format._get_xf_index``, the ``table``/``row_info``/``dim_row*``
+# attributes and the ``fh`` the sheet XML goes to) as they are in the 3.3 line, the one
+# pinned in pyproject.toml and checked by tests. At import, a tiny workbook is written
+# through it and its sheet XML checked; if anything differs (another xlsxwriter version
+# installed by hand), every sheet is written through xlsxwriter's public ``write_*``
+# methods instead: the same cells, slower, and one Chinese line on stderr says so.
+CHECKED_XLSXWRITER = "3.3"
+
+
+def _probe() -> str:
+    """ "" when the fast path works with the installed xlsxwriter, else why not."""
+    try:
+        import xlsxwriter
+
+        for owner, name in (
+            (Worksheet, "_write_rows"),
+            (Worksheet, "_check_dimensions"),
+            (Worksheet, "_convert_date_time"),
+            (Format, "_get_xf_index"),
+        ):
+            if not callable(getattr(owner, name, None)):
+                return f"{owner.__name__}.{name} missing"
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
+        wb.worksheet_class = FastSheet
+        ws = wb.add_worksheet()
+        if not isinstance(ws, FastSheet):
+            return "worksheet_class hook ignored"
+        fmt = wb.add_format({"bold": True})
+        ws.write_string(0, 0, "表头", fmt)
+        ws.append_rows(1, [["文字", 1.5, dt.date(2026, 9, 1)]], [fmt, None, None], [None, None, fmt])
+        ws.write_number(2, 1, 7)
+        wb.close()
+        with zipfile.ZipFile(buf) as z:
+            xml = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        expected = (
+            '<dimension ref="A1:C3"/>',
+            '<row r="2"><c r="A2" s="1" t="inlineStr"><is><t>文字</t></is></c><c r="B2"><v>1.5</v></c>'
+            '<c r="C2" s="1"><v>46266</v></c></row>',
+            '<c r="B3"><v>7</v></c>',
+        )
+        for part in expected:
+            if part not in xml:
+                return f"sheet XML differs: {part} not found"
+    except Exception as exc:  # any failure of the internals means: do not use them
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+def _fall_back(reason: str) -> None:
+    """Write every sheet the plain way from now on, and say so once (Chinese, stderr)."""
+    global FAST
+    FAST = False
+    import xlsxwriter
+
+    print(
+        f"提示：已安装的 xlsxwriter {xlsxwriter.__version__} 与本程序核对过的 {CHECKED_XLSXWRITER} 版不一致"
+        f"（{reason}），改用较慢的标准写法，结果相同。重新安装本程序可恢复原来的速度。",
+        file=sys.stderr,
+    )
+
+
+_PROBLEM = _probe()
+if _PROBLEM:
+    _fall_back(_PROBLEM)

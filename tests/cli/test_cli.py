@@ -122,3 +122,17 @@ def test_exit_code_meanings_are_chinese(capsys: pytest.CaptureFixture[str]) -> N
     assert all(
         english_words(m.replace("--strict", "").replace("--debug", "")) == [] for m in MEANINGS.values()
     )
+
+
+def test_make_entry_explains_the_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """make turns every failure into its own exit 2; the entry it runs says the real code."""
+    from pipeline.cli.make_run import main as make_run
+    from pipeline.infra.atomic import run_lock
+
+    project = tmp_path / "p"
+    assert make_run(["-C", str(project), "--quiet", "demo"]) == 0
+    assert capsys.readouterr().err == ""
+    with run_lock(project / "outputs"):
+        assert make_run(["-C", str(project), "consolidate", "--as-of", "2026-11-20"]) == 3
+    err = capsys.readouterr().err
+    assert "另一个汇总任务正在使用" in err and "pledge 命令的退出码是 3：另一个任务正在使用输出文件夹" in err

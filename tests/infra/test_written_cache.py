@@ -133,3 +133,39 @@ def test_second_consolidation_reuses_every_unit_file_and_gives_the_same_outputs(
     assert sorted(p.name for p in (out / ".cache" / WRITTEN_DIR).iterdir()) == kept
     assert main([*args, "--no-cache"]) == 0
     assert compare_outputs(out / AS_OF, first) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[:1]),  # truncated
+        lambda p: p.write_text("被人改过", encoding="utf-8"),  # edited in the store
+        lambda p: p.unlink(),  # gone
+    ],
+)
+def test_damaged_kept_file_is_a_miss_and_rewritten(tmp_path: Path, damage: object) -> None:
+    CALLS.clear()
+    first = WrittenCache(tmp_path / "cache")
+    _run(first, tmp_path / "a" / "x.txt", "甲")
+    (kept,) = (tmp_path / "cache" / WRITTEN_DIR).iterdir()
+    damage(kept)  # type: ignore[operator]
+    second = WrittenCache(tmp_path / "cache")
+    _run(second, tmp_path / "b" / "x.txt", "甲")
+    assert (second.hits, second.misses) == (0, 1) and len(CALLS) == 2
+    assert (tmp_path / "b" / "x.txt").read_text(encoding="utf-8") == "甲"
+    second.prune()
+    third = WrittenCache(tmp_path / "cache")
+    _run(third, tmp_path / "c" / "x.txt", "甲")
+    assert third.hits == 1  # kept again, whole
+
+
+def test_foreign_files_in_the_store_are_ignored_and_removed(tmp_path: Path) -> None:
+    store = tmp_path / "cache" / WRITTEN_DIR
+    store.mkdir(parents=True)
+    (store / "evil.xlsx").write_bytes(b"x")
+    (store / f"{'a' * 64}.xlsx").write_bytes(b"an entry of the format before hashes")
+    cache = WrittenCache(tmp_path / "cache")
+    _run(cache, tmp_path / "x.txt", "甲")
+    assert cache.hits == 0
+    cache.prune()
+    assert [p.name.split("-")[0] for p in store.iterdir()] == list(cache.used)

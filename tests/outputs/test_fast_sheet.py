@@ -216,3 +216,82 @@ def test_any_text_reads_back_as_written(tmp_path: Path, texts: list[str]) -> Non
     got = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("数据").to_python()
     # XML reads a line end (\r\n or \r) as \n, as with xlsxwriter's own strings
     assert [r[0] for r in got] == [safe_cell_text(t).replace("\r\n", "\n").replace("\r", "\n") for t in texts]
+
+
+# --------------------------------------------------------------------------- the fallback
+# When the probe of xlsxwriter's internals fails, append_rows writes through the public
+# write_* methods: the same cells.
+
+
+def test_fallback_gives_the_fast_paths_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.outputs.fast_sheet as fs
+
+    rows = [VALUES[i : i + 7] for i in range(0, len(VALUES), 7)]
+    marked = {(0, 1): "error", (1, 3): "notice", (3, 2): "error", (2, 6): "notice"}
+    _write(tmp_path / "fast.xlsx", True, rows, marked)
+    monkeypatch.setattr(fs, "FAST", False)
+    _write(tmp_path / "plain.xlsx", True, rows, marked)
+    assert _cells(tmp_path / "plain.xlsx", "数据") == _cells(tmp_path / "fast.xlsx", "数据")
+    read = [
+        CalamineWorkbook.from_path(str(tmp_path / n)).get_sheet_by_name("数据").to_python()
+        for n in ("fast.xlsx", "plain.xlsx")
+    ]
+    assert read[0] == read[1]
+
+
+@pytest.mark.parametrize("blank_cells", [True, False])
+def test_fallback_frames_and_sparse_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blank_cells: bool
+) -> None:
+    import pipeline.outputs.fast_sheet as fs
+
+    df = pd.DataFrame(
+        {
+            "单位": ["D01", "D02", ""],
+            "日期": [dt.date(2026, 9, 1), None, dt.date(2026, 10, 1)],
+            "比例": [0.5, float("nan"), 1.0],
+            "件数": [3, 0, 12],
+        }
+    )
+    for name, fast in (("fast.xlsx", True), ("plain.xlsx", False)):
+        monkeypatch.setattr(fs, "FAST", fast)
+        wb = new_workbook(tmp_path / name)
+        fmt = formats(wb)
+        write_frame(wb.add_worksheet("表"), df, fmt, percent_cols=("比例",), cell_styles={(1, 0): "error"})
+        ws = wb.add_worksheet("稀疏")
+        ws.append_rows(
+            2,
+            [["a", None, ""], [None, 5]],
+            [fmt["cell"]] * 3,
+            [fmt["date"]] * 3,
+            blank_cells=blank_cells,
+            marked={(3, 2): (fmt["notice"], fmt["notice_date"])},
+        )
+        wb.close()
+    for sheet in ("表", "稀疏"):
+        assert _cells(tmp_path / "plain.xlsx", sheet) == _cells(tmp_path / "fast.xlsx", sheet)
+
+
+def test_probe_fails_without_the_internals(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xlsxwriter.worksheet import Worksheet
+
+    import pipeline.outputs.fast_sheet as fs
+
+    assert fs._probe() == "" and fs.FAST  # the pinned xlsxwriter: the fast path
+    monkeypatch.delattr(Worksheet, "_check_dimensions")
+    reason = fs._probe()
+    assert "_check_dimensions" in reason
+    monkeypatch.setattr(fs, "FAST", True)
+    fs._fall_back(reason)
+    assert fs.FAST is False
+    err = capsys.readouterr().err
+    assert err.startswith("提示：已安装的 xlsxwriter") and "改用较慢的标准写法，结果相同" in err
+
+
+def test_probe_fails_when_the_sheet_xml_differs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.outputs.fast_sheet as fs
+
+    monkeypatch.setattr(fs.FastSheet, "_write_rows", lambda self: None)  # rows never reach the file
+    assert "sheet XML differs" in fs._probe()
