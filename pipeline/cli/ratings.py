@@ -113,6 +113,7 @@ def _counts(final: object) -> str:
 def run(args: argparse.Namespace) -> int:
     from pipeline.assessment import layout as A
     from pipeline.assessment.policy import GRADES
+    from pipeline.assessment.scoring import is_committee
     from pipeline.core.findings import ERROR, NOTICE
     from pipeline.infra.atomic import run_lock
     from pipeline.outputs.notice_docx import COMMENDATION_DOCX, RATINGS_NOTICE_DOCX
@@ -128,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     notices = sum(1 for f in findings if f.severity == NOTICE)
     missing = [f"{code} {c.roster.unit_name(code)}" for code in c.roster.codes if code not in ev.used]
     say = args.console.say
+    committee = u["unit_type"].map(is_committee).astype(bool)
     for f in findings:
         if f.rule in ("E118", "T110"):
             say(f"注意：{f.message}")
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
             f"  未报送承诺表：{'、'.join(no_pledges)}（按设置 assessment.no_return 处理，见问题清单 E119 和“暂不评定名单”）"
         )
     say(
-        f"  党员最终等次：{_counts(m['final'])}；单位最终等次：{_counts(u['final'])}；领导小组调整 {changed} 处。"
+        f"  党员最终等次：{_counts(m['final'])}；党支部最终等次：{_counts(u.loc[~committee, 'final'])}；领导小组调整 {changed} 处。"
     )
     say(f"  考核数据发现错误 {errors} 处、提醒 {notices} 处（见评价结果.xlsx 的“问题清单”）。")
     say(
@@ -157,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
     say(
         f"领导小组意见：在评价结果.xlsx 的“{A.COL_OPINION}”“{A.COL_REASON}”列填写后另存为 {args.inputs / A.INBOX / (A.OVERRIDES_STEM + '.xlsx')}，再运行一次。"
     )
+    for row in u[committee].itertuples(index=False):
+        say(f"  {row.unit_name}（报上级党组织审定，不参加支部排名和学校表彰）：{row.final or '暂不评定'}。")
     if args.strict and errors:
         return 1
     return 0
