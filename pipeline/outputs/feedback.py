@@ -84,7 +84,7 @@ def _write_grid(
         for j, col in enumerate(layout.columns):
             ws.set_column(j, j, col.width)
         ws.freeze_panes(1, 0)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in layout.columns])
         _restore_dropdowns(ws, grid, layout)
 
 

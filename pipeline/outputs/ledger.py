@@ -125,8 +125,7 @@ def write_ledger(c: Consolidation, path: Path) -> None:
     summary, total = summary_frame(c)
     ws = wb.add_worksheet("汇总")
     title = f"{c.settings.year}年{c.settings.name}台账（统计截止 {c.as_of:%Y-%m-%d}）"
-    ws.write_string(0, 0, title, fmt["title"])
-    write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1)
+    write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1, title=title)
     n = len(summary)
     # The 合计 row below the units (outside the filter, so sorting never moves it).
     for j, col in enumerate(summary.columns):

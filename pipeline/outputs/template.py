@@ -19,6 +19,7 @@ from pipeline.core.settings import PHASE_LABELS, Settings
 from pipeline.infra.atomic import atomic_path
 from pipeline.infra.parallel import pool_map
 from pipeline.outputs.jinja import render
+from pipeline.outputs.print_layout import row_height
 from pipeline.outputs.xlsx import formats, new_workbook, print_setup, write_guide
 from pipeline.read import layout as L
 from pipeline.read.textnorm import safe_cell_text
@@ -67,9 +68,14 @@ def _write_value(ws: Any, r: int, c: int, value: Any, fmt: dict[str, Any]) -> No
 
 
 def _write_rows(ws: Any, sheet: L.SheetLayout, rows: list[dict[str, Any]], fmt: dict[str, Any]) -> None:
+    widths = [c.width for c in sheet.columns]
     for i, row in enumerate(rows, start=1):
+        values: list[Any] = [None] * len(sheet.columns)
         for f, v in row.items():
             _write_value(ws, i, sheet.index(f), v, fmt)
+            values[sheet.index(f)] = v
+        if h := row_height(values, widths):
+            ws.set_row(i, h)
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ def _header(ws: Any, sheet: L.SheetLayout, fmt: dict[str, Any]) -> None:
     for j, col in enumerate(sheet.columns):
         ws.write_string(0, j, col.header, fmt["header"])
         ws.set_column(j, j, col.width)
-    ws.set_row(0, 30)
+    ws.set_row(0, row_height(sheet.headers, [c.width for c in sheet.columns]) or 24)
     ws.freeze_panes(1, 0)
 
 
@@ -232,7 +238,7 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
                     ws.write_string(r, sheet.index("kind"), kind, fmt["input"])
                     r += 1
         ws.autofilter(0, 0, last, len(sheet.columns) - 1)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
 
         # 组织承诺: numbered rows up to the quota maximum.
@@ -245,7 +251,7 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
             ws.write_number(i, sheet.index("seq"), i, fmt["input"])
         if fill:
             _write_rows(ws, sheet, fill.org_rows, fmt)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
 
         refs = _refs(form, s)
@@ -262,7 +268,7 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
             _input_area(ws, sheet, 1, rows, fmt, s)
             _list_validation(ws, 1, rows, sheet.index("pledge_ref"), ref_source, "承诺序号")
             _write_rows(ws, sheet, content, fmt)
-            print_setup(ws)
+            print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
             _protect(ws)
 
         wb.get_worksheet_by_name(L.SHEET_MEMBER).activate()
