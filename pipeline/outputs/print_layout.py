@@ -289,6 +289,7 @@ class PagePlan:
     fit_to_width: bool  # scale to one page wide
     scale: float  # the scale the sheet prints at (1.0 or the fit scale)
     repeat_cols: int  # identifying columns repeated on every page band (0: none)
+    widths: tuple[float, ...] = ()  # the column widths planned for
 
     @property
     def banded(self) -> bool:
@@ -305,16 +306,17 @@ def plan_page(widths: Sequence[float], id_cols: int = 2, prefer_portrait: bool =
     """Portrait if it fits, else landscape; fit to width only down to MIN_SCALE; wider
     sheets print in bands at full size with ``id_cols`` columns repeated."""
     total = sum(col_points(w) for w in widths)
+    ws = tuple(widths)
     if prefer_portrait and total <= printable_width(False):
-        return PagePlan(False, False, 1.0, 0)
+        return PagePlan(False, False, 1.0, 0, ws)
     land = printable_width(True)
     if total <= land:
-        return PagePlan(True, False, 1.0, 0)
+        return PagePlan(True, False, 1.0, 0, ws)
     scale = land / total
     if scale >= MIN_SCALE:
-        return PagePlan(True, True, scale, 0)
+        return PagePlan(True, True, scale, 0, ws)
     ids = sum(col_points(w) for w in widths[:id_cols])
-    return PagePlan(True, False, 1.0, id_cols if ids < land / 2 else 0)
+    return PagePlan(True, False, 1.0, id_cols if ids < land / 2 else 0, ws)
 
 
 def fits_page(widths: Sequence[float], landscape: bool = True) -> bool:

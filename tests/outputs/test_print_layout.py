@@ -34,7 +34,7 @@ def test_row_height_follows_the_most_wrapped_cell() -> None:
 
 
 def test_plan_page_portrait_landscape_fit_or_bands() -> None:
-    assert P.plan_page([10] * 6) == P.PagePlan(False, False, 1.0, 0)  # 48 units: portrait
+    assert P.plan_page([10] * 6) == P.PagePlan(False, False, 1.0, 0, (10,) * 6)  # 48 units: portrait
     assert P.plan_page([10] * 12).landscape and not P.plan_page([10] * 12).fit_to_width
     wide = P.plan_page([10] * 16)  # fits at a readable scale
     assert wide.fit_to_width and wide.scale >= P.MIN_SCALE
