@@ -8,7 +8,7 @@ this year's quotas and dates), 党员承诺 prefilled from the roster, 组织承
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,11 +200,23 @@ def _refs(form: UnitForm, s: Settings) -> list[str]:
     ]
 
 
-def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = None) -> None:
+def write_template(
+    form: UnitForm,
+    s: Settings,
+    path: Path,
+    fill: Fill | None = None,
+    first: Callable[[Any, dict[str, Any]], None] | None = None,
+    each_sheet: Callable[[Any, dict[str, Any], str, Any], None] | None = None,
+) -> None:
+    """One unit's workbook. ``first(wb, fmt)`` adds sheets before the guide (and the first
+    sheet is then the active one); ``each_sheet(wb, fmt, name, ws)`` runs on every data
+    sheet once it is filled (the feedback workbook marks its cells there)."""
     version = fill.version if fill else L.TEMPLATE_VERSION
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, saved=fill.saved if fill else None)
         fmt = formats(wb)
+        if first is not None:
+            first(wb, fmt)
 
         text = render(
             "guide.txt.j2",
@@ -240,6 +252,8 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
         ws.autofilter(0, 0, last, len(sheet.columns) - 1)
         print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
+        if each_sheet is not None:
+            each_sheet(wb, fmt, sheet.name, ws)
 
         # 组织承诺: numbered rows up to the quota maximum.
         ws = wb.add_worksheet(L.SHEET_ORG)
@@ -253,6 +267,8 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
             _write_rows(ws, sheet, fill.org_rows, fmt)
         print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
+        if each_sheet is not None:
+            each_sheet(wb, fmt, sheet.name, ws)
 
         refs = _refs(form, s)
         ref_source = f"=_meta!$D$2:$D${len(refs) + 1}"
@@ -270,8 +286,10 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
             _write_rows(ws, sheet, content, fmt)
             print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
             _protect(ws)
+            if each_sheet is not None:
+                each_sheet(wb, fmt, sheet.name, ws)
 
-        wb.get_worksheet_by_name(L.SHEET_MEMBER).activate()
+        (wb.worksheets()[0] if first is not None else wb.get_worksheet_by_name(L.SHEET_MEMBER)).activate()
         if fill is not None and not fill.meta:
             wb.close()
             return

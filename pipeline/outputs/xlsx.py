@@ -75,6 +75,18 @@ def formats(wb: Workbook) -> dict[str, Any]:
         "notice_date": wb.add_format(
             {**base, "border": 1, "bg_color": "#FFEB84", "num_format": "yyyy-mm-dd"}
         ),
+        "input_error": wb.add_format(
+            {**base, "border": 1, "text_wrap": True, "locked": False, "bg_color": "#FF9999"}
+        ),
+        "input_error_date": wb.add_format(
+            {**base, "border": 1, "locked": False, "bg_color": "#FF9999", "num_format": "yyyy-mm-dd"}
+        ),
+        "input_notice": wb.add_format(
+            {**base, "border": 1, "text_wrap": True, "locked": False, "bg_color": "#FFEB84"}
+        ),
+        "input_notice_date": wb.add_format(
+            {**base, "border": 1, "locked": False, "bg_color": "#FFEB84", "num_format": "yyyy-mm-dd"}
+        ),
         "percent": wb.add_format({**base, "border": 1, "num_format": "0.0%"}),
         "int": wb.add_format({**base, "border": 1, "num_format": "0"}),
     }
