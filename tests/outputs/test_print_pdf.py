@@ -46,6 +46,8 @@ OUTPUTS = (
     Output("changes", f"{AS_OF}/变更记录.xlsx", 6, 32),
     Output("notice", f"{AS_OF}/公示_承诺事项.xlsx", 6, 28),
     Output("ratings", f"{RATINGS_AS_OF}/评价结果.xlsx", 10, 45),
+    # The Word bulletin (issue 13 item 3): checked as soon as `pledge bulletin` writes it.
+    Output("bulletin", f"{AS_OF}/通报.docx", 1, 12),
 )
 
 
@@ -72,13 +74,15 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ["overdue", "--as-of", AS_OF],
         ["notice", "--as-of", AS_OF],
         ["ratings", "--as-of", RATINGS_AS_OF],
+        ["bulletin", "--as-of", AS_OF],
     ):
         assert main(base + cmd) == 0, cmd
     # Copies under ASCII names: one conversion, and PDF names that cannot collide.
     src = root / "xlsx"
     src.mkdir()
     for o in OUTPUTS:
-        shutil.copy(out / o.rel, src / f"{o.label}.xlsx")
+        if (out / o.rel).exists():
+            shutil.copy(out / o.rel, src / f"{o.label}{Path(o.rel).suffix}")
     pdf_dir = root / "pdf"
     subprocess.run(
         [
@@ -95,11 +99,14 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         capture_output=True,
         timeout=300,
     )
-    return {o.label: pdf_dir / f"{o.label}.pdf" for o in OUTPUTS}
+    return {o.label: pdf_dir / f"{o.label}.pdf" for o in OUTPUTS if (out / o.rel).exists()}
 
 
 @pytest.mark.parametrize("output", OUTPUTS, ids=[o.label for o in OUTPUTS])
 def test_prints_on_a4(pdfs: dict[str, Path], output: Output) -> None:
+    if output.label == "bulletin" and output.label not in pdfs:
+        pytest.skip(f"{output.rel} is not written yet (the Word bulletin comes with issue 13 item 3)")
+    assert output.label in pdfs, f"{output.rel} was not written"
     pdf = pdfs[output.label]
     assert pdf.exists(), f"LibreOffice did not convert {output.rel}"
     report = pdf_check.check(pdf, output.min_pages, output.max_pages, name=output.rel)
