@@ -73,9 +73,27 @@ send-feedback: $(STAMP)  ## one e-mail per unit with its feedback: drafts in out
 bench: $(STAMP)  ## benchmark at SCALE=school|city|county against the floor and a naive baseline
 	$(PY) -m pipeline bench --scale $(SCALE) --as-of $(AS_OF)
 
-test: $(STAMP)  ## run the test suite (then its core again with the spawn start method)
+test: $(STAMP) office  ## run the test suite (then its core again with the spawn start method)
 	$(PY) -m pytest
 	PLEDGE_START_METHOD=spawn $(PY) -m pytest -q $(SPAWN_TESTS)
+
+# LibreOffice and poppler render outputs to PDF for the print checks (tests/outputs/
+# test_print_pdf.py) and `make preview`; Carlito is Calibri's metric twin, so column widths
+# print as in Excel. Installed from Debian when missing (CI runs as root); without them the
+# PDF tests skip and say why.
+OFFICE_PKGS := libreoffice-calc libreoffice-writer fonts-noto-cjk fonts-crosextra-carlito poppler-utils
+.PHONY: office
+office:  ## install LibreOffice, CJK fonts and poppler from Debian if missing
+	@if command -v soffice >/dev/null && command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null \
+	    && fc-list 2>/dev/null | grep -q Carlito && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(OFFICE_PKGS) >/dev/null) \
+	    || echo "office: could not install $(OFFICE_PKGS); the PDF print checks will be skipped"; \
+	else echo "office: LibreOffice/poppler missing and not root; the PDF print checks will be skipped"; fi
+
+.PHONY: preview
+preview: $(STAMP) office  ## PDF and PNG pages of every output of AS_OF (and the templates) in outputs/<AS_OF>/预览/
+	$(CLI) preview --as-of $(AS_OF)
 
 check: $(STAMP)  ## ruff and mypy
 	$(PY) -m ruff check pipeline schemas tests

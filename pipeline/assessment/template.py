@@ -18,6 +18,7 @@ from pipeline.assessment import layout as A
 from pipeline.core.settings import PHASE_LABELS, Settings
 from pipeline.infra.atomic import atomic_path
 from pipeline.outputs.jinja import render
+from pipeline.outputs.print_layout import row_height
 from pipeline.outputs.xlsx import formats, new_workbook, print_setup, write_guide
 from pipeline.read.layout import SheetLayout
 from pipeline.read.textnorm import safe_cell_text
@@ -74,7 +75,7 @@ def _header(ws: Any, sheet: SheetLayout, fmt: dict[str, Any]) -> None:
     for j, col in enumerate(sheet.columns):
         ws.write_string(0, j, col.header, fmt["header"])
         ws.set_column(j, j, col.width)
-    ws.set_row(0, 30)
+    ws.set_row(0, row_height(sheet.headers, [c.width for c in sheet.columns]) or 24)
     ws.freeze_panes(1, 0)
 
 
@@ -169,7 +170,7 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
             ]
         _input_area(ws, sheet, len(rows) + A.MEMBER_ROWS_EXTRA, fmt)
         _rows(ws, sheet, rows, fmt)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
 
         sheet = A.UNIT_EVAL_SHEET
@@ -184,7 +185,7 @@ def write_eval_template(form: EvalForm, s: Settings, path: Path, fill: EvalFill 
         if fill is not None:
             unit_row.update(fill.unit_row)
         _rows(ws, sheet, [unit_row], fmt)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
 
         wb.get_worksheet_by_name(A.SHEET_MEMBERS).activate()

@@ -98,6 +98,36 @@ UNIT_COLUMNS = {
 }
 SHEET_COMMITTEE = "校党委（报上级党组织）"
 SHEET_PENDING = "暂不评定名单"
+# The printable summaries of the wide sheets (issue 13): a one-page-wide selection.
+SHEET_MEMBER_PRINT = "党员评价汇总"
+SHEET_UNIT_PRINT = "单位评价汇总"
+MEMBER_PRINT_COLUMNS = (
+    "单位名称",
+    "姓名",
+    "党员类别",
+    "履诺得分",
+    "民主评议得分",
+    "满意度得分",
+    "综合得分",
+    "单位内排名",
+    "评定依据",
+    A.COL_PROPOSED,
+    A.COL_FINAL,
+    A.COL_OPINION,
+)
+UNIT_PRINT_COLUMNS = (
+    "单位名称",
+    "书记",
+    "党员承诺得分",
+    "组织承诺得分",
+    "党员评价得分",
+    "满意度得分",
+    "综合得分",
+    "评定依据",
+    A.COL_PROPOSED,
+    A.COL_FINAL,
+    A.COL_OPINION,
+)
 WIDTHS = {
     "单位名称": 24,
     "评定依据": 60,
@@ -208,14 +238,34 @@ def write_results(
         (A.SHEET_UNIT_RESULTS, units, ("党员承诺完成率", "组织承诺完成率")),
     ):
         ws = wb.add_worksheet(name)
-        write_frame(ws, df, fmt, widths=WIDTHS, percent_cols=pct, cell_styles=_changed_grades(df))
+        write_frame(ws, df, fmt, widths=WIDTHS, percent_cols=pct, cell_styles=_changed_grades(df), id_cols=4)
+    # The two sheets above are too wide for one A4 page at a readable size (they print in
+    # bands); these carry what a meeting reads, one page wide.
+    for name, df, cols in (
+        (SHEET_MEMBER_PRINT, members, MEMBER_PRINT_COLUMNS),
+        (SHEET_UNIT_PRINT, units, UNIT_PRINT_COLUMNS),
+    ):
+        ws = wb.add_worksheet(name)
+        brief = df[[c for c in cols if c in df.columns]]
+        write_frame(
+            ws,
+            brief,
+            fmt,
+            widths=WIDTHS,
+            cell_styles=_changed_grades(brief),
+            start_row=1,
+            title=f"{s.year}年度{name}（统计截止 {as_of:%Y-%m-%d}；全部数据见“{name[:-2]}”表）",
+        )
     sec = blanks(S.secretaries_table(result.units))
     ws = wb.add_worksheet(A.SHEET_SECRETARIES)
-    ws.write_string(
-        0, 0, f"{s.year}年度支部书记述职考核：本单位考核评价结果（统计截止 {as_of:%Y-%m-%d}）", fmt["title"]
-    )
     write_frame(
-        ws, sec, fmt, widths={"单位名称": 24}, percent_cols=("党员承诺完成率", "组织承诺完成率"), start_row=1
+        ws,
+        sec,
+        fmt,
+        widths={"单位名称": 24},
+        percent_cols=("党员承诺完成率", "组织承诺完成率"),
+        start_row=1,
+        title=f"{s.year}年度支部书记述职考核：本单位考核评价结果（统计截止 {as_of:%Y-%m-%d}）",
     )
     for name, df in (
         (A.SHEET_COMMENDED, blanks(S.commended(result.members, result.units))),
@@ -237,13 +287,13 @@ def write_results(
         start_row=1,
     )
     ws = wb.add_worksheet("评定办法")
-    ws.write_string(0, 0, "评定办法（取自 campaign.toml 的 [assessment] 设置）", fmt["title"])
     write_frame(
         ws,
         pd.DataFrame(policy_lines(p), columns=["项目", "规定"]),
         fmt,
-        widths={"项目": 18, "规定": 100},
+        widths={"项目": 18, "规定": 70},
         start_row=1,
+        title="评定办法（取自 campaign.toml 的 [assessment] 设置）",
     )
     ws = wb.add_worksheet(A.SHEET_PROBLEMS)
     write_frame(ws, findings_frame(findings), fmt, widths={"说明": 70})

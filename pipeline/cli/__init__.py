@@ -63,6 +63,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pipeline.cli.send_feedback",
         "把当天的问题反馈表写成邮件草稿（outputs/<日期>/邮件/），加 --send 时直接发给各单位",
     ),
+    "preview": ("pipeline.cli.preview", "把各项输出按打印效果转成 PDF 和 PNG 页面图（预览/），打印前查看"),
 }
 
 

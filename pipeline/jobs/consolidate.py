@@ -26,6 +26,7 @@ from pipeline.outputs.branch_ledger import BRANCH_DIR
 from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
 from pipeline.outputs.feedback import write_feedback
 from pipeline.outputs.ledger import write_ledger
+from pipeline.outputs.template import unit_forms
 from pipeline.read.textnorm import safe_filename
 from pipeline.rules.calendar import outside_campaign
 from pipeline.rules.roster import load_roster
@@ -71,6 +72,7 @@ def write_outputs(c: Consolidation, stage: OutputStage, kept: WrittenCache | Non
         by_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)
         for f in c.findings:
             by_file[(f.unit_code, f.file)].append(f)
+        forms = {f.unit_code: f for f in unit_forms(c.roster)}  # feedback is the unit's template
         for code, ur in c.used.items():
             unit_findings = by_file.get((code, ur.file.rel), [])
             if not unit_findings:
@@ -83,6 +85,8 @@ def write_outputs(c: Consolidation, stage: OutputStage, kept: WrittenCache | Non
                 unit_findings,
                 ur.unit_name,
                 (ur.file.sha256, ur.file.size),
+                forms.get(code),
+                c.settings,
             )
         write_branch_ledgers(c, stage, submit)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
         write_ledger(c, stage.path(LEDGER))

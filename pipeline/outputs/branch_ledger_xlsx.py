@@ -47,8 +47,7 @@ def write_branch_ledger(path: Path, b: BranchLedger) -> None:
     red = wb.add_format({"bg_color": "#FF9999"})
 
     ws = wb.add_worksheet(SHEET_OVERVIEW)
-    ws.write_string(0, 0, b.title, fmt["title"])
-    write_frame(ws, b.overview, fmt, widths=WIDTHS, start_row=1)
+    write_frame(ws, b.overview, fmt, widths=WIDTHS, start_row=1, title=b.title)
 
     for name, df, col, value in (
         (L.SHEET_MEMBER, b.members, "状态", OVERDUE),

@@ -68,9 +68,13 @@ def write_change_report(c: Consolidation, changes: list[UnitChanges], path: Path
             ("提醒", findings_frame(findings), "审核通过后又被修改的承诺（T101）"),
         ):
             ws = wb.add_worksheet(name)
-            ws.write_string(0, 0, title, fmt["title"])
             write_frame(
-                ws, df, fmt, widths={"承诺事项": 36, "原内容": 30, "新内容": 30, "说明": 60}, start_row=1
+                ws,
+                df,
+                fmt,
+                widths={"承诺事项": 36, "原内容": 30, "新内容": 30, "说明": 60},
+                start_row=1,
+                title=title,
             )
         wb.close()
 

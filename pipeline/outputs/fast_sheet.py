@@ -103,6 +103,7 @@ class FastSheet(Worksheet):
         number_styles: Styles | None = None,
         blank_cells: bool = True,
         marked: Mapping[tuple[int, int], tuple[Format, Format]] | None = None,
+        heights: Sequence[float | None] | None = None,
     ) -> int:
         """Write ``rows`` from ``first_row`` (0-based) down; returns the next free row.
 
@@ -110,7 +111,9 @@ class FastSheet(Worksheet):
         ``number_styles[j]`` (numbers; default ``styles[j]``). With ``blank_cells``
         false, missing values are not written at all (no border), except in
         ``marked`` cells, which take their own (style, date style) and are always
-        written. ``""`` counts as missing when ``blank_cells`` is false."""
+        written. ``""`` counts as missing when ``blank_cells`` is false. ``heights[i]``
+        (points) is the height of the ``i``-th appended row (``None``: the default), the
+        bulk form of ``set_row`` (see ``pipeline.outputs.print_layout``)."""
         if first_row <= self._fast_last:
             raise ValueError(f"rows must be appended in order: {first_row} <= {self._fast_last}")
         number_styles = number_styles if number_styles is not None else styles
@@ -142,7 +145,8 @@ class FastSheet(Worksheet):
                     s_attr.append(s_attr[-1] if s_attr else "")
                     d_attr.append(d_attr[-1] if d_attr else "")
                     n_attr.append(n_attr[-1] if n_attr else "")
-            parts = [f'<row r="{n}">']
+            h = heights[r - first_row] if heights is not None and r - first_row < len(heights) else None
+            parts = [f'<row r="{n}" ht="{h:g}" customHeight="1">' if h else f'<row r="{n}">']
             marks = by_row.get(r)
             for j, v in enumerate(row):
                 mark = marks.get(j) if marks else None

@@ -1,36 +1,129 @@
 """Per-unit feedback workbooks (反馈/<单位编码>_<单位名称>_问题反馈.xlsx).
 
-The unit's own workbook, values intact, every problem cell filled red (错误) or yellow
-(提醒) with a comment holding the message, plus a 问题清单 sheet of that unit's
-findings. The data sheets keep their names, headers, dropdowns and the hidden ``_meta``
-sheet, so the unit can correct this very file and send it back.
+The unit's CURRENT template (``pipeline.outputs.template.write_template``: guide,
+validations, input messages, dropdowns, protection, print layout, ``_meta`` of the current
+version) with the unit's data moved in, column by column by header, row by row; every
+problem cell filled red (错误) or yellow (提醒), still unlocked, with a comment holding the
+message; a member-level finding (P104) at the member's first row; a 问题清单 sheet first,
+its cells those of this workbook and its 文件 the file name the unit sent. A workbook on an
+older template version comes back on the current one, so sending it back as it is does
+not bring F109/M104 again.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipeline.core.findings import ERROR, Finding, findings_frame
-from pipeline.outputs.fast_sheet import FastSheet
-from pipeline.outputs.sheet import write_frame
-from pipeline.outputs.xlsx import formats, new_workbook, print_setup
+from pipeline.core.settings import Settings
+from pipeline.outputs.sheet import write_cell, write_frame
+from pipeline.outputs.template import Fill, UnitForm, write_template
 from pipeline.read import layout as L
-from pipeline.read.reader import SheetGrid, find_header, read_workbook
+from pipeline.read.reader import HeaderMatch, SheetGrid, find_header, read_workbook
+
+SHEET_PROBLEMS = "问题清单"
 
 LAYOUTS = {s.name: s for s in L.DATA_SHEETS}
 
 
+def _find_sheet(
+    wb_read: Any, layout: L.SheetLayout, claimed: set[str]
+) -> tuple[SheetGrid, HeaderMatch] | None:
+    """The unit's sheet for ``layout``: by name, else the first sheet not ``claimed`` by
+    another layout whose header has every required column (a sheet renamed by hand or by
+    an office program that refuses the name)."""
+    named = wb_read.sheets.get(layout.name)
+    candidates = [named] if named is not None else []
+    candidates += [
+        g for n, g in wb_read.sheets.items() if n != layout.name and n not in _SKIP and n not in claimed
+    ]
+    for grid in candidates:
+        match = find_header(grid, layout.header_spec(), layout.required)
+        if match is not None and (grid is named or not match.missing):
+            return grid, match
+    return None
+
+
+_SKIP = {L.SHEET_GUIDE, L.SHEET_META, SHEET_PROBLEMS}
+
+
+@dataclass
+class _Moved:
+    """One data sheet's rows taken over into the template, and where each cell went."""
+
+    layout: L.SheetLayout
+    grid_name: str
+    header_row: int  # 0-based header row in the unit's sheet
+    to_field: dict[int, str]  # unit's 0-based column -> field
+    rows: list[dict[str, Any]]  # template rows 1.. (0-based row i+1)
+
+    def position(self, row: int, column: int) -> tuple[int, int] | None:
+        """The template's 1-based (row, column) of the unit's 1-based cell."""
+        r = row - 1 - self.header_row
+        if r < 0:
+            r = 0  # a header cell stays a header cell
+        if r > len(self.rows) + 1000:
+            return None
+        f = self.to_field.get(column - 1)
+        c = self.layout.index(f) if f else 0
+        return r + 1, c + 1
+
+    def member_row(self, member_id: str) -> int | None:
+        """1-based template row of the first row of ``member_id``."""
+        for i, row in enumerate(self.rows, start=1):
+            if str(row.get("member_id") or "").strip() == member_id:
+                return i + 1
+        return None
+
+
+def _move(wb_read: Any, layout: L.SheetLayout, claimed: set[str]) -> _Moved | None:
+    found = _find_sheet(wb_read, layout, claimed)
+    if found is None:
+        return None
+    grid, match = found
+    claimed.add(grid.name)
+    fields = {c: f for f, c in match.colmap.items()}
+    rows: list[dict[str, Any]] = []
+    for r in range(match.row + 1, grid.n_rows):
+        rows.append({f: grid.value(r, c) for c, f in fields.items() if grid.value(r, c) not in (None, "")})
+    while rows and not rows[-1]:
+        rows.pop()
+    return _Moved(layout, grid.name, match.row, fields, rows)
+
+
+def _place(findings: list[Finding], moved: dict[str, _Moved]) -> list[Finding]:
+    """The findings at their cells in the template workbook: a cell of a moved sheet where
+    it went, a member-level finding (no cell, a member) at the member's first row; the file
+    named as the unit sent it."""
+    by_grid = {m.grid_name: m for m in moved.values()}
+    members = moved.get(L.SHEET_MEMBER)
+    out = []
+    for f in findings:
+        g = replace(f, file=PurePosixPath(f.file).name if f.file else f.file)
+        m = by_grid.get(f.sheet)
+        if m is not None and f.row:
+            pos = m.position(f.row, f.column or 1)
+            if pos:
+                g = replace(g, sheet=m.layout.name, row=pos[0], column=pos[1] if f.column else 0)
+        elif f.member_id and members is not None and (f.sheet in ("", members.grid_name) or not f.row):
+            r = members.member_row(f.member_id)
+            if r:
+                g = replace(g, sheet=L.SHEET_MEMBER, row=r, column=members.layout.index("member_id") + 1)
+        out.append(g)
+    return out
+
+
 def _marks(findings: list[Finding]) -> dict[str, dict[tuple[int, int], tuple[str, list[str]]]]:
-    """sheet -> (row0, col0) -> (worst severity, messages)."""
+    """sheet -> (row0, col0) -> (worst severity, messages); a row-only position marks the
+    row's first cell."""
     out: dict[str, dict[tuple[int, int], tuple[str, list[str]]]] = defaultdict(dict)
     for f in findings:
-        if not f.sheet or not f.row or not f.column:
+        if not f.sheet or not f.row:
             continue
-        pos = (f.row - 1, f.column - 1)
+        pos = (f.row - 1, max(f.column, 1) - 1)
         sev, msgs = out[f.sheet].get(pos, (f.severity, []))
         if f.severity == ERROR:
             sev = ERROR
@@ -39,135 +132,58 @@ def _marks(findings: list[Finding]) -> dict[str, dict[tuple[int, int], tuple[str
     return out
 
 
-def _write_grid(
-    wb: Any,
-    ws: FastSheet,
-    grid: SheetGrid,
-    marks: dict[tuple[int, int], tuple[str, list[str]]],
-    fmt: dict[str, Any],
-) -> None:
-    layout = LAYOUTS.get(grid.name)
-    n_cols = max(grid.n_cols, 1 + max((c for _, c in marks), default=-1), 1)
-    n_rows = max(grid.n_rows, 1 + max((r for r, _ in marks), default=-1))
-    marked = {
-        pos: (fmt["error"], fmt["error_date"]) if sev == ERROR else (fmt["notice"], fmt["notice_date"])
-        for pos, (sev, _msgs) in marks.items()
-    }
-    marked_rows = {r for r, _ in marks}
-
-    def rows(first: int, last: int) -> Iterator[list[object]]:
-        for r in range(first, last):
-            row = grid.rows[r] if r < grid.n_rows else []
-            if r in marked_rows and len(row) < n_cols:
-                row = [*row, *([None] * (n_cols - len(row)))]
-            yield row
-
-    body_from = 0
-    if layout and n_rows:  # the header row keeps the header look
-        ws.append_rows(
-            0, rows(0, 1), [fmt["header"]] * n_cols, [fmt["date"]] * n_cols, blank_cells=False, marked=marked
-        )
-        body_from = 1
-    ws.append_rows(
-        body_from,
-        rows(body_from, n_rows),
-        [fmt["cell"]] * n_cols,
-        [fmt["date"]] * n_cols,
-        blank_cells=False,
-        marked=marked,
-    )
-    for (r, c), (_sev, msgs) in sorted(marks.items()):
-        ws.write_comment(
-            r, c, "\n".join(msgs)[:30000], {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"}
-        )
-    if layout:
-        for j, col in enumerate(layout.columns):
-            ws.set_column(j, j, col.width)
-        ws.freeze_panes(1, 0)
-        print_setup(ws)
-        _restore_dropdowns(ws, grid, layout)
-
-
-def _restore_dropdowns(ws: Any, grid: SheetGrid, layout: L.SheetLayout) -> None:
-    """Put the template's dropdowns back on the choice columns, so the unit corrects the
-    returned file with the same lists it had."""
-    match = find_header(grid, layout.header_spec(), layout.required)
-    if match is None:
-        return
-    first, last = match.row + 1, max(grid.n_rows, match.row + 1) + 30
-    for field, values in (("kind", L.KINDS), ("review", L.REVIEWS), ("progress", L.PROGRESSES)):
-        if field in match.colmap:
-            c = match.colmap[field]
-            ws.data_validation(
-                first,
-                c,
-                last,
-                c,
-                {
-                    "validate": "list",
-                    "source": list(values),
-                    "ignore_blank": True,
-                    "error_type": "warning",
-                    "error_message": "请从下拉列表中选择",
-                },
-            )
-
-
-_BAD_TITLE_RE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
-
-
-def _sheet_title(name: str, taken: set[str]) -> str:
-    """A worksheet name xlsxwriter accepts for the input sheet ``name``: files saved by
-    LibreOffice or edited by hand can carry names Excel refuses (over 31 characters, with
-    []:*?/\\, quoted, or equal to another but for case), and one such name must not stop
-    the whole run. ``taken`` holds the lower-cased names already used."""
-    title = _BAD_TITLE_RE.sub("_", name).strip("'") or "Sheet"
-    base, n = title, 1
-    while True:
-        units, cut = 0, 0
-        suffix = f"({n})" if n > 1 else ""
-        for ch in base:  # Excel counts UTF-16 code units
-            units += 2 if ord(ch) > 0xFFFF else 1
-            if units > 31 - len(suffix):
-                break
-            cut += 1
-        title = base[:cut].rstrip("'") + suffix
-        if title.lower() not in taken:
-            taken.add(title.lower())
-            return title
-        n += 1
-
-
 def write_feedback(
     path: Path,
     source: Path,
     findings: list[Finding],
     unit_label: str,
     checked: tuple[str, int] | None = None,
+    form: UnitForm | None = None,
+    settings: Settings | None = None,
 ) -> None:
-    """Rewrite ``source`` with the problems of ``findings`` marked, to ``path``.
+    """The unit's current template (``form``, ``settings``) with the unit's data from
+    ``source`` and the problems of ``findings`` marked, to ``path``.
     ``checked``: (sha256, size) of the bytes consolidation read (see ``read_workbook``)."""
+    if form is None or settings is None:
+        raise ValueError("write_feedback needs the unit's form and the settings")
     wb_read = read_workbook(source, checked=checked)
-    wb = new_workbook(path)
-    fmt = formats(wb)
-    ws = wb.add_worksheet("问题清单")
-    ws.write_string(
-        0,
-        0,
-        f"{unit_label}：共 {sum(f.severity == ERROR for f in findings)} 处错误、"
-        f"{sum(f.severity != ERROR for f in findings)} 处提醒。红色为错误（须修改），黄色为提醒（请核对）。"
-        "改好后直接把本文件发回即可（问题清单表可保留）。",
-        fmt["bold"],
+    claimed = {n for n in wb_read.sheets if n in LAYOUTS}  # sheets under their own names first
+    moved = {s.name: m for s in L.DATA_SHEETS if (m := _move(wb_read, s, claimed - {s.name})) is not None}
+    placed = _place(findings, moved)
+    marks = _marks(placed)
+    fill = Fill(
+        member_rows=moved[L.SHEET_MEMBER].rows if L.SHEET_MEMBER in moved else [],
+        org_rows=moved[L.SHEET_ORG].rows if L.SHEET_ORG in moved else [],
+        log_rows=moved[L.SHEET_LOG].rows if L.SHEET_LOG in moved else [],
+        plan_rows=moved[L.SHEET_PLAN].rows if L.SHEET_PLAN in moved else [],
     )
-    write_frame(ws, findings_frame(findings), fmt, widths={"说明": 70, "文件": 30}, start_row=1)
-    marks = _marks(findings)
-    titles = {"问题清单"}
-    for name, grid in wb_read.sheets.items():
-        if name == "问题清单":
-            continue
-        sheet = wb.add_worksheet(_sheet_title(name, titles))
-        _write_grid(wb, sheet, grid, marks.get(name, {}), fmt)
-        if name == L.SHEET_META or name in wb_read.hidden:
-            sheet.hide()
-    wb.get_worksheet_by_name("问题清单").activate()
-    wb.close()
+    n_err = sum(f.severity == ERROR for f in findings)
+    intro = (
+        f"{unit_label}：共 {n_err} 处错误、{len(findings) - n_err} 处提醒。红色为错误（须修改），"
+        "黄色为提醒（请核对），鼠标移到单元格上可看批注。本文件已是最新版的承诺表，原来填写的内容都已转入；"
+        "改好后直接把本文件发回即可（问题清单表可保留）。"
+    )
+
+    def problems(wb: Any, fmt: dict[str, Any]) -> None:
+        ws = wb.add_worksheet(SHEET_PROBLEMS)
+        write_frame(
+            ws, findings_frame(placed), fmt, widths={"说明": 60, "文件": 24}, start_row=1, title=intro
+        )
+
+    def mark(wb: Any, fmt: dict[str, Any], name: str, ws: Any) -> None:
+        rows = {L.SHEET_MEMBER: fill.member_rows, L.SHEET_ORG: fill.org_rows}.get(name)
+        if rows is None:
+            rows = fill.log_rows if name == L.SHEET_LOG else fill.plan_rows
+        layout = LAYOUTS[name]
+        for (r, c), (sev, msgs) in sorted(marks.get(name, {}).items()):
+            key = "input_error" if sev == ERROR else "input_notice"
+            if r == 0:  # a header problem: the header cell carries the comment
+                ws.write_string(0, c, layout.columns[c].header, fmt[key])
+            else:
+                v = rows[r - 1].get(layout.columns[c].field) if r - 1 < len(rows) else None
+                write_cell(ws, r, c, v, fmt, key)
+            ws.write_comment(
+                r, c, "\n".join(msgs)[:30000], {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"}
+            )
+
+    write_template(form, settings, path, fill, first=problems, each_sheet=mark)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline.core.findings import ERROR, NOTICE, col_letter, findings_frame
 from pipeline.jobs.consolidation import Consolidation, unit_figures, unit_summary
-from pipeline.outputs.sheet import write_cell, write_frame
+from pipeline.outputs.sheet import write_cell, write_frame, write_title
 from pipeline.outputs.xlsx import formats, new_workbook
 from pipeline.read import layout as L
 from pipeline.rules import figures as F
@@ -125,8 +125,7 @@ def write_ledger(c: Consolidation, path: Path) -> None:
     summary, total = summary_frame(c)
     ws = wb.add_worksheet("汇总")
     title = f"{c.settings.year}年{c.settings.name}台账（统计截止 {c.as_of:%Y-%m-%d}）"
-    ws.write_string(0, 0, title, fmt["title"])
-    write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1)
+    plan = write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1, title=title)
     n = len(summary)
     # The 合计 row below the units (outside the filter, so sorting never moves it).
     for j, col in enumerate(summary.columns):
@@ -135,7 +134,8 @@ def write_ledger(c: Consolidation, path: Path) -> None:
             ws.write_number(n + 2, j, float(v), fmt["percent"])  # type: ignore[arg-type]
         else:
             write_cell(ws, n + 2, j, v, fmt, "locked")
-    ws.write_string(n + 3, 0, F.EXPLANATION.format(due_soon_days=c.settings.due_soon_days), fmt["bold"])
+    explanation = F.EXPLANATION.format(due_soon_days=c.settings.due_soon_days)
+    write_title(ws, n + 3, explanation, fmt, list(plan.widths), plan, "bold_wrap")
     if n:
         chart = wb.add_chart({"type": "bar"})
         col = list(summary.columns).index(F.RATE)
@@ -153,6 +153,8 @@ def write_ledger(c: Consolidation, path: Path) -> None:
         chart.set_legend({"none": True})
         chart.set_size({"width": 720, "height": 60 + 28 * n})
         ws.insert_chart(n + 5, 1, chart)
+        if 60 + 28 * n < 560:  # a chart that fits one page starts a page of its own, never cut
+            ws.set_h_pagebreaks([n + 5])
 
     for name, df in (
         (L.SHEET_MEMBER, member_ledger(c)),

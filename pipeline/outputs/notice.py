@@ -10,7 +10,7 @@ from pipeline.infra.atomic import atomic_path, write_text_atomic
 from pipeline.jobs.consolidation import Consolidation, unit_figures
 from pipeline.outputs.jinja import render
 from pipeline.outputs.sheet import write_frame
-from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.outputs.xlsx import formats, new_workbook, write_notes
 from pipeline.rules.calendar import outside_campaign
 from pipeline.rules.notice import notice_frame
 from pipeline.rules.tracking import ORG_KIND
@@ -85,14 +85,17 @@ def write_notice(
         wb = new_workbook(tmp, large=True)
         fmt = formats(wb)
         ws = wb.add_worksheet("公示")
-        ws.write_string(
-            0, 0, f"{c.settings.year}年{c.settings.name}事项公示（{c.as_of:%Y-%m-%d}）", fmt["title"]
+        write_frame(
+            ws,
+            df,
+            fmt,
+            widths={"承诺事项": 44, "预期效果（改正措施）": 36, "单位": 22},
+            start_row=1,
+            title=f"{c.settings.year}年{c.settings.name}事项公示（{c.as_of:%Y-%m-%d}）",
         )
-        write_frame(ws, df, fmt, widths={"承诺事项": 44, "预期效果（改正措施）": 36, "单位": 22}, start_row=1)
         # What is not posted and why, on a sheet of its own (the 公示 sheet stays one table).
         ws = wb.add_worksheet(NOTE_SHEET)
         lines = [not_posted_line(c, len(df)), outside_campaign(c.as_of, c.settings)]
-        for i, line in enumerate(x for x in lines if x):
-            ws.write_string(i, 0, line, fmt["bold"])
+        write_notes(ws, [x for x in lines if x], fmt)
         wb.close()
     return df

@@ -79,11 +79,7 @@ def write_overdue(c: Consolidation, path: Path) -> OverdueLists:
             (SHEET_SILENT, lists.silent),
         ):
             ws = wb.add_worksheet(name)
-            ws.write_string(0, 0, titles[name], fmt["title"])
-            start = 1
-            if note:
-                ws.write_string(1, 0, f"注意：{note}", fmt["bold"])
-                start = 2
-            write_frame(ws, df, fmt, widths=WIDTHS, start_row=start)
+            lines = [titles[name], *([f"注意：{note}"] if note else [])]
+            write_frame(ws, df, fmt, widths=WIDTHS, start_row=len(lines), title=lines)
         wb.close()
     return lists

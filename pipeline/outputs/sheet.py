@@ -9,25 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from pipeline.outputs import print_layout as P
 from pipeline.outputs.fast_sheet import FastSheet
-from pipeline.outputs.xlsx import print_setup
 from pipeline.read.textnorm import safe_cell_text
 
-MAX_WIDTH = 50
+MAX_WIDTH = 40  # wider text wraps (row heights from print_layout)
+NATURAL_MAX = 80  # a column grows up to this into free page width (print_layout.grow_to_fill)
 
 
-def _width(header: str, values: pd.Series | list[Any]) -> float:
-    head = values[:200] if isinstance(values, list) else values.head(200)
-    sample = [
-        "" if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else str(v) for v in head
-    ]
-    longest = max([len(header) * 2, *(len(v) * 1.6 for v in sample)], default=8)
-    return float(min(MAX_WIDTH, max(6, longest + 2)))
+def _width(header: str, values: list[Any], cap: float = MAX_WIDTH) -> float:
+    """A column width from its header and content, at most ``cap`` (print_layout.fit_width)."""
+    return P.fit_width(header, values[:500], hi=cap)
+
+
+def _wraps(values: list[Any], floor: float) -> bool:
+    """Whether a column holds text that may wrap (worth narrowing to fit a page)."""
+    return any(type(v) is str and len(v) * 2 > floor for v in values[:500])
 
 
 def write_cell(ws: Any, r: int, c: int, v: Any, fmt: Mapping[str, Any], style: str = "cell") -> None:
@@ -63,8 +65,15 @@ def write_frame(
     start_row: int = 0,
     print_title: bool = True,
     cell_styles: Mapping[tuple[int, int], str] | None = None,
-) -> None:
-    """Header at ``start_row``, then one row per record; frozen and filterable.
+    title: str | Sequence[str] | None = None,
+    id_cols: int = 2,
+) -> P.PagePlan:
+    """Header at ``start_row``, then one row per record; frozen, filterable and set up to
+    print on A4 (``pipeline.outputs.print_layout``): widths from content, at most
+    ``widths[name]`` (default MAX_WIDTH) so longer text wraps; every row as high as its
+    wrapped text; orientation and scaling per sheet, the header repeated on every page.
+    ``title`` (with ``start_row`` > 0) goes in row 0 across the columns; a list of lines
+    fills rows 0.. (the first as the title, the others as bold notes). Returns the page plan.
 
     ``cell_styles`` gives single cells another style of ``fmt`` ("notice", "error"):
     (record index, column index) -> style name."""
@@ -74,9 +83,24 @@ def write_frame(
     # and one object array for the whole frame is cheaper than a Series per column (issue 6).
     columns = df.to_numpy(dtype=object).T.tolist() if len(df) else [[] for _ in cols]
     unique = df.columns.is_unique
+    natural = [
+        _width(str(name), columns[j] if unique else df[name].tolist(), NATURAL_MAX)
+        for j, name in enumerate(cols)
+    ]
+    col_widths = P.grow_to_fill(
+        [min(w, widths.get(name) or MAX_WIDTH) for w, name in zip(natural, cols, strict=True)], natural
+    )
+    col_widths = P.shrink_to_fit(col_widths, [_wraps(columns[j], P.SHRINK_FLOOR) for j in range(len(cols))])
     for j, name in enumerate(cols):
         ws.write_string(start_row, j, str(name), fmt["header"])
-        ws.set_column(j, j, widths.get(name) or _width(str(name), columns[j] if unique else df[name]))
+        ws.set_column(j, j, col_widths[j])
+    ws.set_row(start_row, P.row_height([str(c) for c in cols], col_widths) or P.DEFAULT_ROW_PT)
+    plan = P.plan_page(col_widths, id_cols=id_cols)
+    if title is not None and start_row > 0:
+        lines = [title] if isinstance(title, str) else list(title)
+        for k, line in enumerate(lines[:start_row]):
+            write_title(ws, k, line, fmt, col_widths, plan, "title" if k == 0 else "bold_wrap")
+    heights = P.row_heights(columns, col_widths)
     pct = {cols.index(c) for c in percent_cols if c in cols}
     rows = zip(*columns, strict=True) if columns else ((),) * len(df)
     if isinstance(ws, FastSheet):  # bulk rows (issue 6): the same cells, ~4x faster
@@ -91,9 +115,12 @@ def write_frame(
                 (start_row + 1 + i, j): (fmt[style], fmt[f"{style}_date"])
                 for (i, j), style in (cell_styles or {}).items()
             },
+            heights=heights,
         )
     else:
         for i, rec in enumerate(rows, start=start_row + 1):
+            if heights[i - start_row - 1]:
+                ws.set_row(i, heights[i - start_row - 1])
             for j, v in enumerate(rec):
                 style = (cell_styles or {}).get((i - start_row - 1, j))
                 if style:
@@ -105,4 +132,36 @@ def write_frame(
     ws.freeze_panes(start_row + 1, 0)
     ws.autofilter(start_row, 0, start_row + max(len(df), 1), max(len(cols) - 1, 0))
     if print_title:
-        print_setup(ws, header_rows=start_row + 1)
+        # Rows above the header (a title) print on the first page only.
+        P.apply_page(ws, plan, header_rows=start_row + 1, first_header_row=start_row)
+    return plan
+
+
+def write_title(
+    ws: Any,
+    row: int,
+    title: str,
+    fmt: Mapping[str, Any],
+    col_widths: list[float],
+    plan: P.PagePlan,
+    style: str = "title",
+) -> None:
+    """``title`` across the columns of the first printed page (merged, wrapped), the row
+    as high as the wrapped title."""
+    span, used = 0, 0.0
+    limit = P.printable_width(plan.landscape) / (plan.scale or 1.0)
+    for w in col_widths:
+        if span and used + P.col_points(w) > limit:
+            break
+        used += P.col_points(w)
+        span += 1
+    width = sum(col_widths[:span]) or P.MIN_WIDTH
+    if span > 1:
+        ws.merge_range(row, 0, row, span - 1, title, fmt[style])
+    else:
+        ws.write_string(row, 0, title, fmt[style])
+    if style == "title":
+        lines = P.line_count(title, width / P.TITLE_RATIO)
+        ws.set_row(row, max(P.TITLE_ROW_PT, lines * P.LINE_PT * P.TITLE_RATIO + P.ROW_PAD_PT))
+    else:
+        ws.set_row(row, P.lines_height(P.line_count(title, width)))

@@ -8,7 +8,7 @@ this year's quotas and dates), 党员承诺 prefilled from the roster, 组织承
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from pipeline.core.settings import PHASE_LABELS, Settings
 from pipeline.infra.atomic import atomic_path
 from pipeline.infra.parallel import pool_map
 from pipeline.outputs.jinja import render
+from pipeline.outputs.print_layout import row_height
 from pipeline.outputs.xlsx import formats, new_workbook, print_setup, write_guide
 from pipeline.read import layout as L
 from pipeline.read.textnorm import safe_cell_text
@@ -67,9 +68,14 @@ def _write_value(ws: Any, r: int, c: int, value: Any, fmt: dict[str, Any]) -> No
 
 
 def _write_rows(ws: Any, sheet: L.SheetLayout, rows: list[dict[str, Any]], fmt: dict[str, Any]) -> None:
+    widths = [c.width for c in sheet.columns]
     for i, row in enumerate(rows, start=1):
+        values: list[Any] = [None] * len(sheet.columns)
         for f, v in row.items():
             _write_value(ws, i, sheet.index(f), v, fmt)
+            values[sheet.index(f)] = v
+        if h := row_height(values, widths):
+            ws.set_row(i, h)
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ def _header(ws: Any, sheet: L.SheetLayout, fmt: dict[str, Any]) -> None:
     for j, col in enumerate(sheet.columns):
         ws.write_string(0, j, col.header, fmt["header"])
         ws.set_column(j, j, col.width)
-    ws.set_row(0, 30)
+    ws.set_row(0, row_height(sheet.headers, [c.width for c in sheet.columns]) or 24)
     ws.freeze_panes(1, 0)
 
 
@@ -194,11 +200,23 @@ def _refs(form: UnitForm, s: Settings) -> list[str]:
     ]
 
 
-def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = None) -> None:
+def write_template(
+    form: UnitForm,
+    s: Settings,
+    path: Path,
+    fill: Fill | None = None,
+    first: Callable[[Any, dict[str, Any]], None] | None = None,
+    each_sheet: Callable[[Any, dict[str, Any], str, Any], None] | None = None,
+) -> None:
+    """One unit's workbook. ``first(wb, fmt)`` adds sheets before the guide (and the first
+    sheet is then the active one); ``each_sheet(wb, fmt, name, ws)`` runs on every data
+    sheet once it is filled (the feedback workbook marks its cells there)."""
     version = fill.version if fill else L.TEMPLATE_VERSION
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, saved=fill.saved if fill else None)
         fmt = formats(wb)
+        if first is not None:
+            first(wb, fmt)
 
         text = render(
             "guide.txt.j2",
@@ -232,8 +250,10 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
                     ws.write_string(r, sheet.index("kind"), kind, fmt["input"])
                     r += 1
         ws.autofilter(0, 0, last, len(sheet.columns) - 1)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
+        if each_sheet is not None:
+            each_sheet(wb, fmt, sheet.name, ws)
 
         # 组织承诺: numbered rows up to the quota maximum.
         ws = wb.add_worksheet(L.SHEET_ORG)
@@ -245,8 +265,10 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
             ws.write_number(i, sheet.index("seq"), i, fmt["input"])
         if fill:
             _write_rows(ws, sheet, fill.org_rows, fmt)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
         _protect(ws)
+        if each_sheet is not None:
+            each_sheet(wb, fmt, sheet.name, ws)
 
         refs = _refs(form, s)
         ref_source = f"=_meta!$D$2:$D${len(refs) + 1}"
@@ -262,10 +284,12 @@ def write_template(form: UnitForm, s: Settings, path: Path, fill: Fill | None = 
             _input_area(ws, sheet, 1, rows, fmt, s)
             _list_validation(ws, 1, rows, sheet.index("pledge_ref"), ref_source, "承诺序号")
             _write_rows(ws, sheet, content, fmt)
-            print_setup(ws)
+            print_setup(ws, [c.width for c in sheet.columns], id_cols=3)
             _protect(ws)
+            if each_sheet is not None:
+                each_sheet(wb, fmt, sheet.name, ws)
 
-        wb.get_worksheet_by_name(L.SHEET_MEMBER).activate()
+        (wb.worksheets()[0] if first is not None else wb.get_worksheet_by_name(L.SHEET_MEMBER)).activate()
         if fill is not None and not fill.meta:
             wb.close()
             return

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 
+from pipeline.outputs import print_layout as P
 from pipeline.outputs.fast_sheet import FastSheet
 
 # User text must never become a formula, a link or a number.
@@ -45,7 +47,7 @@ def new_workbook(path: Path | str, large: bool = False, saved: dt.datetime | Non
 def formats(wb: Workbook) -> dict[str, Any]:
     base = {"font_name": FONT, "font_size": 11, "valign": "vcenter"}
     return {
-        "title": wb.add_format({**base, "bold": True, "font_size": 16}),
+        "title": wb.add_format({**base, "bold": True, "font_size": 16, "text_wrap": True}),
         "header": wb.add_format(
             {
                 **base,
@@ -65,6 +67,7 @@ def formats(wb: Workbook) -> dict[str, Any]:
         "input_date": wb.add_format({**base, "border": 1, "locked": False, "num_format": "yyyy-mm-dd"}),
         "date": wb.add_format({**base, "border": 1, "num_format": "yyyy-mm-dd"}),
         "text": wb.add_format({**base, "text_wrap": True}),
+        "bold_wrap": wb.add_format({**base, "bold": True, "text_wrap": True}),
         "bold": wb.add_format({**base, "bold": True}),
         "error": wb.add_format({**base, "border": 1, "text_wrap": True, "bg_color": "#FF9999"}),
         "error_date": wb.add_format({**base, "border": 1, "bg_color": "#FF9999", "num_format": "yyyy-mm-dd"}),
@@ -72,31 +75,59 @@ def formats(wb: Workbook) -> dict[str, Any]:
         "notice_date": wb.add_format(
             {**base, "border": 1, "bg_color": "#FFEB84", "num_format": "yyyy-mm-dd"}
         ),
+        "input_error": wb.add_format(
+            {**base, "border": 1, "text_wrap": True, "locked": False, "bg_color": "#FF9999"}
+        ),
+        "input_error_date": wb.add_format(
+            {**base, "border": 1, "locked": False, "bg_color": "#FF9999", "num_format": "yyyy-mm-dd"}
+        ),
+        "input_notice": wb.add_format(
+            {**base, "border": 1, "text_wrap": True, "locked": False, "bg_color": "#FFEB84"}
+        ),
+        "input_notice_date": wb.add_format(
+            {**base, "border": 1, "locked": False, "bg_color": "#FFEB84", "num_format": "yyyy-mm-dd"}
+        ),
         "percent": wb.add_format({**base, "border": 1, "num_format": "0.0%"}),
         "int": wb.add_format({**base, "border": 1, "num_format": "0"}),
     }
 
 
-def print_setup(ws: Any, header_rows: int = 1, landscape: bool = True) -> None:
-    """A4, landscape by default, header rows repeated on every printed page."""
-    ws.set_paper(9)
-    if landscape:
-        ws.set_landscape()
-    ws.repeat_rows(0, header_rows - 1)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    ws.set_footer("&C第 &P 页，共 &N 页")
+def print_setup(ws: Any, widths: Sequence[float], header_rows: int = 1, id_cols: int = 2) -> None:
+    """A4 page setup for a sheet of columns ``widths`` (``pipeline.outputs.print_layout``):
+    portrait or landscape, scaled only while readable, header rows repeated, page footer."""
+    P.setup_page(ws, widths, header_rows=header_rows, id_cols=id_cols)
 
 
 _SECTION_RE = re.compile("^[一二三四五六七八九十]+、")
 
+# The guide's one column: as wide as a portrait page prints.
+GUIDE_WIDTH = (P.printable_width(False) / 0.75 - P.COL_PADDING_PX) / P.PX_PER_UNIT - 6
+
+
+def write_notes(ws: Any, lines: Sequence[str], fmt: dict[str, Any], style: str = "bold_wrap") -> None:
+    """Lines of text, one a row, in one column as wide as a portrait page, each row as
+    high as its wrapped line (a sheet of remarks)."""
+    ws.set_column(0, 0, GUIDE_WIDTH)
+    for i, line in enumerate(lines):
+        ws.write_string(i, 0, line, fmt[style])
+        ws.set_row(i, P.lines_height(P.line_count(line, GUIDE_WIDTH)))
+    P.apply_page(ws, P.PagePlan(landscape=False, fit_to_width=False, scale=1.0, repeat_cols=0), header_rows=0)
+
 
 def write_guide(wb: Workbook, fmt: dict[str, Any], sheet_name: str, text: str) -> None:
     """A 填报说明 sheet from rendered guide text: the first line as the title, section
-    lines (一、二、…) bold, A4 portrait."""
+    lines (一、二、…) bold, each row as high as its wrapped line; one column as wide as a
+    portrait A4 page."""
     guide = wb.add_worksheet(sheet_name)
-    guide.set_column(0, 0, 110)
+    guide.set_column(0, 0, GUIDE_WIDTH)
     for i, line in enumerate(text.strip().splitlines()):
-        style = "title" if i == 0 else ("bold" if _SECTION_RE.match(line) else "text")
+        style = "title" if i == 0 else ("bold_wrap" if _SECTION_RE.match(line) else "text")
         guide.write_string(i, 0, line, fmt[style])
-    print_setup(guide, header_rows=1, landscape=False)
+        if style == "title":
+            n = P.line_count(line, GUIDE_WIDTH / P.TITLE_RATIO)
+            guide.set_row(i, max(P.TITLE_ROW_PT, n * P.LINE_PT * P.TITLE_RATIO + P.ROW_PAD_PT))
+        else:
+            guide.set_row(i, P.lines_height(P.line_count(line, GUIDE_WIDTH)))
+    P.apply_page(
+        guide, P.PagePlan(landscape=False, fit_to_width=False, scale=1.0, repeat_cols=0), header_rows=0
+    )

@@ -90,6 +90,8 @@ def test_ratings_and_overrides_round_trip(campaign: tuple[Path, Path]) -> None:
     assert wb.sheetnames == [
         A.SHEET_MEMBER_RESULTS,
         A.SHEET_UNIT_RESULTS,
+        "党员评价汇总",
+        "单位评价汇总",
         A.SHEET_SECRETARIES,
         A.SHEET_COMMENDED,
         A.SHEET_RECTIFY,

@@ -179,8 +179,8 @@ def test_writer_failing_midway_keeps_previous_outputs(
     real = consolidate_cmd.write_feedback
     calls = []
 
-    def failing(path: Path, source: Path, findings: list, label: str, checked: object = None) -> None:  # type: ignore[type-arg]
-        real(path, source, findings, label, checked)  # type: ignore[arg-type]
+    def failing(path: Path, *args: object) -> None:
+        real(path, *args)  # type: ignore[arg-type]
         calls.append(path)
         raise OSError(28, "No space left on device")
 

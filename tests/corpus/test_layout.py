@@ -8,6 +8,7 @@ the neighbours D02 and D03 came through untouched.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -320,16 +321,19 @@ def test_sheet_names_excel_refuses_do_not_stop_the_run(tmp_path: Path) -> None:
         [("V101", "党员承诺:2026/秋", "G2")]
         + [("L107", n, "") for k, n in ODD_SHEET_NAMES.items() if k != "填报说明"]
     )
+    # The feedback is the current template: its own sheet names, the data found by header.
     feedback = openpyxl.load_workbook(out / AS_OF_TEXT / "反馈" / "D01_第一党支部_问题反馈.xlsx")
     assert feedback.sheetnames == [
         "问题清单",
-        "Sheet3",
-        "党员承诺_2026_秋",
+        "填报说明",
+        L.SHEET_MEMBER,
         L.SHEET_ORG,
-        "SHEET3(2)",
-        "履" * 31,
+        L.SHEET_PLAN,
+        L.SHEET_LOG,
         "_meta",
     ]
-    marked = feedback["党员承诺_2026_秋"]["G2"]
+    marked = feedback[L.SHEET_MEMBER]["G2"]
     assert marked.value == "2月30日" and "不是有效日期" in marked.comment.text
+    source = openpyxl.load_workbook(io.BytesIO(data))
+    assert feedback[L.SHEET_LOG]["E2"].value == source[L.SHEET_LOG]["E2"].value  # moved over
     assert_neighbours_ok(c)

@@ -1,0 +1,358 @@
+"""How a sheet prints on A4: column widths, row heights for wrapped text, page setup.
+
+xlsxwriter does not autofit, and Excel, WPS and LibreOffice do not grow a row for wrapped
+text when they open a file: a row without a computed height prints its second line over
+the next row. Every writer of the project sizes its sheets here:
+
+- :func:`display_width`: the width of text in column-width units (a CJK or full-width
+  character counts double, as it prints twice as wide as a digit).
+- :func:`line_count` / :func:`row_height`: the lines a wrapped cell takes at a column
+  width, and the row height in points that shows all of them.
+- :func:`fit_width`: a column width from its header and content, within bounds; the
+  header may wrap to :data:`HEADER_LINES` lines.
+- :func:`plan_page` / :func:`apply_page`: portrait when the columns fit a portrait page,
+  else landscape; scaled to one page width only while the print stays readable
+  (:data:`MIN_SCALE`); wider sheets print at full size in column bands with the
+  identifying columns repeated on every page. Header rows repeat on every page; the
+  footer reads 第 X 页 共 Y 页.
+
+The metrics are those of the project's cell font (宋体 11 pt, or the CJK font a machine
+substitutes for it, whose lines are taller): a little generous rather than short, since a
+short row overprints and a tall one only costs paper.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# Page: A4 (xlsxwriter paper 9), margins in inches.
+PAPER_A4 = 9
+MARGIN_SIDE = 0.4
+MARGIN_TOP = 0.55
+MARGIN_BOTTOM = 0.6
+PAGE_WIDTH_PT = {False: 595.3, True: 841.9}  # landscape -> page width
+PAGE_HEIGHT_PT = {False: 841.9, True: 595.3}
+FOOTER = "&C第 &P 页 共 &N 页"
+
+# Fonts: column width unit = 7 px (the default font's digit); 11 pt CJK = 14.67 px.
+PX_PER_UNIT = 7.0
+COL_PADDING_PX = 5
+CELL_INSET_PX = 3  # what a cell keeps free on its sides before wrapping
+UNITS_PER_CJK = 2.1
+# Latin letters and digits of the cell font (宋体's, or DejaVu Sans where LibreOffice
+# substitutes it) are wider than the default font's digit the width unit is made of.
+UNITS_PER_LATIN = 1.25
+LINE_PT = 14.5  # one line of 11 pt text (宋体 13.5 pt; LibreOffice's Noto CJK 13.9 pt)
+ROW_PAD_PT = 4.0
+DEFAULT_ROW_PT = 18.0
+MAX_ROW_PT = 400.0  # under Excel's 409 and a landscape page's printable height
+
+TITLE_RATIO = 16 / 11  # the title font (16 pt) against the cell font
+TITLE_ROW_PT = 24.0
+
+MIN_SCALE = 0.72  # 11 pt printed at 72 % is 8 pt: the least that reads well on A4
+MIN_WIDTH = 4.0
+MAX_WIDTH = 40.0
+HEADER_LINES = 3
+SHRINK_FLOOR = 14.0  # the narrowest a wrapping text column gets (6 CJK characters)
+
+
+@lru_cache(maxsize=4096)
+def _char_units(ch: str) -> float:
+    if ch == "\t":
+        return 4.0
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return UNITS_PER_CJK
+    if unicodedata.combining(ch):
+        return 0.0
+    return UNITS_PER_LATIN
+
+
+def display_width(text: str) -> float:
+    """Width of one line of ``text`` in column-width units."""
+    if text.isascii():
+        return len(text) * UNITS_PER_LATIN
+    return sum(_char_units(ch) for ch in text)
+
+
+def col_points(width: float) -> float:
+    """A column's printed width in points, for a width in units (as xlsxwriter sizes it)."""
+    return (int(width * PX_PER_UNIT + 0.5) + COL_PADDING_PX) * 0.75
+
+
+def capacity(width: float) -> float:
+    """Units of text one line of a wrapped cell of ``width`` holds."""
+    return max(1.0, (int(width * PX_PER_UNIT + 0.5) + COL_PADDING_PX - CELL_INSET_PX) / PX_PER_UNIT)
+
+
+def line_count(text: str, width: float) -> int:
+    """Lines ``text`` takes in a wrapped cell of ``width`` units (explicit line breaks
+    kept; words of Latin text are not split, so a line may break early)."""
+    if not text:
+        return 1
+    cap = capacity(width)
+    if "\n" not in text and len(text) * UNITS_PER_CJK <= cap:
+        return 1  # short text: the common case, no per-character work
+    n = 0
+    for para in text.split("\n"):
+        w = display_width(para)
+        if w <= cap:
+            n += 1
+            continue
+        n += _greedy_lines(para, cap)
+    return n
+
+
+# Line-break units: a run of ASCII non-space characters (a word, a path, a number with
+# its unit) does not break, nor does it let a closing bracket or punctuation go; each
+# other character may break before it, except closing punctuation, which stays with the
+# character before it (as LibreOffice, Excel and WPS break lines).
+_TOKEN = re.compile(
+    r"[\x21-\x7e]+[）】》」』”’，。、；：！？]*| +|[^\x00-\x7f][）】》」』”’，。、；：！？]*|."
+)
+
+
+def _greedy_lines(para: str, cap: float) -> int:
+    lines, used = 1, 0.0
+    for tok in _TOKEN.findall(para):
+        if tok[0] == " ":
+            used += len(tok) * UNITS_PER_LATIN  # spaces at the end of a line hang over it
+            continue
+        tw = display_width(tok)
+        if used + tw <= cap:
+            used += tw
+        elif tw <= cap:
+            lines += 1
+            used = tw
+        else:  # longer than a line: breaks anywhere, from a new line
+            k = math.ceil(tw / cap)
+            lines += k if used else k - 1
+            used = tw - (k - 1) * cap
+    return lines
+
+
+def lines_height(lines: int) -> float:
+    return min(MAX_ROW_PT, max(DEFAULT_ROW_PT, lines * LINE_PT + ROW_PAD_PT))
+
+
+def text_of(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value)
+
+
+def row_height(
+    values: Sequence[Any], widths: Sequence[float], wrap: Sequence[bool] | None = None
+) -> float | None:
+    """The height (points) that shows every wrapped cell of a row; ``None`` when one
+    line is enough (the row keeps the default height)."""
+    most = 1
+    for j, v in enumerate(values):
+        if j >= len(widths) or (wrap is not None and not wrap[j]):
+            continue
+        if type(v) is str:
+            if not v or (len(v) * UNITS_PER_CJK <= capacity(widths[j]) and "\n" not in v):
+                continue
+            n = line_count(v, widths[j])
+        else:
+            continue
+        if n > most:
+            most = n
+    return lines_height(most) if most > 1 else None
+
+
+def row_heights(
+    columns: Sequence[Sequence[Any]], widths: Sequence[float], wrap: Sequence[bool] | None = None
+) -> list[float | None]:
+    """:func:`row_height` of every row of a frame given as column lists."""
+    if not columns:
+        return []
+    n = len(columns[0])
+    out: list[float | None] = [None] * n
+    most = [1] * n
+    for j, col in enumerate(columns):
+        if j >= len(widths) or (wrap is not None and not wrap[j]):
+            continue
+        w = widths[j]
+        quick = capacity(w) / UNITS_PER_CJK
+        for i, v in enumerate(col):
+            if type(v) is str and (len(v) > quick or "\n" in v):
+                k = line_count(v, w)
+                if k > most[i]:
+                    most[i] = k
+    for i, k in enumerate(most):
+        if k > 1:
+            out[i] = lines_height(k)
+    return out
+
+
+def header_width(header: str) -> float:
+    """The least width at which ``header`` wraps to at most HEADER_LINES lines, never
+    splitting a word of two CJK characters."""
+    w = display_width(header)
+    per_line = w / HEADER_LINES
+    return max(2 * UNITS_PER_CJK + 1, math.ceil(per_line + 1))
+
+
+def fit_width(
+    header: str, values: Iterable[Any], lo: float = MIN_WIDTH, hi: float = MAX_WIDTH, sample: int = 500
+) -> float:
+    """A column width from its header and the longest of (up to ``sample``) values; text
+    longer than ``hi`` wraps."""
+    longest = 0.0
+    for i, v in enumerate(values):
+        if i >= sample:
+            break
+        s = text_of(v)
+        if not s:
+            continue
+        if isinstance(v, float):
+            s = f"{v:.4g}"
+        for line in s.split("\n"):
+            longest = max(longest, display_width(line))
+    return float(min(hi, max(lo, header_width(header), math.ceil(longest + 1.5))))
+
+
+def grow_to_fill(widths: Sequence[float], natural: Sequence[float]) -> list[float]:
+    """Widen columns capped below their content width (``natural``) into the page width
+    the sheet leaves free, portrait if it fits one, else landscape: fewer wrapped lines,
+    shorter pages."""
+    out = list(widths)
+    total = sum(col_points(w) for w in out)
+    if sum(col_points(w) for w in natural) <= printable_width(False):
+        page = printable_width(False)
+    elif total <= printable_width(True):
+        page = printable_width(True)
+    else:
+        return out
+    spare = page - total - 4
+    while spare > 1:
+        short = [j for j in range(len(out)) if natural[j] > out[j] + 0.01]
+        if not short:
+            break
+        share = spare / len(short) / 0.75 / PX_PER_UNIT  # units each
+        grown = 0.0
+        for j in short:
+            add = min(natural[j] - out[j], share)
+            add = math.floor(add * 2) / 2
+            if add <= 0:
+                continue
+            out[j] += add
+            grown += add * PX_PER_UNIT * 0.75
+        if grown <= 0:
+            break
+        spare -= grown
+    return out
+
+
+def shrink_to_fit(
+    widths: Sequence[float], shrinkable: Sequence[bool], floor: float = SHRINK_FLOOR
+) -> list[float]:
+    """Narrow the widest wrapping columns (``shrinkable``), never below ``floor``, until the
+    sheet prints on one landscape page width at MIN_SCALE; unchanged if it already does
+    or cannot (then it prints in bands, see :func:`plan_page`). Their text wraps onto more lines instead (row heights follow)."""
+    out = list(widths)
+    limit = printable_width(True) / MIN_SCALE
+    if sum(col_points(w) for w in out) <= limit:
+        return out
+    while sum(col_points(w) for w in out) > limit:
+        cand = [j for j, w in enumerate(out) if shrinkable[j] and w > floor]
+        if not cand:
+            break
+        top = max(out[j] for j in cand)
+        rest = [out[j] for j in cand if out[j] < top]
+        second = max(rest) if rest else floor
+        excess_pt = sum(col_points(w) for w in out) - limit
+        widest = [j for j in cand if out[j] == top]
+        # Lower the widest columns to the next width (or just enough), together.
+        step = min(top - max(second, floor), excess_pt / 0.75 / PX_PER_UNIT / len(widest) + 0.5)
+        for j in widest:
+            out[j] = max(floor, math.floor((top - max(step, 0.5)) * 2) / 2)
+    if sum(col_points(w) for w in out) > limit:
+        return list(widths)  # too wide either way: printed in bands at its own widths
+    return out
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    landscape: bool
+    fit_to_width: bool  # scale to one page wide
+    scale: float  # the scale the sheet prints at (1.0 or the fit scale)
+    repeat_cols: int  # identifying columns repeated on every page band (0: none)
+    widths: tuple[float, ...] = ()  # the column widths planned for
+
+    @property
+    def banded(self) -> bool:
+        return self.repeat_cols > 0
+
+
+def printable_width(landscape: bool) -> float:
+    """The width columns may take on a page, less 7 %: LibreOffice sizes a width unit by
+    the exact digit width of Calibri/Carlito (5.58 pt), Excel by whole pixels (5.25 pt)."""
+    return (PAGE_WIDTH_PT[landscape] - 2 * MARGIN_SIDE * 72) * 0.93
+
+
+def plan_page(widths: Sequence[float], id_cols: int = 2, prefer_portrait: bool = True) -> PagePlan:
+    """Portrait if it fits, else landscape; fit to width only down to MIN_SCALE; wider
+    sheets print in bands at full size with ``id_cols`` columns repeated."""
+    total = sum(col_points(w) for w in widths)
+    ws = tuple(widths)
+    if prefer_portrait and total <= printable_width(False):
+        return PagePlan(False, False, 1.0, 0, ws)
+    land = printable_width(True)
+    if total <= land:
+        return PagePlan(True, False, 1.0, 0, ws)
+    scale = land / total
+    if scale >= MIN_SCALE:
+        return PagePlan(True, True, scale, 0, ws)
+    ids = sum(col_points(w) for w in widths[:id_cols])
+    return PagePlan(True, False, 1.0, id_cols if ids < land / 2 else 0, ws)
+
+
+def fits_page(widths: Sequence[float], landscape: bool = True) -> bool:
+    """Whether columns of ``widths`` print on one page width at a readable scale."""
+    return sum(col_points(w) for w in widths) * MIN_SCALE <= printable_width(landscape)
+
+
+def apply_page(ws: Any, plan: PagePlan, header_rows: int = 1, first_header_row: int = 0) -> None:
+    """A4 page setup of ``plan`` on an xlsxwriter worksheet: orientation, scaling, header
+    rows (``first_header_row``..``header_rows - 1``) repeated, columns of a banded sheet
+    repeated, footer 第 X 页 共 Y 页."""
+    ws.set_paper(PAPER_A4)
+    if plan.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    if header_rows > 0:
+        ws.repeat_rows(first_header_row, header_rows - 1)
+    if plan.fit_to_width:
+        ws.fit_to_pages(1, 0)
+    if plan.banded:
+        ws.repeat_columns(0, plan.repeat_cols - 1)
+        ws.print_across()
+    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
+    ws.set_footer(FOOTER)
+
+
+def setup_page(
+    ws: Any,
+    widths: Sequence[float],
+    header_rows: int = 1,
+    id_cols: int = 2,
+    prefer_portrait: bool = True,
+    first_header_row: int = 0,
+) -> PagePlan:
+    """:func:`plan_page` then :func:`apply_page`; returns the plan."""
+    plan = plan_page(widths, id_cols, prefer_portrait)
+    apply_page(ws, plan, header_rows, first_header_row)
+    return plan
