@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.assessment.policy import GRADES
-from pipeline.core.settings import Settings, TomlReader
+from pipeline.core.settings import Settings
 from pipeline.read import layout as L
 from pipeline.rules.plans import norm_pledge_ref
 from pipeline.rules.status import COMPLETED
@@ -55,7 +55,7 @@ class EvidencePolicy:
 
 
 def load_evidence_policy(settings: Settings) -> EvidencePolicy:
-    r = TomlReader(settings.raw, settings.reader.source)
+    r = settings.reader
     grade = r.string(f"{SECTION}.no_log.max_grade", "较好")
     if grade not in GRADES:
         raise r._fail(f"{SECTION}.no_log.max_grade", "、".join(f"“{g}”" for g in GRADES) + " 之一", grade)
@@ -150,3 +150,8 @@ def unit_evidence(orgs: pd.DataFrame, logs: pd.DataFrame) -> pd.DataFrame:
         },
         index=pd.Index(codes, name="unit_code"),
     )
+
+
+def check_settings(settings: Settings) -> None:
+    """Run by ``load_settings`` at every start (``FEATURE_CHECKS``)."""
+    load_evidence_policy(settings)

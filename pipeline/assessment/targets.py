@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.core.settings import Settings, TomlReader
+from pipeline.core.settings import Settings
 from pipeline.office import forms as O
 
 SECTION = "assessment.work_targets"
@@ -42,7 +42,7 @@ class TargetsPolicy:
 
 
 def load_targets_policy(settings: Settings) -> TargetsPolicy:
-    r = TomlReader(settings.raw, settings.reader.source)
+    r = settings.reader
     return TargetsPolicy(
         weight=r.number(f"{SECTION}.weight", 0.0, lo=0.0, hi=1.0),
         points={k: r.number(f"{SECTION}.points.{k}", v, lo=0.0, hi=100.0) for k, v in DEFAULT_POINTS.items()},
@@ -93,3 +93,8 @@ def blend(score: float, target: TargetResult | None, p: TargetsPolicy) -> tuple[
     return blended, (
         f"年度工作目标（{how}）得 {target.score:g} 分，综合得分 ＝ (1 − {p.weight:g}) × {score:.2f} ＋ {p.weight:g} × {target.score:g} ＝ {blended:.2f}"
     )
+
+
+def check_settings(settings: Settings) -> None:
+    """Run by ``load_settings`` at every start (``FEATURE_CHECKS``)."""
+    load_targets_policy(settings)

@@ -73,7 +73,7 @@ def filing_guide(c: Consolidation, form: O.OfficeForm, policy: FilingPolicy, n: 
     who = s.office if form is O.FILING else "上一级党组织"
     whose = "各党支部" if form is O.FILING else "校党委"
     lines = [
-        f"{s.year}年{s.name}　{form.name}（{c.as_of:%Y-%m-%d} 生成，共 {n} 条）",
+        f"{form.name}（{s.year}年，{c.as_of:%Y-%m-%d} 生成，共 {n} 条）",
         "一、用途",
         f"{whose}审核通过的承诺事项，由{who}逐条审核备案（通知二(二)）。",
         "二、填写方法",

@@ -25,7 +25,7 @@ def leader_guide(s: Settings, leader: str, units: list[str], roster: Roster) -> 
     names = "、".join(f"{c} {roster.unit_name(c)}" for c in units if c in roster.names)
     return "\n".join(
         [
-            f"{s.year}年{s.name}　包靠领导记实表（{leader}）",
+            f"{s.year}年包靠领导记实表（{leader}）",
             "一、依据",
             "通知三(一)：校领导班子成员要按照包靠分工，经常深入包靠支部进行调研，帮助解决活动中遇到的实际困难，定期对活动开展情况进行点评。",
             "二、包靠单位",
@@ -41,7 +41,7 @@ def leader_guide(s: Settings, leader: str, units: list[str], roster: Roster) -> 
 def targets_guide(s: Settings) -> str:
     return "\n".join(
         [
-            f"{s.year}年{s.name}　年度工作目标表",
+            f"{s.year}年年度工作目标表",
             "一、依据",
             "通知二(四)：学校对各党支部、各党支部对党员年度工作任务目标完成和承诺事项履行情况进行考核评价。",
             "二、填写方法",

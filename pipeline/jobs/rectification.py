@@ -70,7 +70,7 @@ def archived_issued(outputs: Path) -> list[InboxFile]:
 def guide(s: Settings, unit_name: str, due: dt.date, as_of: dt.date) -> str:
     return "\n".join(
         [
-            f"{s.year}年{s.name}　{unit_name}整改情况表（{as_of:%Y-%m-%d} 下发）",
+            f"{unit_name}整改情况表（{as_of:%Y-%m-%d} 下发）",
             "一、依据",
             "通知二(四)：对考核评价为“差”的，经批评教育，在规定期限内仍无转变的，视情况进行组织处理。",
             "二、填写方法",

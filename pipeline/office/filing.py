@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
-from pipeline.core.settings import Settings, TomlReader
+from pipeline.core.settings import Settings
 from pipeline.office import forms as O
 from pipeline.read import layout as L
 from pipeline.rules.tracking import as_date, seq_int
@@ -65,7 +65,7 @@ class FilingPolicy:
 
 def load_filing_policy(settings: Settings) -> FilingPolicy:
     """``[filing]`` of campaign.toml; both switches default to false (an older campaign.toml works)."""
-    r = TomlReader(settings.raw, settings.reader.source)
+    r = settings.reader
     if r.raw(SECTION, None) is not None:
         r.table(SECTION)
     return FilingPolicy(
@@ -322,3 +322,8 @@ def filing_counts(orgs: pd.DataFrame, members: pd.DataFrame) -> dict[str, int]:
                 if s in out:
                     out[s] += 1
     return out
+
+
+def check_settings(settings: Settings) -> None:
+    """Run by ``load_settings`` at every start (``FEATURE_CHECKS``)."""
+    load_filing_policy(settings)

@@ -36,6 +36,29 @@ def _value(ws: Any, r: int, c: int, v: Any, style: Any, date_style: Any) -> None
         ws.write_string(r, c, safe_cell_text(str(v)), style)
 
 
+GUIDE_LINE = 46  # CJK characters per printed line of a 填报说明 sheet (A4 portrait, column width 110)
+
+
+def wrap_guide(text: str, width: int = GUIDE_LINE) -> str:
+    """Break long guide lines so that none wraps inside its cell (the guide sheet has
+    fixed row heights): ASCII counts as half a character; the title line is not broken."""
+    out: list[str] = []
+    for i, line in enumerate(text.strip().splitlines()):
+        if i == 0:
+            out.append(line)
+            continue
+        cur, n = "", 0.0
+        for ch in line:
+            w = 0.5 if ord(ch) < 128 else 1.0
+            if n + w > width and cur:
+                out.append(cur)
+                cur, n = "　", 1.0  # a continuation line, indented
+            cur += ch
+            n += w
+        out.append(cur)
+    return "\n".join(out)
+
+
 def _row_height(row: Mapping[str, Any], form: O.OfficeForm) -> float:
     """Wrapped text needs a row height we compute (xlsxwriter does not autofit)."""
     lines = 1
@@ -68,7 +91,7 @@ def write_office_workbook(
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         fmt = formats(wb)
-        write_guide(wb, fmt, O.SHEET_GUIDE, guide)
+        write_guide(wb, fmt, O.SHEET_GUIDE, wrap_guide(guide))
         ws = wb.add_worksheet(sheet.name)
         for j, col in enumerate(sheet.columns):
             ws.write_string(0, j, col.header, fmt["header"])

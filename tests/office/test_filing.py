@@ -170,3 +170,25 @@ def test_inserted_row_gets_the_next_free_number(tmp_path: Path) -> None:
     row = c.members[c.members["content"] == "插入的实事"]
     assert row["seq"].tolist() == ["10"]
     assert not [f for f in c.findings if f.rule == "T102"]
+
+
+def test_regenerated_workbook_carries_decisions_on_unchanged_items(campaign: tuple[Path, Path]) -> None:
+    inputs, outputs = campaign
+    decide(inputs, outputs, {("D01", 1): (O.FILING_FILED, ""), ("D01", 2): (O.FILING_RETURNED, REASON)})
+    s, roster = load(inputs)
+    fill = good_fill(form_of(roster, "D01"))
+    fill.org_rows[1]["effect"] = "受益学生 200 人"  # item 2 revised after it was sent back
+    path = write_return(inputs, s, roster, "D01", fill)
+    later = dt.datetime(2026, 10, 12).timestamp()
+    os.utime(path, (later, later))
+    assert run(inputs, outputs, "filing") == 0
+    wb = openpyxl.load_workbook(outputs / AS_OF / "备案" / "备案审核表.xlsx")
+    ws = wb[O.FILING.sheet.name]
+    assert ws.protection.sheet and wb["_meta"].sheet_state == "hidden"
+    rows = sheet_rows(outputs / AS_OF / "备案" / "备案审核表.xlsx", O.FILING.sheet.name)
+    got = [(r["单位编码"], r["序号"], r["备案意见"], r["意见说明"]) for r in rows]
+    # item 1 unchanged: its decision is carried; item 2 changed: to be reviewed again.
+    assert got == [("D01", 1, O.FILING_FILED, None), ("D01", 2, None, None), ("D01", 3, None, None)]
+    # The decision column has the dropdown of the filing states.
+    lists = [dv.formula1 for dv in ws.data_validations.dataValidation]
+    assert any(O.FILING_FILED in (f or "") for f in lists)
