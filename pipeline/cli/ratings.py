@@ -97,7 +97,14 @@ def run_ratings(
         c.settings.fulfil.end,
     )
     gaps = reweight_notices(result.members, result.units, ev, policy)  # E130/E131 (issue 15)
-    findings = [*ratings_calendar(as_of, c.settings), *ev.findings, *ovr.findings, *result.findings, *stale, *gaps]
+    findings = [
+        *ratings_calendar(as_of, c.settings),
+        *ev.findings,
+        *ovr.findings,
+        *result.findings,
+        *stale,
+        *gaps,
+    ]
     owned = {A.RESULTS_FILE, A.NOTICE_FILE, RATINGS_NOTICE_DOCX, COMMENDATION_DOCX}
     with OutputStage(outputs / as_of.isoformat(), owned=owned) as stage:
         write_results(result, findings, policy, c.settings, as_of, stage.path(A.RESULTS_FILE))
