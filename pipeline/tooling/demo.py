@@ -48,9 +48,9 @@ from pipeline.read import layout as L
 from pipeline.rules.roster import HEADERS as ROSTER_HEADERS
 from pipeline.rules.roster import ROSTER_FILE, load_roster
 from pipeline.tooling.demo_eval import build_eval_demo
-from pipeline.tooling.stamp import stamp_saved_time
 from pipeline.tooling.demo_followup import build_leaders_demo, build_rectification_demo
 from pipeline.tooling.demo_office import build_office_demo
+from pipeline.tooling.stamp import stamp_saved_time
 
 RETURNS = "returns"
 DEFAULT_SEED = 2010
