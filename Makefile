@@ -69,6 +69,21 @@ demo-mail: $(STAMP)  ## the demo returns as e-mails: outputs/演示邮箱/演示
 .PHONY: send-feedback
 send-feedback: $(STAMP)  ## one e-mail per unit with its feedback: drafts in outputs/<AS_OF>/邮件/; SEND=1 sends over SMTP, DRY_RUN=1 only lists
 	$(CLI) send-feedback --as-of $(AS_OF) $(if $(filter 1,$(SEND)),--send) $(if $(filter 1,$(DRY_RUN)),--dry-run)
+.PHONY: filing
+filing: $(STAMP)  ## outputs/<AS_OF>/备案/备案审核表.xlsx and 上报备案表.xlsx (审核备案, 二(二))
+	$(CLI) filing --as-of $(AS_OF)
+
+.PHONY: rectification
+rectification: $(STAMP)  ## 整改通知/ and 拟组织处理名单.xlsx in outputs/<AS_OF>/ (整改 → 组织处理, 二(四))
+	$(CLI) rectification --as-of $(AS_OF)
+
+.PHONY: office-forms
+office-forms: $(STAMP)  ## outputs/office-forms/: 包靠领导记实表 per leader (三(一)) and 年度工作目标表 (二(四))
+	$(CLI) office-forms
+
+.PHONY: uses
+uses: $(STAMP)  ## outputs/<AS_OF>/考评结果运用.xlsx: recommendation and reference lists with their evidence (二(四))
+	$(CLI) uses --as-of $(AS_OF)
 
 bench: $(STAMP)  ## benchmark at SCALE=school|city|county against the floor and a naive baseline
 	$(PY) -m pipeline bench --scale $(SCALE) --as-of $(AS_OF)

@@ -27,6 +27,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.assessment import layout as A
+from pipeline.assessment.extras import (
+    Extras,
+    cap_no_log,
+    member_figures,
+    no_extras,
+    unit_figures,
+    unverified_clause,
+    with_targets,
+)
 from pipeline.assessment.policy import (
     FAIR,
     GOOD,
@@ -85,6 +94,9 @@ def fulfilment(pledges: pd.DataFrame, key: str, credit: dict[str, float]) -> pd.
     t = pledges[pledges["status"].isin(TRACKED)]
     if t.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name=key))
+    # credit_factor: an unverified completed pledge counts for less (pipeline.assessment.evidence)
+    factors = t["credit_factor"].tolist() if "credit_factor" in t else [1.0] * len(t)
+    t = t.assign(_credit=[credit[x] * f for x, f in zip(t["status"].tolist(), factors, strict=True)])
     g = t.groupby(key)["status"]
     out = pd.DataFrame(
         {
@@ -92,7 +104,7 @@ def fulfilment(pledges: pd.DataFrame, key: str, credit: dict[str, float]) -> pd.
             "done": g.apply(lambda s: int((s == DONE).sum())),
             "done_late": g.apply(lambda s: int((s == DONE_LATE).sum())),
             "overdue": g.apply(lambda s: int((s == OVERDUE).sum())),
-            "credit": g.apply(lambda s: float(sum(credit[x] for x in s))),
+            "credit": t.groupby(key)["_credit"].sum().astype(float),
         }
     )
     out["rate"] = out["credit"] / out["tracked"]
@@ -145,9 +157,12 @@ def score_members(
     tallies: pd.DataFrame,
     eval_units: Iterable[str],
     p: AssessmentPolicy,
+    extras: Extras | None = None,
 ) -> pd.DataFrame:
     """One row per roster member: every input figure, component scores, score, proposed
-    grade (before the 好 cap), the deciding rule and the basis."""
+    grade (before the 好 cap), the deciding rule and the basis. ``extras``: the log,
+    evidence and work targets (:mod:`pipeline.assessment.extras`)."""
+    x = extras or no_extras()
     pledge_units, eval_units = set(pledge_units), set(eval_units)
     ful = fulfilment(pledges, "member_id", p.fulfilment_credit)
     tal = tallies.drop_duplicates("member_id").set_index("member_id") if len(tallies) else tallies
@@ -170,6 +185,7 @@ def score_members(
             done_late=int(f["done_late"]) if f is not None else 0,
             overdue=int(f["overdue"]) if f is not None else 0,
         )
+        rec.update(member_figures(x, m.member_id))
         no_return = m.unit_code not in pledge_units
         if no_return and p.no_return == NO_RETURN_ZERO:
             rec["fulfil_rate"], fulfil_score = 0.0, 0.0
@@ -182,6 +198,9 @@ def score_members(
         else:
             rec["fulfil_rate"] = float(f["rate"])  # type: ignore[index]
             fulfil_score = _r2(100 * float(f["rate"]))  # type: ignore[index]
+            clause = unverified_clause(x, int(rec["done_unlogged"]))  # type: ignore[call-overload]
+            if clause:
+                basis.append(clause)
         rec["fulfil_score"] = fulfil_score
         # tallies
         t = tal.loc[m.member_id] if len(tal) and m.member_id in tal.index else None
@@ -208,6 +227,9 @@ def score_members(
             {"fulfilment": fulfil_score, "peer_review": rec["peer_score"], "satisfaction": rec["sat_score"]},  # type: ignore[dict-item]
             p.weights,
         )
+        target_basis: list[str] = []
+        if score is not None:
+            score = with_targets(x, score, x.member_targets.get(m.member_id), target_basis)
         rec["score"] = score
         state, grade, rule = GRADED, "", RULE_SCORE
         if no_return and p.no_return == NO_RETURN_UNGRADED:
@@ -234,6 +256,7 @@ def score_members(
                 basis.append("缺少" + "、".join(_COMPONENT_NAMES[k] for k in other) + "，按其余各项折算")
             elif missing:
                 basis.append("按其余各项折算")
+            basis.extend(target_basis)
             grade = p.grade_for(score)
             basis.append(score_basis(score, grade, p))
             if (
@@ -254,6 +277,7 @@ def score_members(
                     if not no_return
                     else f"未报送承诺表，视同有逾期未完成的承诺，等次上限为{grade}"
                 )
+            grade, rule = cap_no_log(x, int(rec["logs"]), grade, rule, basis)  # type: ignore[call-overload]
             voters, poor = counts["voters"] or 0, counts["vote_poor"] or 0
             if (
                 p.poor_votes_enabled
@@ -289,6 +313,11 @@ MEMBER_COLUMNS_BEFORE_CAP = [
     "overdue",
     "fulfil_rate",
     "fulfil_score",
+    "logs",
+    "evidence",
+    "done_unlogged",
+    "target_result",
+    "target_score",
     "duty",
     "voters",
     *VOTES,
@@ -441,8 +470,10 @@ def score_units(
     eval_units: Iterable[str],
     secretaries: dict[str, str],
     p: AssessmentPolicy,
+    extras: Extras | None = None,
 ) -> pd.DataFrame:
     """One row per roster unit; ``members`` carries the members' final grades."""
+    x = extras or no_extras()
     pledge_units, eval_units = set(pledge_units), set(eval_units)
     mful = fulfilment(pledges, "unit_code", p.fulfilment_credit)
     oful = fulfilment(orgs, "unit_code", p.fulfilment_credit)
@@ -466,6 +497,7 @@ def score_units(
         rec["org_done"] = int(of["done"] + of["done_late"]) if of is not None else 0
         rec["org_overdue"] = int(of["overdue"]) if of is not None else 0
         rec["org_rate"] = float(of["rate"]) if of is not None else None
+        rec.update(unit_figures(x, code))
         has_members = int(n_roster.get(code, 0)) > 0
         no_return = code not in pledge_units
         if no_return and p.no_return == NO_RETURN_ZERO:
@@ -516,6 +548,9 @@ def score_units(
             "satisfaction": rec["sat_score"],
         }
         score, missing = combine(parts, p.unit_weights)  # type: ignore[arg-type]
+        target_basis: list[str] = []
+        if score is not None:
+            score = with_targets(x, score, x.unit_targets.get(code), target_basis)
         rec["score"] = score
         state, grade, rule = GRADED, "", RULE_SCORE
         if no_return and p.no_return == NO_RETURN_UNGRADED:
@@ -541,6 +576,10 @@ def score_units(
                 basis.append("缺少单位满意度测评票数")
             if missing:
                 basis.append("按其余各项折算")
+            clause = unverified_clause(x, int(rec["org_done_unlogged"]))  # type: ignore[call-overload]
+            if clause:
+                basis.append(clause.replace("承诺", "组织承诺", 1))
+            basis.extend(target_basis)
             grade = p.grade_for(score)
             basis.append(score_basis(score, grade, p))
             if (
@@ -610,13 +649,24 @@ def assess(
     member_overrides: pd.DataFrame,
     unit_overrides: pd.DataFrame,
     p: AssessmentPolicy,
+    extras: Extras | None = None,
 ) -> Assessment:
     pledge_units, eval_units = set(pledge_units), set(eval_units)
-    m = score_members(roster_members, pledges, pledge_units, tallies, eval_units, p)
+    m = score_members(roster_members, pledges, pledge_units, tallies, eval_units, p, extras)
     m, cap_findings = apply_good_cap(m, p)
     m, m_findings = apply_overrides(m, member_overrides, "member_id")
     u = score_units(
-        roster_units, roster_members, m, pledges, orgs, pledge_units, unit_tallies, eval_units, secretaries, p
+        roster_units,
+        roster_members,
+        m,
+        pledges,
+        orgs,
+        pledge_units,
+        unit_tallies,
+        eval_units,
+        secretaries,
+        p,
+        extras,
     )
     u, u_findings = apply_overrides(u, unit_overrides, "unit_code")
     for df in (m, u):

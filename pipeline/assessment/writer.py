@@ -49,6 +49,11 @@ MEMBER_COLUMNS = {
     "overdue": "逾期未完成",
     "fulfil_rate": "加权完成率",
     "fulfil_score": "履诺得分",
+    "logs": "履诺记实条数",
+    "evidence": "有佐证材料的记实",
+    "done_unlogged": "无记实的已完成承诺",
+    "target_result": "年度工作目标完成情况",
+    "target_score": "工作目标得分",
     "duty": "述职",
     "voters": "参评人数",
     **{f: f"评议{g}票" for g, f in A.VOTE_FIELDS.items()},
@@ -80,6 +85,11 @@ UNIT_COLUMNS = {
     "org_overdue": "组织承诺逾期未完成",
     "org_rate": "组织承诺完成率",
     "org_score": "组织承诺得分",
+    "logs": "履诺记实条数",
+    "evidence": "有佐证材料的记实",
+    "org_done_unlogged": "无记实的已完成组织承诺",
+    "target_result": "年度工作目标完成情况",
+    "target_score": "工作目标得分",
     "n_members": "党员人数",
     "n_graded": "评定人数",
     **{f"n_{g}": f"党员{g}" for g in GRADES},
@@ -211,6 +221,19 @@ def policy_lines(p: AssessmentPolicy) -> list[tuple[str, str]]:
     return lines
 
 
+def process_lines(s: Settings) -> list[tuple[str, str]]:
+    """The rules of ``[assessment.evidence]``, ``[assessment.work_targets]`` and ``[filing]``."""
+    from pipeline.assessment.evidence import load_evidence_policy
+    from pipeline.assessment.targets import load_targets_policy
+    from pipeline.office.filing import load_filing_policy
+
+    return [
+        *load_evidence_policy(s).lines(),
+        *load_targets_policy(s).lines(),
+        *load_filing_policy(s).lines(),
+    ]
+
+
 def _changed_grades(df: pd.DataFrame) -> dict[tuple[int, int], str]:
     """The final grades the group changed, to highlight: (record, column) -> style."""
     jf = list(df.columns).index(A.COL_FINAL)
@@ -289,7 +312,7 @@ def write_results(
     ws = wb.add_worksheet("评定办法")
     write_frame(
         ws,
-        pd.DataFrame(policy_lines(p), columns=["项目", "规定"]),
+        pd.DataFrame(policy_lines(p) + process_lines(s), columns=["项目", "规定"]),
         fmt,
         widths={"项目": 18, "规定": 70},
         start_row=1,

@@ -64,6 +64,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "把当天的问题反馈表写成邮件草稿（outputs/<日期>/邮件/），加 --send 时直接发给各单位",
     ),
     "preview": ("pipeline.cli.preview", "把各项输出按打印效果转成 PDF 和 PNG 页面图（预览/），打印前查看"),
+    "filing": ("pipeline.cli.filing", "生成承诺审核备案表（办公室审核各支部、上报上级审核校党委的承诺）"),
+    "rectification": (
+        "pipeline.cli.rectification",
+        "整改跟踪：下发整改情况表，读回整改情况，列出拟组织处理人选",
+    ),
+    "office-forms": ("pipeline.cli.office_forms", "生成包靠领导记实表（每位领导一份）和年度工作目标表"),
+    "uses": (
+        "pipeline.cli.uses",
+        "考评结果运用：先进基层党组织、优秀共产党员推荐，预备党员转正、不合格党员处置参考",
+    ),
 }
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pipeline.cli.common import add_as_of
 
 if TYPE_CHECKING:  # the command's library code loads when it runs, not for --help
+    from pipeline.assessment.extras import Extras
     from pipeline.assessment.policy import AssessmentPolicy
     from pipeline.assessment.reader import Evaluations, Overrides
     from pipeline.assessment.scoring import Assessment
@@ -23,7 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="汇总承诺表时不使用解析缓存")
 
 
-def rate(c: Consolidation, ev: Evaluations, ovr: Overrides, policy: AssessmentPolicy) -> Assessment:
+def rate(
+    c: Consolidation, ev: Evaluations, ovr: Overrides, policy: AssessmentPolicy, extras: Extras | None = None
+) -> Assessment:
     from pipeline.assessment.scoring import assess
 
     r = c.roster
@@ -41,6 +44,7 @@ def rate(c: Consolidation, ev: Evaluations, ovr: Overrides, policy: AssessmentPo
         ovr.members,
         ovr.units,
         policy,
+        extras,
     )
 
 
@@ -59,6 +63,7 @@ def run_ratings(
 ) -> tuple[Assessment, list[Finding], Consolidation, Evaluations]:
     """Everything ``ratings`` computes and writes; the caller holds the run lock."""
     from pipeline.assessment import layout as A
+    from pipeline.assessment.gaps import reweight_notices
     from pipeline.assessment.policy import load_policy
     from pipeline.assessment.reader import read_evaluations, read_overrides
     from pipeline.assessment.scoring import stale_pledge_findings
@@ -67,6 +72,7 @@ def run_ratings(
     from pipeline.infra.atomic import OutputStage
     from pipeline.jobs.consolidate import run_consolidation
     from pipeline.jobs.consolidation import INBOX
+    from pipeline.jobs.office import assessment_extras
     from pipeline.outputs.documents import Register, document_settings
     from pipeline.outputs.notice_docx import COMMENDATION_DOCX, RATINGS_NOTICE_DOCX, write_rating_documents
 
@@ -77,7 +83,8 @@ def run_ratings(
     c = run_consolidation(inputs, outputs, as_of, use_cache=use_cache)
     ev = read_evaluations(inputs, c.settings, c.roster)
     ovr = read_overrides(inputs, ev.overrides_files)
-    result = rate(c, ev, ovr, policy)
+    extras = assessment_extras(c)  # log, evidence, work targets (issue 15)
+    result = rate(c, ev, ovr, policy, extras)
     stale = stale_pledge_findings(
         {
             code: (
@@ -89,7 +96,15 @@ def run_ratings(
         },
         c.settings.fulfil.end,
     )
-    findings = [*ratings_calendar(as_of, c.settings), *ev.findings, *ovr.findings, *result.findings, *stale]
+    gaps = reweight_notices(result.members, result.units, ev, policy)  # E130/E131 (issue 15)
+    findings = [
+        *ratings_calendar(as_of, c.settings),
+        *ev.findings,
+        *ovr.findings,
+        *result.findings,
+        *stale,
+        *gaps,
+    ]
     owned = {A.RESULTS_FILE, A.NOTICE_FILE, RATINGS_NOTICE_DOCX, COMMENDATION_DOCX}
     with OutputStage(outputs / as_of.isoformat(), owned=owned) as stage:
         write_results(result, findings, policy, c.settings, as_of, stage.path(A.RESULTS_FILE))

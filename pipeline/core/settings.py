@@ -45,6 +45,9 @@ FEATURE_CHECKS: list[tuple[str, str]] = [
     ("tracking", "pipeline.rules.calendar:after_campaign_days"),
     ("documents", "pipeline.outputs.documents:check_settings"),
     ("intake", "pipeline.intake.received:check_settings"),
+    ("assessment", "pipeline.assessment.evidence:check_settings"),
+    ("assessment", "pipeline.assessment.targets:check_settings"),
+    ("filing", "pipeline.office.filing:check_settings"),
 ]
 
 

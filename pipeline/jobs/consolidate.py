@@ -22,6 +22,7 @@ from pipeline.infra.progress import file_progress
 from pipeline.infra.written_cache import WrittenCache, run_kept
 from pipeline.intake.inbox import Archive, discover
 from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate, unit_figures
+from pipeline.jobs.office import apply_office, filing_summary
 from pipeline.outputs.branch_ledger import BRANCH_DIR
 from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
 from pipeline.outputs.feedback import write_feedback
@@ -45,6 +46,7 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
     with file_progress(n_files) as bar:
         c = consolidate(inputs, settings, roster, as_of, cache=cache, archive=archive, progress=bar)
     archive.save()
+    apply_office(c, inputs, outputs)  # filing decisions (inputs/office/, issue 15)
     return c
 
 
@@ -126,6 +128,8 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
         f"完成合计 {school.done_total} 项（按期完成 {school.on_time}、逾期完成 {school.done_late}），"
         f"逾期未完成 {school.overdue} 项；发现错误 {c.count(ERROR)} 处、提醒 {c.count(NOTICE)} 处。"
     )
+    if "filing" in c.orgs:
+        lines.append(f"  {filing_summary(c)}（审核备案：make filing）。")
     lines.append(
         f"输出：{out_dir}/{LEDGER}（台账和问题清单），{out_dir}/{FEEDBACK_DIR}/（各单位问题反馈表），{out_dir}/{BRANCH_DIR}/（各支部台账），{out_dir}/变更记录.xlsx（与上次报送相比的变化）。"
     )

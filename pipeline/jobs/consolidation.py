@@ -42,6 +42,7 @@ from pipeline.rules.logs import log_rules
 from pipeline.rules.plans import plan_rules
 from pipeline.rules.pledges import RuleContext, member_rules, org_rules
 from pipeline.rules.roster import Roster
+from pipeline.rules.sequence import number_inserted_rows
 from pipeline.rules.status import add_status
 
 INBOX = "returns"
@@ -90,6 +91,7 @@ class Consolidation:
     cache_misses: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (benchmark, issue 6)
     later: list[InboxFile] = field(default_factory=list)  # received after as_of: not used, not counted
+    office: Any = None  # pipeline.office.reader.OfficeInbox once the office workflow applied (issue 15)
 
     @property
     def missing_units(self) -> list[str]:
@@ -373,6 +375,12 @@ def consolidate(
     field_cols.update(org_cols)
     field_cols.update(log_cols)
     field_cols.update(plan_cols)
+    # Inserted rows without 序号 get the next free number (P123), before any reference is resolved.
+    members, seq_notes = number_inserted_rows(members, L.MEMBER_SHEET, field_cols, L.REF_MEMBER)
+    orgs, org_seq_notes = number_inserted_rows(
+        orgs, L.ORG_SHEET, field_cols, L.REF_ORG, reserved=settings.org_pledges.max
+    )
+    findings.extend(seq_notes + org_seq_notes)
     lap("frames")
     bad = {(x.file, x.sheet, x.row, x.column) for x in findings.items if x.rule in ("V101", "V103", "V106")}
     received = {ur.file.rel: ur.file.received.day for ur in used.values() if ur.file.received}

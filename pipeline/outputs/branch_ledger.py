@@ -74,6 +74,7 @@ class BranchLedger:
     urge: pd.DataFrame
     plans: pd.DataFrame
     findings: pd.DataFrame
+    leaders: pd.DataFrame | None = None  # 包靠领导走访点评 of this unit (issue 15)
 
     @property
     def filename(self) -> str:
@@ -278,6 +279,17 @@ def _overview_rows(
 
 
 @without_gc  # ~400,000 long-lived objects (the ledgers' frames): see pipeline.infra.parallel.without_gc
+def leader_sheet(c: Consolidation, code: str) -> pd.DataFrame | None:
+    """The unit's 包靠领导 visits and comments known on as_of; None without any."""
+    from pipeline.office.leaders import unit_records
+
+    state = c.office
+    if state is None or not getattr(state, "has_leaders", False):
+        return None
+    df = unit_records(state.leaders, code)
+    return df if len(df) else None
+
+
 def branch_ledgers(c: Consolidation) -> list[BranchLedger]:
     """One ledger per unit that returned a workbook, in roster order."""
     # Each source frame is cut by unit once, from plain lists and row positions: per-unit
@@ -349,6 +361,7 @@ def branch_ledgers(c: Consolidation) -> list[BranchLedger]:
                 urge=unit_urge,
                 plans=unit_plans,
                 findings=unit_problems,
+                leaders=leader_sheet(c, code),
             )
         )
     return out

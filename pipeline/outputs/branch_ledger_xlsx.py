@@ -28,6 +28,7 @@ from pipeline.read import layout as L
 from pipeline.rules.plans import STEP_OVERDUE
 from pipeline.rules.status import OVERDUE
 
+SHEET_LEADERS = "包靠领导走访点评"
 WIDTHS = {"承诺事项": 40, "步骤": 30, "明细": 60, "说明": 60, "来源": 36, "内容": 48, "项目": 24}
 
 
@@ -60,6 +61,9 @@ def write_branch_ledger(path: Path, b: BranchLedger) -> None:
         write_frame(ws, df, fmt, widths=WIDTHS)
         if col:
             _mark(ws, df, col, value, red)
+    if b.leaders is not None:  # 包靠领导走访点评 (issue 15)
+        ws = wb.add_worksheet(SHEET_LEADERS)
+        write_frame(ws, b.leaders, fmt, widths={"发现的问题": 30, "帮助解决的事项": 30, "点评意见": 40})
     wb.get_worksheet_by_name(SHEET_OVERVIEW).activate()
     wb.close()
 

@@ -38,6 +38,19 @@ from pipeline.rules.tracking import (
 )
 
 TEMPLATE = "bulletin.html.j2"
+
+
+def leaders_followup(c: Consolidation) -> dict[str, Any] | None:
+    """包靠领导走访点评 of the bulletin period, by leader (issue 15); None when no leader
+    keeps a 包靠领导记实表 (the section is left out)."""
+    from pipeline.office.leaders import followup_context
+
+    state = c.office
+    if state is None or not getattr(state, "has_leaders", False):
+        return None
+    return followup_context(state.leaders, c.settings, c.roster, c.as_of)
+
+
 NO_LEADER = "（未明确包靠领导）"
 DEFAULT_COMMEND_EARLY_DAYS = 7
 TITLE = "关于公开承诺履诺情况的通报"
@@ -254,6 +267,7 @@ def bulletin_context(c: Consolidation, issue: int | None = None) -> dict[str, An
         "milestones": milestones,
         "chart": _chart(ranking, school_rate),
         "due_soon_days": s.due_soon_days,
+        "followup": leaders_followup(c),
     }
 
 

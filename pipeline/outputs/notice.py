@@ -8,6 +8,8 @@ import pandas as pd
 
 from pipeline.infra.atomic import atomic_path, write_text_atomic
 from pipeline.jobs.consolidation import Consolidation, unit_figures
+from pipeline.office.filing import load_filing_policy
+from pipeline.office.forms import FILING_FILED
 from pipeline.outputs.jinja import render
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook, write_notes
@@ -24,7 +26,11 @@ NOTE_SHEET = "说明"
 
 def build_notice(c: Consolidation) -> pd.DataFrame:
     names = dict(zip(c.roster.units["unit_code"], c.roster.units["unit_name"], strict=True))
-    return notice_frame(c.members, c.orgs, c.roster.members, c.roster.codes, names)
+    members, orgs = c.members, c.orgs
+    if load_filing_policy(c.settings).notice_filed_only and "filing" in members and "filing" in orgs:
+        members = members[members["filing"] == FILING_FILED]  # [filing] notice_filed_only (issue 15)
+        orgs = orgs[orgs["filing"] == FILING_FILED]
+    return notice_frame(members, orgs, c.roster.members, c.roster.codes, names)
 
 
 def not_posted_line(c: Consolidation, posted: int) -> str:

@@ -48,6 +48,8 @@ from pipeline.read import layout as L
 from pipeline.rules.roster import HEADERS as ROSTER_HEADERS
 from pipeline.rules.roster import ROSTER_FILE, load_roster
 from pipeline.tooling.demo_eval import build_eval_demo
+from pipeline.tooling.demo_followup import build_leaders_demo, build_rectification_demo
+from pipeline.tooling.demo_office import build_office_demo
 from pipeline.tooling.stamp import stamp_saved_time
 
 RETURNS = "returns"
@@ -1090,4 +1092,10 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
     build_eval_demo(
         inputs, s, load_roster(inputs), seed
     )  # year-end assessment: inputs/evaluation/ (pipeline/tooling/demo_eval.py)
+    # the office workflow: inputs/office/ (pipeline/tooling/demo_office.py, issue 15)
+    for rel, sheet, row, column, rule, note in build_office_demo(inputs, s, load_roster(inputs)):
+        planted.append(PlantedMistake(rel, sheet, row, column, rule, "", note))
+    build_leaders_demo(inputs, s, load_roster(inputs))  # inputs/office/ (pipeline/tooling/demo_followup.py)
+    build_rectification_demo(inputs, s, load_roster(inputs))  # inputs/rectification/
+    planted.sort(key=lambda p: (p.file, p.sheet, p.rule, p.row, p.column))
     return manifest

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.settings import SETTINGS_FILE
+from pipeline.office.forms import OFFICE_INBOX, RECTIFY_INBOX
 from pipeline.rules.roster import ROSTER_FILE
 from pipeline.tooling.demo import RETURNS, DemoManifest, build_demo
 
@@ -95,7 +96,8 @@ def read_marker(folder: Path) -> dict[str, str] | None:
 
 def marker_text(seed: int, files: dict[str, str]) -> str:
     lines = [
-        f"本文件夹中的花名册（{ROSTER_FILE}）、报回文件（{RETURNS}/）和考核评价表（{EVALUATION}/）是演示数据，",
+        f"本文件夹中的花名册（{ROSTER_FILE}）、报回文件（{RETURNS}/）、考核评价表（{EVALUATION}/）"
+        f"和办公室工作表（{OFFICE_INBOX}/、{RECTIFY_INBOX}/）是演示数据，",
         f"由 pledge demo 按随机种子 {seed} 生成，不是真实数据。",
         "",
         "开始真实工作时，请另建一个文件夹存放真实的花名册和报回文件（运行时用 -C 文件夹 或 --inputs 指定），",
@@ -114,7 +116,7 @@ def marker_text(seed: int, files: dict[str, str]) -> str:
 def _existing_data(folder: Path) -> list[str]:
     """The roster, returned and assessment workbooks already in ``folder`` (relative paths)."""
     found = [ROSTER_FILE] if (folder / ROSTER_FILE).is_file() else []
-    for sub in (RETURNS, EVALUATION):
+    for sub in (RETURNS, EVALUATION, OFFICE_INBOX, RECTIFY_INBOX):
         if (folder / sub).is_dir():
             found += sorted(
                 p.relative_to(folder).as_posix() for p in (folder / sub).rglob("*") if p.is_file()

@@ -75,6 +75,8 @@ def test_committed_demo_carries_its_marker() -> None:
     for rel, sha in marker.items():
         assert content_hash(inputs / rel) == sha, rel
     data = {
-        rel for rel in _tree(inputs) if rel.startswith(("returns/", "evaluation/")) or rel == "roster.xlsx"
+        rel
+        for rel in _tree(inputs)
+        if rel.startswith(("returns/", "evaluation/", "office/", "rectification/")) or rel == "roster.xlsx"
     }
     assert data == set(marker)
