@@ -182,7 +182,7 @@ def write_office_workbook(
                         },
                     )
             ws.autofilter(0, 0, last, len(sheet.columns) - 1)
-        print_setup(ws)
+        print_setup(ws, [c.width for c in sheet.columns], id_cols=2)
         ws.protect(
             "",
             {
