@@ -18,15 +18,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from pipeline.core.findings import ERROR
 from pipeline.infra.cache import ParseCache
 from pipeline.intake.inbox import Archive, InboxFile
-from pipeline.core.findings import ERROR
 from pipeline.intake.received import campaign_zone
 from pipeline.jobs.consolidation import Consolidation, FileResult, UnitReturn, _frames, read_one
 from pipeline.read import layout as L
-from pipeline.rules.pledges import RuleContext, member_rules, org_rules
 from pipeline.read.parse import ParsedWorkbook
 from pipeline.rules.changes import UnitChanges, unit_changes
+from pipeline.rules.pledges import RuleContext, member_rules, org_rules
 
 
 def previous_entry(archive: Archive, ur: UnitReturn, tz: dt.timezone = dt.UTC) -> dict[str, str] | None:
