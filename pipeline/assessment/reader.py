@@ -12,6 +12,7 @@ read by :func:`read_overrides`: its rows only, never a rule.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
@@ -25,7 +26,20 @@ from pipeline.assessment import layout as A
 from pipeline.assessment.policy import GRADES
 from pipeline.core.findings import ERROR, NOTICE, Finding, Findings, cell_text
 from pipeline.core.settings import Settings
-from pipeline.intake.inbox import InboxFile, discover, identify_unit, pick_newest, superseded_notice
+from pipeline.intake.arrivals import load_arrivals
+from pipeline.intake.filecheck import check_file
+from pipeline.intake.inbox import (
+    FORM_DECISIONS,
+    FORM_EVALUATION,
+    Archive,
+    InboxFile,
+    discover,
+    identify_unit,
+    pick_newest,
+    superseded_notice,
+    with_received,
+)
+from pipeline.intake.received import plausibility, saved_time
 from pipeline.read.layout import SheetLayout
 from pipeline.read.parse import renamed_sheet_notice
 from pipeline.read.reader import (
@@ -42,6 +56,7 @@ from pipeline.schemas.evaluation import UnitTallySchema, member_tally_schema
 
 FieldCols = dict[tuple[str, str], dict[str, int]]  # (file, layout sheet) -> field -> 1-based column
 KEEP = A.KEEP
+INBOX_RETURNS = "returns"  # where the mail intake keeps its arrival log
 KEEP_ALIASES = A.KEEP_ALIASES
 
 # ----------------------------------------------------------------------- cell parsing
@@ -527,12 +542,57 @@ def _with_members(findings: list[Finding], members: pd.DataFrame) -> list[Findin
     return out
 
 
-def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evaluations:
-    """Read every 考核评价表 under ``inputs/evaluation`` (never modified)."""
-    all_files = discover(inputs / A.INBOX)
+def _received_files(
+    files: list[InboxFile],
+    settings: Settings,
+    inputs: Path,
+    as_of: dt.date | None,
+    archive: Archive | None,
+    now: dt.datetime | None,
+) -> tuple[list[InboxFile], list[Finding]]:
+    """``files`` with their received times (recorded once in the archive manifest, as
+    for pledge forms: :func:`pipeline.intake.inbox.with_received`), only those received
+    by ``as_of`` (the others are not known on that day), and F115 notices."""
+    now = now or dt.datetime.now().astimezone()
+    check = plausibility(settings, now if now.tzinfo else now.astimezone())
+    arrivals = load_arrivals(inputs / INBOX_RETURNS)
+    out: list[InboxFile] = []
+    notes: list[Finding] = []
+    for f in files:
+        verdict = check_file(f.path)
+        saved = saved_time(f.path, verdict.kind) if verdict.ok else None
+        stamped, note = with_received(f, saved, archive, arrivals, check)
+        if as_of is not None and stamped.received is not None and stamped.received.day > as_of:
+            continue
+        if note:
+            notes.append(
+                Finding(NOTICE, "F115", f"{note}判断哪份是最新版本和统计日期时按这个时间。", file=f.rel)
+            )
+        out.append(stamped)
+    return out, notes
+
+
+def read_evaluations(
+    inputs: Path,
+    settings: Settings,
+    roster: Roster,
+    as_of: dt.date | None = None,
+    archive: Archive | None = None,
+    now: dt.datetime | None = None,
+) -> Evaluations:
+    """Read every 考核评价表 under ``inputs/evaluation`` (never modified).
+
+    Every version (evaluation returns and 领导小组意见 alike) goes into ``archive`` with its
+    received time; with ``as_of``, only versions received by that day are used."""
+    all_files, time_notes = _received_files(discover(inputs / A.INBOX), settings, inputs, as_of, archive, now)
     overrides_files = [f for f in all_files if is_overrides_file(f)]
     files = [f for f in all_files if not is_overrides_file(f)]
     findings = Findings(cap_per_rule=settings.findings_cap)
+    findings.extend(time_notes)
+    stamp = (now or dt.datetime.now()).replace(tzinfo=None)
+    if archive is not None:
+        for f in overrides_files:
+            archive.add(f, "", "", stamp, form=FORM_DECISIONS)
     unit_names = dict(zip(roster.units["unit_code"], roster.units["unit_name"], strict=True))
 
     first: dict[str, InboxFile] = {}
@@ -542,11 +602,15 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
     for f in files:
         if f.sha256 in first:
             findings.notice("F105", f"与“{first[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel)
+            if archive is not None:
+                archive.add(f, "", "", stamp, form=FORM_EVALUATION)
             continue
         first[f.sha256] = f
         wb = read_workbook(f.path)
         if wb.error or not wb.verdict.ok:
             findings.error("F101", wb.error or wb.verdict.message, file=f.rel)
+            if archive is not None:
+                archive.add(f, "", "", stamp, form=FORM_EVALUATION)
             continue
         p = parse_eval_workbook(wb, f.rel, lambda sheet, f=f: formula_cells_without_value(f.path, sheet))
         if not p.is_eval_form:
@@ -555,12 +619,18 @@ def read_evaluations(inputs: Path, settings: Settings, roster: Roster) -> Evalua
                 "这不是考核评价表（找不到“党员评议”“单位测评”工作表）。如发错了附件，请让单位重新发送考核评价表。",
                 file=f.rel,
             )
+            if archive is not None:
+                archive.add(f, "", "", stamp, form=FORM_EVALUATION)
             continue
         ident = identify_unit(p.meta, f.rel, roster, "考核评价表", "E101", "E101", settings.year)
         if ident.error is not None:
             findings.add(ident.error)
+            if archive is not None:
+                archive.add(f, "", "", stamp, form=FORM_EVALUATION)
             continue
         code = ident.code
+        if archive is not None:
+            archive.add(f, code, "", stamp, form=FORM_EVALUATION)
         notes[f.rel].extend(ident.notices)
         parsed[f.sha256] = p
         candidates[code].append(f)
@@ -799,7 +869,8 @@ def read_overrides(inputs: Path, overrides_files: list[InboxFile] | None = None)
         Finding(
             NOTICE,
             "F103",
-            f"有更新的领导小组意见“{newest.rel}”（{newest.mtime_text}），本文件未采用。",
+            f"有更新的领导小组意见“{newest.rel}”（接收时间 {newest.received_described}），"
+            f"本文件（接收时间 {o.received_described}）未采用。",
             file=o.rel,
         )
         for o in older

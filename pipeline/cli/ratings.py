@@ -70,6 +70,7 @@ def run_ratings(
     from pipeline.assessment.writer import write_notice, write_results
     from pipeline.core.settings import load_settings
     from pipeline.infra.atomic import OutputStage
+    from pipeline.intake.inbox import Archive
     from pipeline.jobs.consolidate import run_consolidation
     from pipeline.jobs.consolidation import INBOX
     from pipeline.jobs.office import assessment_extras
@@ -81,7 +82,9 @@ def run_ratings(
     ds = document_settings(settings)
     register = Register.open(outputs)  # so does an unreadable register of issued numbers
     c = run_consolidation(inputs, outputs, as_of, use_cache=use_cache)
-    ev = read_evaluations(inputs, c.settings, c.roster)
+    archive = Archive(outputs / "archive")
+    ev = read_evaluations(inputs, c.settings, c.roster, as_of=as_of, archive=archive)
+    archive.save()
     ovr = read_overrides(inputs, ev.overrides_files)
     extras = assessment_extras(c)  # log, evidence, work targets (issue 15)
     result = rate(c, ev, ovr, policy, extras)

@@ -36,15 +36,16 @@ def summary_frame(changes: list[UnitChanges]) -> pd.DataFrame:
             "单位编码": u.unit_code,
             "单位名称": u.unit_name,
             "本次采用文件": u.file,
-            "修改时间": u.mtime,
+            "接收时间": u.mtime,
             "上一版本": u.previous or "无",
-            "上一版本修改时间": u.previous_mtime,
+            "上一版本接收时间": u.previous_mtime,
             "新增承诺": u.count(ADDED),
             "删除承诺": u.count(REMOVED),
             "内容修改的承诺": u.items(EDITED),
             "审核或进展变化的承诺": u.items(REVIEWED, PROGRESSED, STATUS),
             "新增履诺记实": u.logs_added,
             "审核后被修改（T101）": len(u.findings),
+            "按反馈要求更正的承诺": u.corrected,
             "说明": u.note,
         }
         for u in changes

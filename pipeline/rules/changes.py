@@ -24,7 +24,9 @@ Reading the previous version from the archive is the job's edge
 (:mod:`pipeline.jobs.changes`); this module only compares.
 
 T101 (提醒): an item that was approved (审核 = 通过) in the previous version and whose
-content fields (type, content, measures, deadline, effect) changed.
+content fields (type, content, measures, deadline, effect) changed, except the fields
+whose cell (or row) carried an error finding in the previous version: those were
+corrected as the office's feedback asked (按反馈要求更正), see :func:`unit_changes`.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ DETAIL_COLUMNS = [
     "字段",
     "原内容",
     "新内容",
+    "说明",
 ]
+CORRECTED = "按反馈要求更正"
 _WS = re.compile(r"\s+")
 
 
@@ -99,6 +103,7 @@ class UnitChanges:
     rows: list[dict[str, object]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     logs_added: int = 0
+    corrected: int = 0  # approved items edited where the previous version's feedback asked
 
     def count(self, kind: str) -> int:
         return sum(1 for r in self.rows if r["变更类型"] == kind)
@@ -234,6 +239,7 @@ def diff_sheet(
                 "字段": LABELS.get(fld, fld),
                 "原内容": _show(a) if fld else "",
                 "新内容": _show(b) if fld else "",
+                "说明": "",
             }
         )
 
@@ -275,9 +281,16 @@ def unit_changes(
     as_of: dt.date,
     due_soon_days: int,
     office: str = "学校活动办公室",
+    flagged: set[tuple[str, int, int]] | None = None,
 ) -> UnitChanges:
-    """Compare the used version of one unit with its previous version (pure)."""
-    uc = UnitChanges(ur.unit_code, ur.unit_name, ur.file.rel, ur.file.mtime_text, prev_rel, prev_mtime)
+    """Compare the used version of one unit with its previous version (pure).
+
+    ``flagged``: (layout sheet, row, column) of the previous version's error findings
+    (column 0 for a whole row). An approved item's field edited where its previous cell
+    (or row) carried an error is a correction the feedback asked for: its edit rows say
+    按反馈要求更正 and it raises no T101; other edited fields of an approved item do."""
+    flagged = flagged or set()
+    uc = UnitChanges(ur.unit_code, ur.unit_name, ur.file.rel, ur.file.received_text, prev_rel, prev_mtime)
     if previous is None:
         uc.note = "首次报送，没有可比较的上一版本" if not prev_rel else "上一版本无法读取，未比较"
         return uc
@@ -288,8 +301,29 @@ def unit_changes(
         rows, t101 = diff_sheet(old, new, layout, base)
         uc.rows += rows
         field_cols = ur.parsed.field_cols.get(layout.name, {})
+        old_cols = previous.field_cols.get(layout.name, {})
         sheet = ur.parsed.sheet_names.get(layout.name, layout.name)
-        for o, n, changed in t101:
+        for o, n, edited in t101:
+            row = int(float(str(o["excel_row"])))
+            asked = {
+                f
+                for f in edited
+                if (layout.name, row, 0) in flagged or (layout.name, row, old_cols.get(f, -1)) in flagged
+            }
+            if asked:
+                labels = {LABELS[f] for f in asked}
+                for r in rows:
+                    if (
+                        r["变更类型"] == EDITED
+                        and r["原序号"] == seq_int(o["seq"])
+                        and r["党员编号"] == o.get("member_id", "")
+                        and r["字段"] in labels
+                    ):
+                        r["说明"] = CORRECTED
+                uc.corrected += 1
+            changed = [f for f in edited if f not in asked]
+            if not changed:
+                continue
             what = "；".join(f"{LABELS[f]}由“{_show(o[f])}”改为“{_show(n[f])}”" for f in changed)
             who = f"{n.get('name', '')}的" if n.get("name") else ""
             column = field_cols.get(changed[0], field_cols.get("content", 0))

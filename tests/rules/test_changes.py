@@ -30,8 +30,9 @@ from pipeline.rules.changes import (
 from pipeline.tooling.demo import build_demo
 from tests.builders import DEMO_SETTINGS, d, deed, fault, load, make_inputs, org, write_return
 
-SEPT = dt.datetime(2026, 9, 8, 10, 0)
-OCT = dt.datetime(2026, 10, 24, 10, 0)
+CST = dt.timezone(dt.timedelta(hours=8))  # the demo settings' [intake] utc_offset
+SEPT = dt.datetime(2026, 9, 8, 10, 0, tzinfo=CST)
+OCT = dt.datetime(2026, 10, 24, 10, 0, tzinfo=CST)
 
 
 def numbered(rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -252,3 +253,60 @@ def test_demo_t101_is_the_planted_one(tmp_path: Path) -> None:
     assert summary.loc["D01", "新增承诺"] == "1"
     assert summary.loc["D04", "上一版本"] == "无"  # D04 sent only in September
     assert summary.loc["D02", "审核后被修改（T101）"] == "0"  # the returned item was rewritten: no T101
+
+
+def test_correction_of_a_flagged_cell_is_not_t101(tmp_path: Path) -> None:
+    """The feedback on the first version marked an approved deed's deadline red (P107,
+    outside the campaign) and another's missing effect (P108); the unit corrects both and
+    also moves an unflagged approved deadline. Only the unflagged edit is T101; the two
+    corrections are 按反馈要求更正 in 变更明细."""
+    inputs = make_inputs(tmp_path)
+    outputs = tmp_path / "outputs"
+    s, roster = load(inputs)
+
+    def fill(first: bool) -> Fill:
+        return Fill(
+            member_rows=numbered(
+                [
+                    deed(
+                        "010001",
+                        "王建国",
+                        "为社区老人免费测量血压",
+                        deadline=d(12, 31) if first else d(11, 10),
+                    ),
+                    deed("010001", "王建国", "为学困生义务辅导", effect="" if first else "辅导 10 人次"),
+                    fault("010001", "王建国", "与学生沟通方式简单"),
+                    deed("010002", "李秀英", "整理实训室器材", deadline=d(10, 31) if first else d(11, 5)),
+                    deed("010002", "李秀英", "到社区开展健康讲座"),
+                    fault("010002", "李秀英", "批评方式欠妥"),
+                ]
+            ),
+            org_rows=orgs(False),
+        )
+
+    write_return(inputs, s, roster, "D01", fill(True), mtime=SEPT)
+    assert cli(inputs, outputs, "consolidate", "--as-of", "2026-09-20") == 0
+    first = pd.read_excel(
+        outputs / "2026-09-20" / "台账.xlsx", sheet_name="问题清单", dtype=str, engine="openpyxl"
+    )
+    assert {
+        (r, c) for r, c in zip(first["规则编号"], first["单元格"], strict=True) if r in ("P107", "P108")
+    } == {
+        ("P107", "G2"),
+        ("P108", "H3"),
+    }
+    write_return(inputs, s, roster, "D01", fill(False), mtime=OCT)
+    assert cli(inputs, outputs, "consolidate", "--as-of", "2026-10-25") == 0
+    report = outputs / "2026-10-25" / CHANGES_FILE
+    notes = sheet(report, "提醒")
+    assert list(notes["规则编号"]) == ["T101"] and list(notes["姓名"]) == ["李秀英"]
+    details = sheet(report, "变更明细")
+    edits = details[details["变更类型"] == EDITED]
+    assert sorted(zip(edits["姓名"], edits["字段"], edits["说明"], strict=True)) == [
+        ("李秀英", "完成期限", ""),
+        ("王建国", "完成期限", "按反馈要求更正"),
+        ("王建国", "预期效果", "按反馈要求更正"),
+    ]
+    summary = sheet(report, "变更概况").set_index("单位编码")
+    assert summary.loc["D01", "审核后被修改（T101）"] == "1"
+    assert summary.loc["D01", "按反馈要求更正的承诺"] == "2"
