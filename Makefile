@@ -16,7 +16,7 @@ OUTPUTS ?= outputs
 CLI := $(PY) -m pipeline.cli.make_run --inputs $(INPUTS) --outputs $(OUTPUTS)
 # The core of the suite once more with the spawn start method (as on Windows, where there
 # is no fork): the demo consolidation, the parse cache and the worker pools.
-SPAWN_TESTS := tests/jobs tests/tooling tests/infra -k "test_demo_consolidate or pool_map or jobs or warm_equals_cold"
+SPAWN_TESTS := tests/jobs tests/tooling tests/infra -k "test_demo_consolidate or pool_map or test_jobs_ or warm_equals_cold"
 
 .PHONY: help venv consolidate test check templates eval-templates demo overdue bulletin notice ratings cards bench clean
 
