@@ -21,6 +21,7 @@ import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -118,13 +119,91 @@ def _fixed_spacing(pf: object, line_pt: float, before: float = 0, after: float =
     pf.space_after = Pt(after)  # type: ignore[attr-defined]
 
 
+# Child order of w:pPr and w:tblPr in the OOXML schema (ECMA-376 17.3.1.26, 17.4.60):
+# Word refuses ("unreadable content") a file whose elements are out of this order.
+PPR_ORDER = tuple(
+    f"w:{t}"
+    for t in [
+        "pStyle",
+        "keepNext",
+        "keepLines",
+        "pageBreakBefore",
+        "framePr",
+        "widowControl",
+        "numPr",
+        "suppressLineNumbers",
+        "pBdr",
+        "shd",
+        "tabs",
+        "suppressAutoHyphens",
+        "kinsoku",
+        "wordWrap",
+        "overflowPunct",
+        "topLinePunct",
+        "autoSpaceDE",
+        "autoSpaceDN",
+        "bidi",
+        "adjustRightInd",
+        "snapToGrid",
+        "spacing",
+        "ind",
+        "contextualSpacing",
+        "mirrorIndents",
+        "suppressOverlap",
+        "jc",
+        "textDirection",
+        "textAlignment",
+        "textboxTightWrap",
+        "outlineLvl",
+        "divId",
+        "cnfStyle",
+        "rPr",
+        "sectPr",
+        "pPrChange",
+    ]
+)
+TBLPR_ORDER = tuple(
+    f"w:{t}"
+    for t in [
+        "tblStyle",
+        "tblpPr",
+        "tblOverlap",
+        "bidiVisual",
+        "tblStyleRowBandSize",
+        "tblStyleColBandSize",
+        "tblW",
+        "jc",
+        "tblCellSpacing",
+        "tblInd",
+        "tblBorders",
+        "shd",
+        "tblLayout",
+        "tblCellMar",
+        "tblLook",
+        "tblCaption",
+        "tblDescription",
+    ]
+)
+
+
+def _insert_ordered(parent: Any, el: Any, order: tuple[str, ...]) -> None:
+    """Insert ``el`` into ``parent`` (lxml elements) where the schema's child order puts it."""
+    names = [qn(t) for t in order]
+    later = names[names.index(el.tag) + 1 :]
+    for i, child in enumerate(parent):
+        if child.tag in later:
+            parent.insert(i, el)
+            return
+    parent.append(el)
+
+
 def _no_grid_snap(pf_owner: object) -> None:
     """Stop Word snapping lines to the document grid (it would double a fixed spacing)."""
     ppr = pf_owner.element.get_or_add_pPr()  # type: ignore[attr-defined]
     if ppr.find(qn("w:snapToGrid")) is None:
         snap = OxmlElement("w:snapToGrid")
         snap.set(qn("w:val"), "0")
-        ppr.insert(0, snap)
+        _insert_ordered(ppr, snap, PPR_ORDER)
 
 
 def header_lines(text: str, width_mm: float, font_pt: float) -> str:
@@ -197,7 +276,7 @@ class OfficialDocument:
         for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):  # no extra gap between 11 and 月 in narrow cells
             el = OxmlElement(tag)
             el.set(qn("w:val"), "0")
-            ppr.append(el)
+            _insert_ordered(ppr, el, PPR_ORDER)
         add(STYLE_MASTHEAD, TITLE_FONT, 36, WD_ALIGN_PARAGRAPH.CENTER)
         styles[STYLE_MASTHEAD].font.color.rgb = RED
 
@@ -274,7 +353,7 @@ class OfficialDocument:
         bottom.set(qn("w:space"), "4")
         bottom.set(qn("w:color"), str(color))
         bdr.append(bottom)
-        ppr.append(bdr)
+        _insert_ordered(ppr, bdr, PPR_ORDER)
 
     def blank(self) -> Paragraph:
         return self.doc.add_paragraph()
@@ -399,18 +478,15 @@ class OfficialDocument:
         t = self.doc.add_table(rows=0, cols=n_cols)
         t.style = self.doc.styles["Table Grid"]
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        t.autofit = False
+        t.autofit = False  # w:tblLayout type="fixed": the widths below hold in Word, WPS and LibreOffice
         tbl_pr = t._tbl.tblPr
-        layout = OxmlElement("w:tblLayout")
-        layout.set(qn("w:type"), "fixed")
-        tbl_pr.append(layout)
         mar = OxmlElement("w:tblCellMar")
         for side in ("left", "right"):
             m = OxmlElement(f"w:{side}")
             m.set(qn("w:w"), str(CELL_PAD_TWIPS))
             m.set(qn("w:type"), "dxa")
             mar.append(m)
-        tbl_pr.append(mar)
+        _insert_ordered(tbl_pr, mar, TBLPR_ORDER)
         for col, w in zip(t.columns, widths_mm, strict=True):
             col.width = Mm(w)
 

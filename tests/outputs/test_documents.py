@@ -31,7 +31,7 @@ from pipeline.outputs.documents import (
     Register,
     document_settings,
 )
-from pipeline.outputs.official import cn_numeral_date, cn_ordinal
+from pipeline.outputs.official import PPR_ORDER, TBLPR_ORDER, cn_numeral_date, cn_ordinal
 from pipeline.outputs.template import Fill
 from pipeline.rules.status import COMPLETED, TRACKED
 from pipeline.tooling.demo import build_demo
@@ -145,6 +145,24 @@ def test_bulletin_masthead_number_addressee_annexes_and_date(demo: tuple[Path, P
         first = t.rows[0]._tr.trPr
         assert first is not None and first.find(qn("w:tblHeader")) is not None
         assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in t.rows)
+
+
+def test_every_docx_keeps_the_schema_order(demo: tuple[Path, Path]) -> None:
+    """Word refuses a file whose w:pPr / w:tblPr children are out of the schema's order."""
+    _, outputs = demo
+    out = outputs / AS_OF
+    paths = [out / "通报.docx", out / "公示_承诺事项.docx", *sorted((out / "支部通报").glob("*.docx"))]
+    for path in paths:
+        doc = Document(str(path))
+        parts = [doc.element, doc.styles.element, doc.sections[0].footer._element]
+        for part in parts:
+            for tag, order in (("w:pPr", PPR_ORDER), ("w:tblPr", TBLPR_ORDER)):
+                rank = {qn(t): i for i, t in enumerate(order)}
+                for el in part.iter(qn(tag)):
+                    seen = [rank[c.tag] for c in el if c.tag in rank]
+                    assert seen == sorted(seen), (path.name, tag, [c.tag for c in el])
+        layouts = [t._tbl.tblPr.findall(qn("w:tblLayout")) for t in doc.tables]
+        assert all(len(x) == 1 and x[0].get(qn("w:type")) == "fixed" for x in layouts)
 
 
 def test_bulletin_numbers_equal_the_ledger(demo: tuple[Path, Path]) -> None:
