@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.core.settings import load_settings
     from pipeline.infra.atomic import run_lock
     from pipeline.intake.mail.secrets import require_password
-    from pipeline.intake.mail.sources import ImapSource, folder_messages
+    from pipeline.intake.mail.sources import ImapSource, folder_messages, require_server
     from pipeline.jobs.fetch_mail import INBOX, Intake, summary_lines
     from pipeline.outputs.mail_record import RECORD_FILE, write_record
     from pipeline.rules.roster import load_roster
@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             if args.from_dir is not None:
                 result = intake.from_items(folder_messages(args.from_dir))
             else:
+                require_server(settings.mail)  # before asking for a password
                 password = require_password(settings.mail.user)
                 with ImapSource(settings.mail, password) as source:
                     result = intake.from_imap(source)

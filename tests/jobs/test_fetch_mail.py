@@ -240,3 +240,12 @@ def test_outlook_msg_exports(campaign: tuple[Path, Path, dict[str, bytes]], tmp_
     assert a2.attachment == "转发的邮件/D02_第二支部承诺表.xlsx"
     assert (inputs / "returns" / a2.saved_as).read_bytes() == books["D02"]
     assert len(arrivals) == 2  # the inline picture is not saved; the broken file is a finding
+
+
+def test_no_mail_server_configured(
+    campaign: tuple[Path, Path, dict[str, bytes]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs, outputs, _ = campaign  # the demo settings: [mail] host = ""
+    assert run(inputs, outputs, "fetch-mail") == 2
+    err = capsys.readouterr().err.strip()
+    assert "没有配置收信服务器" in err and "FROM=" in err and "\n" not in err

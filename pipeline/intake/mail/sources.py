@@ -105,15 +105,19 @@ def _quote(folder: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def require_server(ms: MailSettings) -> None:
+    if not ms.host or not ms.user:
+        raise MailError(
+            "没有配置收信服务器：请在 campaign.toml 的 [mail] 中填写 host 和 user；"
+            "网页邮箱可先导出邮件，再用 make fetch-mail FROM=文件夹。"
+        )
+
+
 class ImapSource:
     """A read-only session on one IMAP folder."""
 
     def __init__(self, ms: MailSettings, password: str) -> None:
-        if not ms.host or not ms.user:
-            raise MailError(
-                "没有配置收信服务器：请在 campaign.toml 的 [mail] 中填写 host 和 user；"
-                "网页邮箱可先导出邮件，再用 make fetch-mail FROM=文件夹。"
-            )
+        require_server(ms)
         self.ms = ms
         self.password = password
         self.what = f"收信服务器 {ms.host}:{ms.port}"
