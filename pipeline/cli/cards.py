@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=1,
         help="每页 A4 印几张桌签（默认 1 张；2 张时字号较小）",
     )
+    p.add_argument("--no-cache", action="store_true", help="不使用解析缓存，全部重新读取")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.rules.calendar import outside_campaign
 
     with run_lock(args.outputs):
-        c = run_consolidation(args.inputs, args.outputs, args.as_of)
+        c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
         out_dir = args.outputs / args.as_of.isoformat()
         with OutputStage(out_dir, owned={CARDS}) as stage:
             cards = write_cards(c, stage.path(CARDS), per_page=args.per_page)

@@ -2,8 +2,9 @@
 
 Python's own object serialisation runs code when it is loaded, so a cache folder anyone
 can write (often a shared drive) must not hold any. :func:`to_plain` turns the values the caches keep (dataclasses,
-dicts, lists, tuples, text, numbers, dates, and for keys only: DataFrames and Paths) into
-JSON-native data with small tags; :func:`from_plain` rebuilds them for a given dataclass
+dicts, lists, tuples, text, numbers, dates, DataFrames and paths; others for keys only) into
+JSON-native data with small tags; :func:`from_plain` rebuilds them (frames of the
+dtypes in :data:`FRAME_DTYPES` and paths too, for snapshots: :mod:`pipeline.jobs.snapshot`) for a given dataclass
 type, creating only instances of the dataclasses that type refers to: a foreign or
 hand-edited entry can name nothing else, and anything that does not fit is an error the
 caller treats as a miss.
@@ -23,7 +24,7 @@ import json
 import types
 import typing
 from collections.abc import Callable
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 _COLUMN_MIN = 16  # lists at least this long of hashable scalars are stored as $col
@@ -91,6 +92,8 @@ def to_plain(obj: Any) -> Any:
         return {"$d": obj.isoformat()}
     if t is dt.datetime:
         return {"$dt": obj.isoformat()}
+    if t is dt.timezone:
+        return {"$tz": obj.utcoffset(None).total_seconds()}
     if t is list:
         return _list(obj)
     if t is tuple:
@@ -224,6 +227,12 @@ def _decoder(classes: dict[str, type]) -> Callable[[Any], Any]:
                 return tuple(decode(x) for x in v)
             if tag == "$m":
                 return {decode(k): decode(x) for k, x in v}
+            if tag == "$tz":
+                return dt.timezone(dt.timedelta(seconds=v))
+            if tag == "$p":
+                return Path(v)
+            if tag == "$df":
+                return _frame(v, decode)
             if tag[:1] == "$":
                 raise PlainError(f"unknown tag {tag!r}")
         if "$c" in obj:
@@ -232,6 +241,32 @@ def _decoder(classes: dict[str, type]) -> Callable[[Any], Any]:
         return {k: decode(x) for k, x in obj.items()}  # "$" keys are tags only alone or with "$c"
 
     return decode
+
+
+# Frame dtypes rebuilt from ``$df`` (what the ledger frames hold); anything else is refused.
+FRAME_DTYPES = frozenset({"str", "object", "int64", "float64", "bool"})
+
+
+def _frame(v: Any, decode: Callable[[Any], Any]) -> Any:
+    """A DataFrame from ``$df`` data: columns, dtypes, index, one value list per column."""
+    import pandas as pd
+
+    columns, dtypes, index, data = v
+    columns = [decode(c) for c in columns]
+    idx = decode(index)
+    if len(set(columns)) != len(columns) or len(dtypes) != len(columns) or len(data) != len(columns):
+        raise PlainError("malformed frame")
+    if any(d not in FRAME_DTYPES for d in dtypes):
+        raise PlainError("frame dtype the plain format does not rebuild")
+    n = len(idx)
+    frame_index = pd.RangeIndex(n) if idx == list(range(n)) else pd.Index(idx)
+    cols = {}
+    for c, d, values in zip(columns, dtypes, data, strict=True):
+        values = decode(values)
+        if len(values) != n:
+            raise PlainError("frame column of another length")
+        cols[c] = pd.Series(values, dtype=d, index=frame_index)
+    return pd.DataFrame(cols, index=frame_index)
 
 
 def from_plain(data: Any, expect: type) -> Any:

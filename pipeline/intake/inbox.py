@@ -306,6 +306,11 @@ class Archive:
             seen.setdefault(r["sha256"], r)
         return list(seen.values())
 
+    def has_all(self, files: Iterable[InboxFile]) -> bool:
+        """Whether every one of ``files`` is archived (stored and in the manifest)."""
+        known = {(sha, rel) for sha, rel, _ in self._known}
+        return all((f.sha256, f.rel) in known and f.sha256 in self._stored for f in files)
+
     def add(
         self,
         f: InboxFile,

@@ -8,6 +8,7 @@ A library function that every command needing the consolidated data calls
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from pipeline.infra.written_cache import WrittenCache, run_kept
 from pipeline.intake.inbox import Archive, discover
 from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate, unit_figures
 from pipeline.jobs.office import apply_office, filing_summary
+from pipeline.jobs.snapshot import SnapshotStore, inputs_digest, snapshot_key
 from pipeline.outputs.branch_ledger import BRANCH_DIR
 from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
 from pipeline.outputs.feedback import write_feedback
@@ -37,8 +39,21 @@ FEEDBACK_DIR = "反馈"
 
 
 def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bool = True) -> Consolidation:
-    """Load settings and roster, consolidate, archive; no output files."""
-    settings = load_settings(inputs)
+    """Load settings and roster, consolidate, archive; no output files. With ``use_cache``
+    a consolidation of the same inputs for the same AS_OF by the same code is loaded from
+    its snapshot instead (:mod:`pipeline.jobs.snapshot`): one consolidation for
+    ``make consolidate bulletin notice``."""
+    settings = load_settings(inputs)  # checked whole at every start, snapshot or not
+    snapshots = SnapshotStore(outputs / ".cache" if use_cache else None)
+    manifest = Archive(outputs / "archive").manifest_path
+    digest = inputs_digest(inputs) if use_cache else ""
+    if use_cache:
+        start = time.perf_counter()
+        kept = snapshots.get(snapshot_key(digest, as_of, manifest), settings, Archive(outputs / "archive"))
+        if kept is not None:
+            kept.timings = {"snapshot": round(time.perf_counter() - start, 4)}
+            apply_office(kept, inputs, outputs)
+            return kept
     roster = load_roster(inputs)
     cache = ParseCache(outputs / ".cache" if use_cache else None, settings.fingerprint())
     archive = Archive(outputs / "archive")
@@ -46,7 +61,13 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
     with file_progress(n_files) as bar:
         c = consolidate(inputs, settings, roster, as_of, cache=cache, archive=archive, progress=bar)
     archive.save()
-    apply_office(c, inputs, outputs)  # filing decisions (inputs/office/, issue 15)
+    if use_cache and inputs_digest(inputs) == digest:  # nothing arrived meanwhile
+        # keyed by the manifest as this run leaves it: what the next run starts from
+        snapshots.put(snapshot_key(digest, as_of, manifest), c)
+    # Filing decisions (inputs/office/, issue 15) after the snapshot, on every run: the
+    # snapshot holds the consolidation of the returns; the office's decisions (part of
+    # the inputs' digest) are applied to it afresh.
+    apply_office(c, inputs, outputs)
     return c
 
 

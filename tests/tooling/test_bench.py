@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.infra.parallel import Jobs, default_workers, pool_map
-from pipeline.tooling.bench import compare_outputs, measure, output_cells, run_bench
+from pipeline.tooling.bench import SMALL_COMMANDS, compare_outputs, measure, output_cells, run_bench
 from pipeline.tooling.synth import ensure_campaign, rewrite_unit
 from tests.builders import DEMO_SETTINGS
 
@@ -139,13 +139,24 @@ def test_school_smoke_run(tmp_path: Path) -> None:
         assert saved[figure]["wall"] > 0, figure
         assert saved[figure]["rss_mb"] > 0, figure
     assert saved["cells_written"] > 10_000 and saved["files_written"] > 20
-    assert set(saved["ratios"]) == {
+    assert {
         "cold_over_floor",
         "naive_over_cold",
         "warm_parse_over_cold_parse",
         "warm_over_cold",
         "cold_cpu_over_floor_cpu",
-    }
+    } <= set(saved["ratios"])
+    # issue 16: demo-scale commands beside their baselines, measured in the same run
+    small = saved["small"]
+    assert {"python -c pass", 'python -c "import pandas"', "pledge --help"} <= set(small)
+    assert {name for name, _ in SMALL_COMMANDS} <= set(small)
+    assert all(x["wall"] > 0 and len(x["runs"]) == 1 for x in small.values())
+    pandas = small['python -c "import pandas"']["wall"]
+    assert saved["ratios"]["notice / import pandas"] == round(small["notice"]["wall"] / pandas, 2)
+    assert saved["targets"]["demo notice <= 2x import pandas"] == (small["notice"]["wall"] <= 2 * pandas)
+    assert "pledge --help <= 12x python -c pass" in saved["targets"]
+    assert "demo bulletin --no-cache <= 2x import pandas" not in saved["targets"]
+    assert any("× import pandas" in line for line in lines)
     warm = saved["warm"]
     assert warm["phases"]["cache_misses"] == 1 and warm["phases"]["cache_hits"] == saved["data"]["files"] - 1
     assert warm["identical_to_cold"], warm["differences"]
