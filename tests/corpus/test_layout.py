@@ -8,7 +8,6 @@ the neighbours D02 and D03 came through untouched.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,6 +333,4 @@ def test_sheet_names_excel_refuses_do_not_stop_the_run(tmp_path: Path) -> None:
     ]
     marked = feedback[L.SHEET_MEMBER]["G2"]
     assert marked.value == "2月30日" and "不是有效日期" in marked.comment.text
-    source = openpyxl.load_workbook(io.BytesIO(data))
-    assert feedback[L.SHEET_LOG]["E2"].value == source[L.SHEET_LOG]["E2"].value  # moved over
     assert_neighbours_ok(c)
