@@ -118,5 +118,8 @@ def test_arrival_log_orders_versions_by_message_date_not_file_time(
     assert os.path.getmtime(
         returns / "邮件/2026-09-05/D01_第一党支部（基础医学教研室）_公开承诺事项表.xlsx"
     ) > os.path.getmtime(returns / "邮件/2026-11-17/D01_第一党支部（基础医学教研室）_公开承诺事项表.xlsx")
+    # and the consolidation takes November's version all the same (received time first)
+    c = run_consolidation(inputs, outputs, dt.date.fromisoformat(AS_OF))
+    assert c.used["D01"].file.rel == "邮件/2026-11-17/D01_第一党支部（基础医学教研室）_公开承诺事项表.xlsx"
     dates = {m.when.astimezone(dt.UTC) for m in messages}
     assert {a.received for a in arrivals.values()} <= dates  # every received time is a message's own
