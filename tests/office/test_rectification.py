@@ -41,7 +41,7 @@ def campaign(tmp_path: Path) -> tuple[Path, Path]:
     fill = good_fill(form_of(roster, "D01"))
     for row in fill.member_rows:
         row.update(progress=L.PROGRESS_DONE, done_on=d(10, 20))
-    write_return(inputs, s, roster, "D01", fill)
+    write_return(inputs, s, roster, "D01", fill, mtime=dt.datetime(2026, 11, 20, 9, 0))
     # 李秀英: 4 差 votes of 10 voters > 1/3 -> 差 (the 差-vote rule) -> 整改名单.
     write_eval(
         inputs,
@@ -53,6 +53,7 @@ def campaign(tmp_path: Path) -> tuple[Path, Path]:
             member_row(2, "010002", "李秀英", vote_good=2, vote_fair=2, vote_average=2, vote_poor=4),
             member_row(3, "010003", "张伟"),
         ],
+        mtime=dt.datetime(2026, 11, 25, 9, 0),  # received before the first as-of (2026-11-27)
     )
     return inputs, tmp_path / "outputs"
 
