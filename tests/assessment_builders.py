@@ -4,7 +4,6 @@ template writer (``EvalFill``), so tests read the same layout a unit receives.""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from pipeline.assessment import layout as A
 from pipeline.assessment.template import EvalFill, eval_forms, write_eval_template
 from pipeline.core.settings import Settings
 from pipeline.rules.roster import Roster
+from pipeline.tooling.stamp import stamp_saved_time
 
 
 def col(f: str, sheet: Any = A.MEMBER_EVAL_SHEET) -> str:
@@ -41,6 +41,9 @@ def member_row(i: int, mid: str, name: str, **kw: Any) -> dict[str, Any]:
 D01 = [("010001", "王建国"), ("010002", "李秀英"), ("010003", "张伟")]
 
 
+EVAL_SAVED = dt.datetime(2026, 11, 25, 16, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
 def write_eval(
     inputs: Path,
     s: Settings,
@@ -64,6 +67,6 @@ def write_eval(
     path = inputs / A.INBOX / (name or A.eval_filename(form.unit_code, form.unit_name))
     path.parent.mkdir(parents=True, exist_ok=True)
     write_eval_template(form, s, path, EvalFill(member_rows=rows, unit_row=unit, meta=meta, year=year))
-    if mtime:
-        os.utime(path, (mtime.timestamp(),) * 2)
+    # Saved (received) before the tests' AS_OF, as a unit's Excel would record it.
+    stamp_saved_time(path, (mtime or EVAL_SAVED).astimezone())
     return path

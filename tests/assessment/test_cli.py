@@ -17,7 +17,8 @@ from pipeline.core.settings import load_settings
 from pipeline.read import layout as L
 from pipeline.rules.roster import load_roster
 from pipeline.tooling.demo_eval import build_eval_demo
-from tests.assessment_builders import member_row, write_eval
+from pipeline.tooling.stamp import stamp_saved_time
+from tests.assessment_builders import EVAL_SAVED, member_row, write_eval
 from tests.builders import REPO, ROSTER_ROWS, d, form_of, good_fill, load, make_inputs, write_return
 from tests.html_check import parse as parse_html
 
@@ -127,6 +128,8 @@ def test_ratings_and_overrides_round_trip(campaign: tuple[Path, Path]) -> None:
     ws.cell(rows["010002"], jr, "本人已作深刻检讨，经领导小组集体研究调整")
     ws.cell(rows["020002"], jo, "好")
     wb.save(inputs / A.INBOX / "领导小组意见.xlsx")
+    # the group decided before AS_OF (openpyxl wrote "now" as the saved time)
+    stamp_saved_time(inputs / A.INBOX / "领导小组意见.xlsx", EVAL_SAVED.astimezone())
     assert run(inputs, outputs, "ratings", "--as-of", AS_OF) == 0
     members = {r["党员编号"]: r for r in sheet_rows(results, A.SHEET_MEMBER_RESULTS)}
     li, chen = members["010002"], members["020002"]
