@@ -41,7 +41,7 @@ from pipeline.intake.inbox import (
 )
 from pipeline.intake.received import plausibility, saved_time
 from pipeline.read.layout import SheetLayout
-from pipeline.read.parse import renamed_sheet_notice
+from pipeline.read.parse import checked_header, renamed_sheet_notice
 from pipeline.read.reader import (
     SheetGrid,
     WorkbookRead,
@@ -156,27 +156,10 @@ def _parse_sheet(
     def finding(severity: str, rule: str, message: str, row: int = 0, column: int = 0) -> None:
         add(Finding(severity, rule, message, file=file, sheet=grid.name, row=row, column=column))
 
-    match = find_header(grid, layout.header_spec(), layout.required)
+    match = checked_header(grid, layout, finding, form="考核评价表")
     if match is None:
-        finding(
-            ERROR,
-            "L102",
-            f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的考核评价表，不要修改表头。",
-        )
         return None
     field_cols = {f: c + 1 for f, c in match.colmap.items()}
-    for f in match.missing:
-        finding(
-            ERROR,
-            "L103",
-            f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。",
-            match.row + 1,
-            1,
-        )
-    for c, text in match.extra:
-        finding(NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", match.row + 1, c + 1)
-    if grid.truncated:
-        finding(ERROR, "L106", f"“{grid.name}”行数过多，超出部分未读取。请删除多余的空行或无关内容。")
 
     start = match.row + 1
     user = [f for f in A.USER_FIELDS[layout.name] if f in match.colmap]

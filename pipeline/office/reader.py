@@ -35,7 +35,7 @@ from pipeline.intake.inbox import (
 )
 from pipeline.office import forms as O
 from pipeline.read.dates import parse_date
-from pipeline.read.parse import read_meta, renamed_sheet_notice
+from pipeline.read.parse import checked_header, read_meta, renamed_sheet_notice
 from pipeline.read.reader import (
     SheetGrid,
     WorkbookRead,
@@ -166,35 +166,10 @@ def parse_rows(
     def finding(severity: str, rule: str, message: str, row: int = 0, column: int = 0) -> None:
         add(Finding(severity, rule, message, file=file, sheet=grid.name, row=row, column=column))
 
-    match = find_header(grid, layout.header_spec(), layout.required)
+    match = checked_header(grid, layout, finding, form=form.name, stop_on_missing=True)
     if match is None:
-        finding(
-            ERROR,
-            "L102",
-            f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用程序生成的{form.name}，不要修改表头。",
-        )
         return None
     cols = {f: c + 1 for f, c in match.colmap.items()}
-    for f in match.missing:
-        finding(
-            ERROR,
-            "L103",
-            f"缺少“{layout.column(f).header}”列。请恢复{form.name}中的这一列（表头在第 {match.row + 1} 行）。",
-            match.row + 1,
-            1,
-        )
-    if match.missing:
-        return None
-    for c, text in match.extra:
-        finding(
-            NOTICE,
-            "L104",
-            f"多出的列“{text}”不在{form.name}中，其内容未采用。",
-            match.row + 1,
-            c + 1,
-        )
-    if grid.truncated:
-        finding(ERROR, "L106", f"“{grid.name}”行数过多，超出部分未读取。请删除多余的空行或无关内容。")
     records: list[dict[str, Any]] = []
     watched = [f for f in (*form.prefilled, *form.filled_by) if f in match.colmap]
     for r in range(match.row + 1, grid.n_rows):

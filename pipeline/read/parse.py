@@ -23,7 +23,7 @@ import pandas as pd
 from pipeline.core.findings import ERROR, NOTICE, Finding, cell_text
 from pipeline.read import layout as L
 from pipeline.read.dates import parse_date
-from pipeline.read.reader import SheetGrid, WorkbookRead, find_header
+from pipeline.read.reader import HeaderMatch, SheetGrid, WorkbookRead, find_header
 from pipeline.read.textnorm import (
     looks_like_formula,
     norm_choice,
@@ -285,6 +285,48 @@ def renamed_sheet_notice(name: str, layout_name: str, file: str) -> Finding:
     )
 
 
+def checked_header(
+    grid: SheetGrid,
+    layout: L.SheetLayout,
+    finding: Callable[..., None],
+    form: str = "模板",
+    stop_on_missing: bool = False,
+) -> HeaderMatch | None:
+    """Find ``layout``'s header row in ``grid`` and report what is wrong with it, the same
+    way for every workbook the pipeline reads (pledge returns, evaluation returns, office
+    workbooks): L102 no header, L103 a missing column, L104 an extra column, L106 a sheet
+    cut at the row limit. ``finding(severity, rule, message, row=0, column=0)`` records
+    one; ``form`` names the workbook in the messages. None when there is no header (or,
+    with ``stop_on_missing``, when a required column is missing)."""
+    match = find_header(grid, layout.header_spec(), layout.required)
+    if match is None:
+        finding(
+            ERROR,
+            "L102",
+            f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的{form}，不要修改表头。",
+        )
+        return None
+    for f in match.missing:
+        finding(
+            ERROR,
+            "L103",
+            f"缺少“{layout.column(f).header}”列。请恢复{form}中的这一列（表头在第 {match.row + 1} 行）。",
+            match.row + 1,
+            1,
+        )
+    if stop_on_missing and match.missing:
+        return None
+    for c, text in match.extra:
+        finding(NOTICE, "L104", f"多出的列“{text}”不在{form}中，其内容未汇总。", match.row + 1, c + 1)
+    if grid.truncated:
+        finding(
+            ERROR,
+            "L106",
+            f"“{grid.name}”行数过多（超过 {grid.n_rows} 行），超出部分未读取。请删除多余的空行或无关内容。",
+        )
+    return match
+
+
 def parse_sheet_columns(
     grid: SheetGrid,
     layout: L.SheetLayout,
@@ -296,31 +338,10 @@ def parse_sheet_columns(
     """Normalise one data sheet into columns (see :func:`typed_frame`); None when its
     header row cannot be found."""
     parser = _SheetParser(file, grid.name, year, add)
-    match = find_header(grid, layout.header_spec(), layout.required)
+    match = checked_header(grid, layout, parser.finding)
     if match is None:
-        parser.finding(
-            ERROR,
-            "L102",
-            f"找不到“{layout.name}”的表头行（应包含 {'、'.join(layout.headers)}）。请使用统一下发的模板，不要修改表头。",
-        )
         return None
     field_cols = {f: c + 1 for f, c in match.colmap.items()}
-    for f in match.missing:
-        parser.finding(
-            ERROR,
-            "L103",
-            f"缺少“{layout.column(f).header}”列。请恢复模板中的这一列（表头在第 {match.row + 1} 行）。",
-            match.row + 1,
-            1,
-        )
-    for c, text in match.extra:
-        parser.finding(NOTICE, "L104", f"多出的列“{text}”不在模板中，其内容未汇总。", match.row + 1, c + 1)
-    if grid.truncated:
-        parser.finding(
-            ERROR,
-            "L106",
-            f"“{grid.name}”行数过多（超过 {grid.n_rows} 行），超出部分未读取。请删除多余的空行或无关内容。",
-        )
 
     merged = _fill_merged(grid, match.colmap, match.row, parser) if grid.merged else {}
     body_start = match.row + 1
