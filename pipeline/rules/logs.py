@@ -13,31 +13,12 @@ unit is told (提醒) at the cell:
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from pipeline.core.findings import NOTICE, Finding
 from pipeline.read import layout as L
 from pipeline.rules.plans import resolve_plans
 from pipeline.rules.pledges import RuleContext
-
-
-def _finding(ctx: RuleContext, rule: str, message: str, row: Any, field: str) -> Finding:
-    excel_row, column = ctx.cell(row, L.SHEET_LOG, field)
-    return Finding(
-        NOTICE,
-        rule,
-        message,
-        unit_code=row.unit_code,
-        unit_name=row.unit_name,
-        file=row.file,
-        sheet=row.sheet,
-        row=excel_row,
-        column=column,
-        member_id=str(row.member_id),
-        member_name=str(row.name),
-    )
 
 
 def t102_log_pledge_missing(
@@ -66,7 +47,7 @@ def t102_log_pledge_missing(
                 f"承诺序号“{raw[i]}”无法识别，这条记实未计入任何承诺。请从下拉列表选择，"
                 f"写法为“{L.REF_MEMBER}-序号”或“{L.REF_ORG}-序号”。"
             )
-        out.append(_finding(ctx, "T102", msg, row, "pledge_ref"))
+        out.append(ctx.finding(NOTICE, "T102", msg, row, L.SHEET_LOG, "pledge_ref"))
     return out
 
 
@@ -87,7 +68,7 @@ def t103_log_member_not_of_unit(logs: pd.DataFrame, ctx: RuleContext) -> list[Fi
         mid = row.member_id
         where = f"属于{units[mid]}" if mid in home else "不在花名册中"
         msg = f"党员编号“{mid}”{where}，不是本单位党员，这条记实未计入。请核对编号。"
-        out.append(_finding(ctx, "T103", msg, row, "member_id"))
+        out.append(ctx.finding(NOTICE, "T103", msg, row, L.SHEET_LOG, "member_id"))
     return out
 
 
