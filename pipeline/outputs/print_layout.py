@@ -26,9 +26,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 # Page: A4 (xlsxwriter paper 9), margins in inches.
@@ -77,8 +79,13 @@ def _char_units(ch: str) -> float:
 def display_width(text: str) -> float:
     """Width of one line of ``text`` in column-width units."""
     if text.isascii():
-        return len(text) * UNITS_PER_LATIN
-    return sum(_char_units(ch) for ch in text)
+        tabs = text.count("\t")
+        return (
+            len(text) * UNITS_PER_LATIN + tabs * (_char_units("\t") - UNITS_PER_LATIN)
+            if tabs
+            else len(text) * UNITS_PER_LATIN
+        )
+    return sum(map(_char_units, text))
 
 
 def col_points(width: float) -> float:
@@ -97,13 +104,12 @@ def line_count(text: str, width: float) -> int:
     if not text:
         return 1
     cap = capacity(width)
-    if "\n" not in text and len(text) * UNITS_PER_CJK <= cap:
-        return 1  # short text: the common case, no per-character work
+    if len(text) * UNITS_PER_CJK <= cap and "\n" not in text and "\t" not in text:
+        return 1  # short text: the common case, no per-character work (a tab is wider)
     n = 0
     for para in text.split("\n"):
-        w = display_width(para)
-        if w <= cap:
-            n += 1
+        if len(para) * UNITS_PER_CJK <= cap and "\t" not in para:
+            n += 1  # fits whatever its characters (a tab is the only wider one)
             continue
         n += _greedy_lines(para, cap)
     return n
@@ -116,25 +122,52 @@ def line_count(text: str, width: float) -> int:
 _TOKEN = re.compile(
     r"[\x21-\x7e]+[）】》」』”’，。、；：！？]*| +|[^\x00-\x7f][）】》」』”’，。、；：！？]*|."
 )
+# Widths are counted in 1/140 units, where every character width (2.1, 1.25, 4, 0) and
+# every capacity (pixels / 7) is a whole number: line breaks are decided exactly, with no
+# rounding of sums.
+_EXACT = 140
+# Widths of the tokens seen so far (exact units): most are one CJK character with its
+# punctuation, so a few thousand entries serve a whole county's ledger (issue 16).
+_TOKEN_WIDTH: dict[str, int] = {}
+
+
+def _token_widths(tokens: list[str]) -> list[int]:
+    known = _TOKEN_WIDTH
+    out = list(map(known.get, tokens))
+    if None in out:
+        for i, tok in enumerate(tokens):
+            if out[i] is None:
+                w = round(display_width(tok) * _EXACT)
+                if len(known) < 200_000:
+                    known[tok] = w
+                out[i] = w
+    return out  # type: ignore[return-value]
 
 
 def _greedy_lines(para: str, cap: float) -> int:
-    lines, used = 1, 0.0
-    for tok in _TOKEN.findall(para):
-        if tok[0] == " ":
-            used += len(tok) * UNITS_PER_LATIN  # spaces at the end of a line hang over it
-            continue
-        tw = display_width(tok)
-        if used + tw <= cap:
-            used += tw
-        elif tw <= cap:
+    """Lines of one paragraph, filled greedily token by token; a run of spaces hangs over
+    the line's end (never breaks it), a token longer than a line breaks anywhere from a new
+    line. Each line is found by bisection over the running widths, not token by token."""
+    tokens = _TOKEN.findall(para)
+    widths = _token_widths(tokens)
+    ends = list(accumulate(widths, initial=0))  # ends[k + 1]: where token k ends
+    limit = round(cap * _EXACT)
+    n = len(tokens)
+    lines, base, k = 1, 0, 0  # the current line starts at ``base``
+    while True:
+        k = bisect_right(ends, base + limit, lo=k + 1) - 1  # the first token that does not fit
+        while k < n and tokens[k][0] == " ":
+            k += 1
+        if k >= n:
+            return lines
+        tw, used = widths[k], ends[k] - base
+        if tw <= limit:
             lines += 1
-            used = tw
+            base = ends[k]
         else:  # longer than a line: breaks anywhere, from a new line
-            k = math.ceil(tw / cap)
-            lines += k if used else k - 1
-            used = tw - (k - 1) * cap
-    return lines
+            m = -(-tw // limit)
+            lines += m if used else m - 1
+            base = ends[k + 1] - (tw - (m - 1) * limit)
 
 
 def lines_height(lines: int) -> float:
@@ -161,7 +194,7 @@ def row_height(
         if j >= len(widths) or (wrap is not None and not wrap[j]):
             continue
         if type(v) is str:
-            if not v or (len(v) * UNITS_PER_CJK <= capacity(widths[j]) and "\n" not in v):
+            if not v or (len(v) * UNITS_PER_CJK <= capacity(widths[j]) and "\n" not in v and "\t" not in v):
                 continue
             n = line_count(v, widths[j])
         else:
@@ -186,7 +219,7 @@ def row_heights(
         w = widths[j]
         quick = capacity(w) / UNITS_PER_CJK
         for i, v in enumerate(col):
-            if type(v) is str and (len(v) > quick or "\n" in v):
+            if type(v) is str and (len(v) > quick or "\n" in v or "\t" in v):
                 k = line_count(v, w)
                 if k > most[i]:
                     most[i] = k

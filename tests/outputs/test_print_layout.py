@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import zipfile
+from fractions import Fraction
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.outputs import print_layout as P
 from pipeline.outputs.xlsx import new_workbook
@@ -24,6 +28,37 @@ def test_line_count_wraps_at_the_column_width() -> None:
     assert P.line_count("", 20) == 1
     # an unbreakable Latin run moves to the next line whole
     assert P.line_count("一二三四五六七 2026-11-15", 20) == 2
+
+
+def _lines_token_by_token(text: str, width: float) -> int:
+    """The rule as stated, one token at a time, in exact fractions: a token that does not
+    fit starts a new line; spaces never break; a token longer than a line breaks anywhere."""
+    cap = Fraction(int(width * P.PX_PER_UNIT + 0.5) + P.COL_PADDING_PX - P.CELL_INSET_PX, 7)
+    cap = max(cap, Fraction(1))
+    total = 0
+    for para in text.split("\n"):
+        lines, used = 1, Fraction(0)
+        for tok in P._TOKEN.findall(para):
+            tw = sum((Fraction(P._char_units(ch)).limit_denominator(100) for ch in tok), Fraction(0))
+            if tok[0] == " " or used + tw <= cap:
+                used += tw
+            elif tw <= cap:
+                lines, used = lines + 1, tw
+            else:
+                k = -(-tw // cap)
+                lines += k if used else k - 1
+                used = tw - (k - 1) * cap
+        total += lines
+    return total
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="党员承诺事项，。）“”ab1-  \t\n·é" + "x" * 3, max_size=120),
+    st.sampled_from([4.0, 8.0, 14.0, 20.0, 36.0, 40.0, 60.0]),
+)
+def test_line_count_is_the_stated_rule(text: str, width: float) -> None:
+    assert P.line_count(text, width) == _lines_token_by_token(text, width)
 
 
 def test_row_height_follows_the_most_wrapped_cell() -> None:
