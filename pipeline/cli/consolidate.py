@@ -25,13 +25,15 @@ def run(args: argparse.Namespace) -> int:
         summary_lines,
         write_outputs,
     )
+    from pipeline.outputs.slices import SliceStore
 
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
         with OutputStage(
             args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}
         ) as stage:
-            write_outputs(c, stage, WrittenCache(args.outputs / ".cache" if not args.no_cache else None))
+            cache = args.outputs / ".cache" if not args.no_cache else None
+            write_outputs(c, stage, WrittenCache(cache), SliceStore(cache))
     for line in summary_lines(c, args.outputs / args.as_of.isoformat()):
         args.console.say(line)
     if args.strict and c.count(ERROR):

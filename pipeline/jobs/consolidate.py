@@ -29,6 +29,7 @@ from pipeline.outputs.branch_ledger import BRANCH_DIR
 from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
 from pipeline.outputs.feedback import write_feedback
 from pipeline.outputs.ledger import write_ledger
+from pipeline.outputs.slices import SliceStore
 from pipeline.outputs.template import unit_forms
 from pipeline.read.textnorm import safe_filename
 from pipeline.rules.calendar import outside_campaign
@@ -72,9 +73,12 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
 
 
 @without_gc  # issue 6: see pipeline.infra.parallel.without_gc
-def write_outputs(c: Consolidation, stage: OutputStage, kept: WrittenCache | None = None) -> None:
+def write_outputs(
+    c: Consolidation, stage: OutputStage, kept: WrittenCache | None = None, slices: SliceStore | None = None
+) -> None:
     """Write the ledger, change report, feedback workbooks and branch ledgers into ``stage``.
-    ``kept``: files of the last run to reuse where a unit's job did not change."""
+    ``kept``: files of the last run to reuse where a unit's job did not change; ``slices``:
+    the ledger's unit slices of the last run (:mod:`pipeline.outputs.slices`)."""
     from pipeline.outputs.changes import write_changes
 
     kept = kept or WrittenCache(None)
@@ -112,8 +116,10 @@ def write_outputs(c: Consolidation, stage: OutputStage, kept: WrittenCache | Non
                 c.settings,
             )
         write_branch_ledgers(c, stage, submit)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
-        write_ledger(c, stage.path(LEDGER))
+        write_ledger(c, stage.path(LEDGER), slices)
     kept.prune()
+    if slices is not None:
+        slices.prune()
 
 
 def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:

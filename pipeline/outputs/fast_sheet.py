@@ -33,6 +33,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
@@ -46,6 +47,8 @@ _XML_SPECIAL = re.compile(r"[&<>]")
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _NEEDS_WORK = re.compile(r"[&<>]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 _CHUNK = 1 << 20
+_REFS = re.compile(r'(<row|<c) r="[A-Z]*[0-9]+"')  # markup only: text never holds "<"
+_MARKER = "<!--pledge-spliced-rows:{}-->"
 _IN_MEMORY = 8 << 20  # characters of rendered rows kept in memory per sheet
 
 Styles = Sequence[Format | None]
@@ -83,6 +86,11 @@ def _style(fmt: Format | None) -> str:
     return f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
 
 
+def style_attrs(styles: Styles) -> str:
+    """The style attributes cells of ``styles`` get (part of a kept slice's key)."""
+    return "".join(_style(f) if FAST else repr(f) for f in styles)
+
+
 class FastSheet(Worksheet):
     """An xlsxwriter worksheet that also takes whole rows in bulk (see the module doc)."""
 
@@ -92,6 +100,7 @@ class FastSheet(Worksheet):
         self._fast_first = -1
         self._fast_last = -1
         self._serials: dict[Any, str] = {}
+        self._spliced: list[Any] | None = None
 
     # ------------------------------------------------------------------ writing
     def append_rows(
@@ -124,6 +133,77 @@ class FastSheet(Worksheet):
             )
             self._fast_last = end - 1
             return end
+        r, max_col, last_written = self._rows_xml(
+            first_row, rows, styles, date_styles, number_styles, blank_cells, marked, heights, self._spill
+        )
+        if last_written >= 0:
+            if self._fast_first < 0:
+                self._fast_first = first_row
+            self._fast_last = last_written
+            self._check_dimensions(first_row, 0)
+            self._check_dimensions(last_written, max(max_col, 0))
+        return r
+
+    def render_rows(
+        self,
+        rows: Iterable[Sequence[Any]],
+        styles: Styles,
+        date_styles: Styles,
+        number_styles: Styles | None = None,
+        heights: Sequence[float | None] | None = None,
+    ) -> str | None:
+        """The XML of ``rows`` as :meth:`append_rows` renders them, but without cell
+        references (a slice that fits wherever it is spliced, :mod:`pipeline.outputs.slices`),
+        or None when a row would have a gap (a skipped cell), which only references can say."""
+        if not FAST:
+            return None
+        parts: list[str] = []
+        rows = list(rows)
+        _, _, last = self._rows_xml(
+            0,
+            rows,
+            styles,
+            date_styles,
+            number_styles if number_styles is not None else styles,
+            True,
+            None,
+            heights,
+            parts.append,
+        )
+        xml = _REFS.sub(r"\1", "".join(parts))
+        cells = sum(len(r) for r in rows)
+        if last != len(rows) - 1 or xml.count("<c") != cells or not all(rows):
+            return None
+        return xml
+
+    def append_spliced(self, first_row: int, n_rows: int, n_cols: int, chunks: list[Any]) -> int:
+        """Rows ``first_row``.. given as compressed slices (:class:`pipeline.outputs.slices.Chunk`),
+        spliced into the sheet's XML by :func:`splice_workbook` after the workbook is closed."""
+        if first_row <= self._fast_last or self._fast is not None or not FAST:
+            raise ValueError("spliced rows go once, into a sheet without other bulk rows")
+        if n_rows <= 0:
+            return first_row
+        self._spliced = chunks
+        self._spill(_MARKER.format(id(self)))
+        self._fast_first, self._fast_last = first_row, first_row + n_rows - 1
+        self._check_dimensions(first_row, 0)
+        self._check_dimensions(self._fast_last, max(n_cols - 1, 0))
+        return first_row + n_rows
+
+    def _rows_xml(
+        self,
+        first_row: int,
+        rows: Iterable[Sequence[Any]],
+        styles: Styles,
+        date_styles: Styles,
+        number_styles: Styles,
+        blank_cells: bool,
+        marked: Mapping[tuple[int, int], tuple[Format, Format]] | None,
+        heights: Sequence[float | None] | None,
+        emit: Any,
+    ) -> tuple[int, int, int]:
+        """Render ``rows`` to SpreadsheetML, handing it to ``emit`` in chunks; returns
+        (next row, last column written, last row written)."""
         s_attr = [_style(f) for f in styles]
         d_attr = [_style(f) for f in date_styles]
         n_attr = [_style(f) for f in number_styles]
@@ -180,18 +260,12 @@ class FastSheet(Worksheet):
                 size += len(row_xml)
                 last_written = r
                 if size > _CHUNK:
-                    self._spill("".join(buf))
+                    emit("".join(buf))
                     buf, size = [], 0
             r += 1
         if buf:
-            self._spill("".join(buf))
-        if last_written >= 0:
-            if self._fast_first < 0:
-                self._fast_first = first_row
-            self._fast_last = last_written
-            self._check_dimensions(first_row, 0)
-            self._check_dimensions(last_written, max(max_col, 0))
-        return r
+            emit("".join(buf))
+        return r, max_col, last_written
 
     def _append_plain(
         self,
@@ -302,6 +376,30 @@ class FastSheet(Worksheet):
             self.dim_rowmin, self.dim_rowmax = lo, hi  # type: ignore[has-type]
             self._fast.close()
             self._fast = None
+
+
+def splice_workbook(path: Path, wb: Any) -> None:
+    """Put the compressed slices of every sheet of ``wb`` that has them (see
+    :meth:`FastSheet.append_spliced`) into the closed workbook file at ``path``: the
+    sheet's XML becomes one deflate stream of (its head, the slices, its tail), the other
+    members are copied as they are. Replaces ``path`` in one step."""
+    spliced = {
+        _MARKER.format(id(ws)).encode(): ws._spliced
+        for ws in wb.worksheets()
+        if getattr(ws, "_spliced", None)
+    }
+    if not spliced:
+        return
+    from pipeline.outputs.zip_splice import rewrite_members
+
+    def member(name: str, xml: bytes) -> list[Any] | None:
+        for marker, chunks in spliced.items():
+            at = xml.find(marker)
+            if at >= 0:
+                return [xml[:at], *chunks, xml[at + len(marker) :]]
+        return None
+
+    rewrite_members(path, member, lambda name: name.startswith("xl/worksheets/sheet"))
 
 
 def _is_na(v: Any) -> bool:

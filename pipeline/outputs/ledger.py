@@ -9,7 +9,9 @@ import pandas as pd
 
 from pipeline.core.findings import ERROR, NOTICE, col_letter, findings_frame
 from pipeline.jobs.consolidation import Consolidation, unit_figures, unit_summary
+from pipeline.outputs.fast_sheet import splice_workbook
 from pipeline.outputs.sheet import write_cell, write_frame, write_title
+from pipeline.outputs.slices import SliceStore
 from pipeline.outputs.xlsx import formats, new_workbook
 from pipeline.read import layout as L
 from pipeline.rules import figures as F
@@ -121,7 +123,9 @@ def summary_frame(c: Consolidation) -> tuple[pd.DataFrame, dict[str, object]]:
     return s, total
 
 
-def write_ledger(c: Consolidation, path: Path) -> None:
+def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None) -> None:
+    """The ledger at ``path``. ``slices``: each unit's rows of the five row sheets are kept
+    compressed and reused by the next run where they did not change (issue 16)."""
     wb = new_workbook(path, large=True)
     fmt = formats(wb)
     summary, total = summary_frame(c)
@@ -166,6 +170,14 @@ def write_ledger(c: Consolidation, path: Path) -> None:
         ("问题清单", findings_frame(c.findings)),
     ):
         ws = wb.add_worksheet(name)
-        write_frame(ws, df, fmt, widths={"承诺事项": 40, "说明": 60, "履诺情况": 40, "来源": 36})
+        write_frame(
+            ws,
+            df,
+            fmt,
+            widths={"承诺事项": 40, "说明": 60, "履诺情况": 40, "来源": 36},
+            slices=slices,
+            group_col="单位编码",
+        )
     wb.get_worksheet_by_name("汇总").activate()
     wb.close()
+    splice_workbook(path, wb)

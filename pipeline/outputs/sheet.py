@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from pipeline.outputs import print_layout as P
-from pipeline.outputs.fast_sheet import FastSheet
+from pipeline.outputs.fast_sheet import FastSheet, style_attrs
+from pipeline.outputs.slices import Chunk, SliceStore, compress
 from pipeline.read.textnorm import safe_cell_text
 
 MAX_WIDTH = 40  # wider text wraps (row heights from print_layout)
@@ -67,6 +68,8 @@ def write_frame(
     cell_styles: Mapping[tuple[int, int], str] | None = None,
     title: str | Sequence[str] | None = None,
     id_cols: int = 2,
+    slices: SliceStore | None = None,
+    group_col: str | None = None,
 ) -> P.PagePlan:
     """Header at ``start_row``, then one row per record; frozen, filterable and set up to
     print on A4 (``pipeline.outputs.print_layout``): widths from content, at most
@@ -76,7 +79,13 @@ def write_frame(
     fills rows 0.. (the first as the title, the others as bold notes). Returns the page plan.
 
     ``cell_styles`` gives single cells another style of ``fmt`` ("notice", "error"):
-    (record index, column index) -> style name."""
+    (record index, column index) -> style name.
+
+    ``slices`` with ``group_col`` (the ledger's 单位编码): the rows are written as one slice
+    per run of equal ``group_col`` values, each kept compressed for the next run and
+    reused while its rows, widths and styles are the same (:mod:`pipeline.outputs.slices`);
+    the workbook then needs :func:`pipeline.outputs.fast_sheet.splice_workbook` after it
+    is closed."""
     widths = widths or {}
     cols = list(df.columns)
     # Column lists, not itertuples: iterating pandas string arrays costs a call per cell,
@@ -100,17 +109,38 @@ def write_frame(
         lines = [title] if isinstance(title, str) else list(title)
         for k, line in enumerate(lines[:start_row]):
             write_title(ws, k, line, fmt, col_widths, plan, "title" if k == 0 else "bold_wrap")
-    heights = P.row_heights(columns, col_widths)
     pct = {cols.index(c) for c in percent_cols if c in cols}
+    n = len(cols)
+    styles = (
+        [fmt["cell"]] * n,
+        [fmt["date"]] * n,
+        [fmt["percent"] if j in pct else fmt["cell"] for j in range(n)],
+    )
+    chunks = (
+        _slices(ws, columns, cols.index(group_col), col_widths, styles, slices)
+        if slices is not None
+        and slices.root is not None  # --no-cache: every row the ordinary way
+        and group_col in cols
+        and unique
+        and not cell_styles
+        and len(df)
+        and isinstance(ws, FastSheet)
+        else None
+    )
+    if chunks is not None:
+        assert isinstance(ws, FastSheet)
+        ws.append_spliced(start_row + 1, len(df), n, chunks)
+        heights: list[float | None] = []
+    else:
+        heights = P.row_heights(columns, col_widths)
     rows = zip(*columns, strict=True) if columns else ((),) * len(df)
-    if isinstance(ws, FastSheet):  # bulk rows (issue 6): the same cells, ~4x faster
-        n = len(cols)
+    if chunks is not None:
+        pass  # spliced in after the workbook is closed
+    elif isinstance(ws, FastSheet):  # bulk rows (issue 6): the same cells, ~4x faster
         ws.append_rows(
             start_row + 1,
             rows,
-            [fmt["cell"]] * n,
-            [fmt["date"]] * n,
-            [fmt["percent"] if j in pct else fmt["cell"] for j in range(n)],
+            *styles,
             marked={
                 (start_row + 1 + i, j): (fmt[style], fmt[f"{style}_date"])
                 for (i, j), style in (cell_styles or {}).items()
@@ -135,6 +165,46 @@ def write_frame(
         # Rows above the header (a title) print on the first page only.
         P.apply_page(ws, plan, header_rows=start_row + 1, first_header_row=start_row)
     return plan
+
+
+_SPLICE_MAX = 1 << 31  # bytes of XML a sheet splices at most (zip without zip64)
+
+
+def _slices(
+    ws: FastSheet,
+    columns: list[list[Any]],
+    group: int,
+    widths: Sequence[float],
+    styles: tuple[list[Any], list[Any], list[Any]],
+    store: SliceStore,
+) -> list[Chunk] | None:
+    """One compressed slice per run of rows with the same ``columns[group]`` value: kept
+    ones reused, the others rendered (row heights, XML) and kept. None when a slice cannot
+    be written without cell references (the caller writes the rows the ordinary way)."""
+    head = repr((list(widths), [style_attrs(s) for s in styles]))
+    keys = columns[group]
+    chunks: list[Chunk] = []
+    total = 0
+    i, n = 0, len(keys)
+    while i < n:
+        j = i + 1
+        while j < n and keys[j] == keys[i]:
+            j += 1
+        part = [col[i:j] for col in columns]
+        key = store.key(head + repr(part))
+        chunk = store.get(key)
+        if chunk is None:
+            xml = ws.render_rows(zip(*part, strict=True), *styles, heights=P.row_heights(part, widths))
+            if xml is None:
+                return None
+            chunk = compress(xml.encode("utf-8", "surrogatepass"))
+            store.put(key, chunk)
+        chunks.append(chunk)
+        total += chunk.length
+        if total > _SPLICE_MAX:
+            return None
+        i = j
+    return chunks
 
 
 def write_title(

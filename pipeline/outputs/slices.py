@@ -1,0 +1,131 @@
+"""Each unit's rows of the ledger sheets, kept compressed and spliced into the next run (issue 16).
+
+After one unit re-sent its workbook, every other unit's rows of 党员承诺, 组织承诺, 履诺记实,
+履诺计划 and 问题清单 are what they were. Rendering them again (row heights, SpreadsheetML,
+deflate) is most of what a warm run of a county spends on the ledger. So the rows of a
+sheet are written as one slice per unit (a run of consecutive rows of the same 单位编码),
+each slice rendered without cell references (``r`` is optional in SpreadsheetML: a row
+follows the row before it and a cell the cell before it, as Excel, WPS, LibreOffice,
+calamine and openpyxl read them) and compressed on its own as raw deflate ending on a byte
+boundary. Slices without references do not depend on where they land, so a later run
+splices a kept slice wherever its unit's rows now start.
+
+A slice is kept under ``outputs/.cache/slices/<key>`` where the key is the SHA-256 of the
+code fingerprint, the sheet's column widths and styles, and the slice's values (their
+``repr``: types are told apart). Equal keys mean equal rows, so a hit is never stale; a
+damaged entry (its recorded length or CRC does not match) is a miss. Entries no run used
+are removed after a successful run, so the folder holds one ledger's worth. ``--no-cache``
+writes every row the ordinary way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.infra.fingerprint import code_fingerprint
+
+SLICES_DIR = "slices"
+_ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{8})-([0-9]+)\.deflate")
+LEVEL = 6  # zipfile's (and so xlsxwriter's) deflate level
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Raw deflate data of ``length`` bytes of XML with CRC-32 ``crc``, ending on a byte
+    boundary (a sync flush), so chunks concatenate into one deflate stream."""
+
+    data: bytes
+    length: int
+    crc: int
+
+
+def compress(xml: bytes) -> Chunk:
+    z = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    return Chunk(z.compress(xml) + z.flush(zlib.Z_SYNC_FLUSH), len(xml), zlib.crc32(xml))
+
+
+class SliceStore:
+    """Kept slices in ``root/slices`` (``root`` None: nothing kept, every slice rendered)."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root / SLICES_DIR if root is not None else None
+        self.salt = code_fingerprint().encode() if root is not None else b""
+        self._index: dict[str, Path] | None = None
+        self.used: set[str] = set()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, material: str) -> str:
+        h = hashlib.sha256(self.salt)
+        h.update(material.encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+
+    def _entries(self) -> dict[str, Path]:
+        if self._index is None:
+            self._index = {}
+            try:
+                names = list(self.root.iterdir()) if self.root is not None else []
+            except OSError:
+                names = []
+            for p in names:
+                m = _ENTRY.fullmatch(p.name)
+                if m:
+                    self._index[m[1]] = p
+        return self._index
+
+    def get(self, key: str) -> Chunk | None:
+        if self.root is None:
+            return None
+        self.used.add(key)
+        p = self._entries().get(key)
+        if p is None:
+            self.misses += 1
+            return None
+        m = _ENTRY.fullmatch(p.name)
+        assert m is not None
+        # Checked whole before it is spliced: the CRC the zip records must be that of what a
+        # reader inflates, or Excel offers to "repair" the ledger.
+        try:
+            data = p.read_bytes()
+            xml = zlib.decompressobj(-15).decompress(data)
+        except (OSError, zlib.error):
+            self.misses += 1
+            return None
+        chunk = Chunk(data, int(m[3]), int(m[2], 16))
+        if len(xml) != chunk.length or zlib.crc32(xml) != chunk.crc:
+            p.unlink(missing_ok=True)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return chunk
+
+    def put(self, key: str, chunk: Chunk) -> None:
+        if self.root is None:
+            return
+        self.used.add(key)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            final = self.root / f"{key}-{chunk.crc:08x}-{chunk.length}.deflate"
+            tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(chunk.data)
+            os.replace(tmp, final)
+        except OSError:
+            pass  # a slice not kept costs only its rendering next time
+
+    def prune(self) -> None:
+        """Remove the slices this run did not use (after a successful run)."""
+        if self.root is None or not self.root.is_dir():
+            return
+        for p in self.root.iterdir():
+            m = _ENTRY.fullmatch(p.name)
+            if m is None or m[1] not in self.used:
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)

@@ -1,0 +1,152 @@
+"""The ledger's unit slices (issue 16): each unit's rows of the row sheets are kept
+compressed and spliced into the next run. The spliced ledger has the cells, row heights
+and styles of one written the ordinary way; a warm run after a change of one unit's
+return, of the roster or of the settings gives the cells of a cold run; only changed
+slices are rendered again; a damaged kept slice is a miss."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from pipeline.cli import main
+from pipeline.outputs import slices as S
+from pipeline.outputs.zip_splice import deflate_pieces
+from pipeline.tooling.stamp import stamp_saved_time
+
+DEMO = Path(__file__).resolve().parents[2] / "inputs"
+AS_OF = "2026-11-20"
+LEDGER = "台账.xlsx"
+ROW_SHEETS = ("党员承诺", "组织承诺", "履诺记实", "履诺计划", "问题清单")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(DEMO, tmp_path / "inputs")
+    return tmp_path
+
+
+def consolidate(project: Path, outputs: str = "outputs", *extra: str) -> Path:
+    argv = ["--inputs", str(project / "inputs"), "--outputs", str(project / outputs), "--quiet"]
+    assert main([*argv, "consolidate", "--as-of", AS_OF, *extra]) == 0
+    return project / outputs / AS_OF / LEDGER
+
+
+def sheets(path: Path) -> dict[str, Any]:
+    """Per sheet: cell values, row heights and cell style ids, as openpyxl reads them."""
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows())
+        out[ws.title] = (
+            [[c.value for c in r] for r in rows],
+            [ws.row_dimensions[i].height for i in range(1, ws.max_row + 1)],
+            [[c.style_id for c in r] for r in rows],
+        )
+    return out
+
+
+def calamine_cells(path: Path) -> dict[str, list[list[Any]]]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names}
+
+
+def test_spliced_ledger_equals_the_ordinary_one(project: Path) -> None:
+    spliced = consolidate(project)
+    plain = consolidate(project, "plain", "--no-cache")
+    with zipfile.ZipFile(spliced) as z:
+        assert z.testzip() is None  # every member's CRC is right
+        member_rows = z.read("xl/worksheets/sheet2.xml").decode()
+    assert '<row ht="' in member_rows and '<c r="A3"' not in member_rows  # slices carry no references
+    assert sheets(spliced) == sheets(plain)
+    assert calamine_cells(spliced) == calamine_cells(plain)
+    kept = list((project / "outputs/.cache" / S.SLICES_DIR).iterdir())
+    assert len(kept) >= 6 * 4  # a slice per unit and sheet at least (the demo has 6 units)
+
+
+def _edit_one_return(inputs: Path) -> None:
+    """D01 re-sends its workbook with one pledge reworded (saved before AS_OF)."""
+    path = next((inputs / "returns" / "2026-11").glob("D01_*.xlsx"))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["党员承诺"]
+    header = [c.value for c in ws[1]]
+    col = next(j for j, h in enumerate(header, 1) if h and "承诺事项" in str(h))
+    ws.cell(row=2, column=col, value="为社区老人开展免费量血压服务 3 次，并建立健康档案")
+    wb.save(path)
+    stamp_saved_time(path, dt.datetime(2026, 11, 19, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+
+
+def _edit_roster(inputs: Path) -> None:
+    path = inputs / "roster.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    col = header.index("姓名") + 1
+    ws.cell(row=2, column=col, value=f"{ws.cell(row=2, column=col).value}甲")
+    wb.save(path)
+    os.utime(path, (dt.datetime(2026, 11, 1).timestamp(),) * 2)
+
+
+def _edit_settings(inputs: Path) -> None:
+    path = inputs / "campaign.toml"
+    text = path.read_text("utf-8")
+    assert "due_soon_days = 14" in text
+    path.write_text(text.replace("due_soon_days = 14", "due_soon_days = 20"), "utf-8")
+
+
+@pytest.mark.parametrize("change", [_edit_one_return, _edit_roster, _edit_settings])
+def test_a_warm_run_after_a_change_gives_the_cells_of_a_cold_run(
+    project: Path, change: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consolidate(project)
+    change(project / "inputs")
+    rendered: list[str] = []
+    put = S.SliceStore.put
+
+    def spy(self: S.SliceStore, key: str, chunk: S.Chunk) -> None:
+        rendered.append(key)
+        put(self, key, chunk)
+
+    monkeypatch.setattr(S.SliceStore, "put", spy)
+    warm = consolidate(project)
+    # the cold run: the same inputs and archive, nothing kept
+    shutil.copytree(project / "outputs" / "archive", project / "cold" / "archive")
+    cold = consolidate(project, "cold", "--no-cache")
+    assert sheets(warm) == sheets(cold)
+    total = len(list((project / "outputs/.cache" / S.SLICES_DIR).iterdir()))
+    if change is _edit_one_return:
+        # D01's slices again (its pledge rows, its problem rows), every other unit's reused
+        assert 0 < len(rendered) <= 4, rendered
+        assert total > 20
+
+
+def test_a_damaged_kept_slice_is_rendered_again(project: Path) -> None:
+    first = sheets(consolidate(project))
+    kept = sorted((project / "outputs/.cache" / S.SLICES_DIR).iterdir())
+    kept[0].write_bytes(kept[0].read_bytes()[:-3] + b"\x00\x01\x02")  # same name, other bytes
+    kept[1].write_bytes(b"")
+    ledger = consolidate(project)
+    assert sheets(ledger) == first
+    with zipfile.ZipFile(ledger) as z:
+        assert z.testzip() is None
+
+
+@given(st.lists(st.one_of(st.binary(max_size=3000), st.binary(max_size=200).map(S.compress)), max_size=8))
+def test_pieces_join_into_one_deflate_stream_with_the_crc_of_the_whole(pieces: list[Any]) -> None:
+    data, size, crc = deflate_pieces(pieces)
+    whole = b"".join(
+        p if isinstance(p, bytes) else zlib.decompressobj(-15).decompress(p.data) for p in pieces
+    )
+    assert zlib.decompress(data, -15) == whole
+    assert (size, crc) == (len(whole), zlib.crc32(whole))
