@@ -121,12 +121,15 @@ def _other(obj: Any) -> Any:
         import pandas as pd
 
         if isinstance(obj, pd.DataFrame):
+            # all columns at once as Python objects: one conversion per block of the
+            # frame, not a Series per column (issue 16: thousands of small frames a run)
+            columns = obj.to_numpy(dtype=object).T.tolist() if obj.shape[0] else [[] for _ in obj.columns]
             return {
                 "$df": [
                     [to_plain(c) for c in obj.columns],
                     [str(d) for d in obj.dtypes],
                     to_plain(obj.index.tolist()),
-                    [to_plain(obj.iloc[:, j].tolist()) for j in range(obj.shape[1])],
+                    [to_plain(col) for col in columns],
                 ]
             }
         if isinstance(obj, pd.Series):
