@@ -259,6 +259,41 @@ def child_floor(inputs: Path, spec_path: Path, out: Path) -> None:
     print(f"floor: read {n_read} cells, wrote {k} cells in {len(spec)} files")
 
 
+def _plain_write(job: tuple[int, list[int], str]) -> int:
+    import xlsxwriter
+
+    i, sheets, out = job
+    wb = xlsxwriter.Workbook(str(Path(out) / f"{i}.xlsx"))
+    cell = wb.add_format({"border": 1, "text_wrap": True})
+    values: tuple[Any, ...] = ("党员承诺事项", 12, "为社区老人免费测量血压", 3.5, "第一党支部")
+    k = 0
+    for n in sheets:
+        ws = wb.add_worksheet()
+        for c in range(n):
+            r, col = divmod(c, 12)
+            v = values[k % len(values)]
+            k += 1
+            if isinstance(v, str):
+                ws.write_string(r, col, v, cell)
+            else:
+                ws.write_number(r, col, v, cell)
+    wb.close()
+    return k
+
+
+def child_plain_write(spec_path: Path, out: Path) -> None:
+    """The cells of ``spec`` (workbooks, sheets, cells per sheet) written with plain
+    xlsxwriter calls, one workbook per task on every core: the templates' baseline."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(i, sheets, str(out)) for i, (_rel, sheets) in enumerate(spec)]
+    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+        n = sum(pool.map(_plain_write, jobs, chunksize=8))
+    print(f"plain-write: {n} cells in {len(jobs)} files")
+
+
 def child_naive(inputs: Path, out: Path) -> None:
     """What a competent pandas user writes in an afternoon."""
     import pandas as pd
@@ -357,6 +392,9 @@ def child_main(argv: list[str] | None = None) -> None:
     f.add_argument("inputs", type=Path)
     f.add_argument("spec", type=Path)
     f.add_argument("out", type=Path)
+    pw = sub.add_parser("plain-write")
+    pw.add_argument("spec", type=Path)
+    pw.add_argument("out", type=Path)
     n = sub.add_parser("naive")
     n.add_argument("inputs", type=Path)
     n.add_argument("out", type=Path)
@@ -422,6 +460,8 @@ def child_main(argv: list[str] | None = None) -> None:
         child_floor(args.inputs, args.spec, args.out)
     elif args.what == "naive":
         child_naive(args.inputs, args.out)
+    elif args.what == "plain-write":
+        child_plain_write(args.spec, args.out)
     else:
         child_consolidate([a for a in args.cli if a != "--"], args.report, args.profile)
 
@@ -531,6 +571,26 @@ class _Info:
 
     def to_dict(self) -> dict[str, Any]:
         return self.d
+
+
+def _unit_files(data: Path) -> dict[int, Path]:
+    """Unit index -> its workbook in the last month's folder (the synthetic branches B0001_...)."""
+    year_dir = sorted((data / RETURNS).iterdir())[-1]
+    out = {}
+    for p in sorted(year_dir.iterdir()):
+        m = re.match(r"B(\d{4})_", p.name)
+        if m:
+            out[int(m[1])] = p.relative_to(data)
+    return out
+
+
+def _spread(candidates: list[int], k: int, avoid: set[int]) -> list[int]:
+    """``k`` of ``candidates`` spread evenly over them, none of ``avoid``."""
+    pool = [i for i in candidates if i not in avoid]
+    if k >= len(pool):
+        return pool
+    step = len(pool) / k
+    return [pool[int(j * step)] for j in range(k)]
 
 
 def _changed_unit(info: _Info, data: Path) -> tuple[int, Path]:
@@ -719,9 +779,79 @@ def run_bench(
         warm["differences"] = diffs[:20]
         warm["changed_file"] = rel.as_posix()
         results["warm"] = warm
-        # restore the pristine workbook for the next benchmark run
-        (inputs / rel).unlink()
-        os.link(data / rel, inputs / rel)
+        changed = [rel]
+        if "incremental" not in skip:
+            # issue 16: 1 % and 10 % of the units re-send their workbooks (other units each
+            # time), each run starting from the state the previous one left; the last run is
+            # compared with a cold run over the same inputs and archive.
+            files = _unit_files(data)
+            used: set[int] = {unit_index}
+            incremental: dict[str, dict[str, Any]] = {}  # label -> units changed
+            steps = (("1%", max(1, info.units // 100)), ("10%", max(1, info.units // 10)))
+            for n_step, (label, k_units) in enumerate(steps):
+                last = n_step == len(steps) - 1
+
+                def change_many(
+                    k: int, label: str = label, k_units: int = k_units, last: bool = last
+                ) -> None:
+                    picked = _spread(sorted(files), k_units, used)
+                    used.update(picked)
+                    for i in picked:
+                        (inputs / files[i]).unlink(missing_ok=True)
+                        measure(
+                            py(
+                                "pipeline.tooling.bench",
+                                "rewrite",
+                                str(data),
+                                str(inputs / files[i]),
+                                str(i),
+                                str(100 + 10 * len(used) + k),
+                                str(seed),
+                                scale,
+                            ),
+                            logs / f"rewrite-{label}-{i}.log",
+                            env,
+                        )
+                        changed.append(files[i])
+                    incremental[label]["units_changed"] = incremental[label].get("units_changed", 0) + len(
+                        picked
+                    )
+                    if last:
+                        shutil.rmtree(reference, ignore_errors=True)
+                        shutil.copytree(
+                            state, reference, ignore=shutil.ignore_patterns(".cache"), copy_function=os.link
+                        )
+                        (reference / "archive" / "manifest.csv").unlink(missing_ok=True)
+                        shutil.copy2(
+                            state / "archive" / "manifest.csv", reference / "archive" / "manifest.csv"
+                        )
+
+                incremental[label] = {}
+                run = repeated(f"warm {label}", warm_argv, prepare=change_many)
+                run.update(incremental[label])
+                run["phases"] = json.loads(
+                    (work / f"warm-{len(run['runs']) - 1}.json").read_text(encoding="utf-8")
+                )
+                results[f"warm_{label.rstrip('%')}pct"] = run
+            measure(ref_argv, logs / "reference-incremental.log", env)
+            measure(
+                py(
+                    "pipeline.tooling.bench",
+                    "compare",
+                    str(state / as_of.isoformat()),
+                    str(reference / as_of.isoformat()),
+                    str(work / "compare-incremental.json"),
+                ),
+                logs / "compare-incremental.log",
+                env,
+            )
+            diffs = json.loads((work / "compare-incremental.json").read_text(encoding="utf-8"))
+            results["warm_10pct"]["identical_to_cold"] = not diffs
+            results["warm_10pct"]["differences"] = diffs[:20]
+        # restore the pristine workbooks for the next benchmark run
+        for r_ in dict.fromkeys(changed):
+            (inputs / r_).unlink(missing_ok=True)
+            os.link(data / r_, inputs / r_)
 
     # floor
     if "floor" not in skip:
@@ -759,6 +889,15 @@ def run_bench(
         tpl["units"] = info.units
         tpl["ms_per_workbook"] = round(tpl["wall"] * 1000 / max(info.units, 1), 1)
         results["templates"] = tpl
+        # issue 16's baseline: the same workbooks (the same sheets and cell counts) written
+        # with plain xlsxwriter calls on every core, in the same run
+        tpl_spec = work / "tpl-cells.json"
+        tpl_spec.write_text(json.dumps(output_cells(work / "tpl-0"), ensure_ascii=False), encoding="utf-8")
+        results["templates_plain"] = repeated(
+            "templates plain xlsxwriter",
+            lambda k: py("pipeline.tooling.bench", "plain-write", str(tpl_spec), str(work / f"tplain-{k}")),
+            prepare=lambda k: shutil.rmtree(work / f"tplain-{k}", ignore_errors=True),
+        )
     if "small" not in skip:
         results["small"] = small_runs(work / "demo", as_of, env, logs, repeat or SMALL_REPEAT, say)
     if profile:
@@ -877,6 +1016,15 @@ def ratios(r: dict[str, Any]) -> dict[str, float]:
         w = r["warm"]["phases"].get("consolidate.read", 0.0)
         out["warm_parse_over_cold_parse"] = round(w / c, 4) if c else 0.0
         out["warm_over_cold"] = round(r["warm"]["wall"] / cold, 2)
+    for key in ("warm_1pct", "warm_10pct"):
+        if key in r:
+            out[f"{key}_over_cold"] = round(r[key]["wall"] / cold, 2)
+    if "templates_plain" in r and "templates" in r:
+        out["templates_over_plain_xlsxwriter"] = round(
+            r["templates"]["wall"] / r["templates_plain"]["wall"], 2
+        )
+    if "rollup" in r:
+        out["rollup_over_single_consolidation"] = round(r["rollup"]["wall"] / r["rollup"]["single_wall"], 3)
     if "small" in r:
         out.update(small_ratios(r["small"]))
     return out
@@ -898,6 +1046,28 @@ def targets(r: dict[str, Any]) -> dict[str, bool]:
         t["warm outputs identical to cold"] = bool(r["warm"]["identical_to_cold"])
     if "templates" in r:
         t["templates <= 30 ms per workbook"] = r["templates"]["ms_per_workbook"] <= 30
+    # issue 16
+    if "warm" in r:
+        t["issue 16: warm, 1 unit changed <= 0.10x cold"] = q["warm_over_cold"] <= 0.10
+    if "warm_1pct" in r:
+        t["issue 16: warm, 1% of units changed <= 0.15x cold"] = q["warm_1pct_over_cold"] <= 0.15
+    if "warm_10pct" in r:
+        t["issue 16: warm after 1%/10% changes, outputs identical to cold"] = bool(
+            r["warm_10pct"].get("identical_to_cold")
+        )
+    if "cold_over_floor" in q:
+        t["issue 16: cold <= 0.4x floor"] = q["cold_over_floor"] <= 0.4
+    t["issue 16: peak RSS <= 1 GB"] = (
+        max(r["cold"]["rss_mb"], r["cold"]["pss_mb"], r.get("warm", {}).get("pss_mb", 0)) <= 1024
+    )
+    if "templates_over_plain_xlsxwriter" in q:
+        t["issue 16: templates <= 0.5x plain xlsxwriter on every core"] = (
+            q["templates_over_plain_xlsxwriter"] <= 0.5
+        )
+    if "rollup_over_single_consolidation" in q:
+        t["issue 16: roll-up of 20 schools <= 0.05x one consolidation of their workbooks"] = (
+            q["rollup_over_single_consolidation"] <= 0.05
+        )
     if "small" in r:
         for name, _ in SMALL_COMMANDS:
             if name != "bulletin --no-cache":  # shown for comparison, not a clerk's command
@@ -918,7 +1088,10 @@ def table(r: dict[str, Any]) -> list[str]:
         ("naive", "naive pandas/openpyxl"),
         ("cold", "consolidate cold"),
         ("warm", "consolidate warm (1 changed)"),
+        ("warm_1pct", "consolidate warm (1% changed)"),
+        ("warm_10pct", "consolidate warm (10% changed)"),
         ("templates", "templates"),
+        ("templates_plain", "templates, plain xlsxwriter"),
     ):
         if key in r:
             x = r[key]
