@@ -29,7 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="模拟数据的随机种子")
     p.add_argument("--profile", action="store_true", help="另做一次单进程 cProfile 剖析，按阶段统计耗时")
-    p.add_argument("--skip", default="", help="跳过的测量，逗号分隔：floor,naive,warm,incremental,templates,small,rollup")
+    p.add_argument(
+        "--skip", default="", help="跳过的测量，逗号分隔：floor,naive,warm,incremental,templates,small,rollup"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -94,7 +94,7 @@ def write_outputs(
                 jobs.submit(run_kept, fn, path, args, keep or None)
 
         # 变更记录.xlsx (issue 4), while the workers start; its T101 notices join 问题清单
-        c.findings.extend(write_changes(c, stage))
+        c.findings.extend(write_changes(c, stage, use_cache=kept.root is not None))
         stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
         by_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)
         for f in c.findings:

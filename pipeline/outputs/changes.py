@@ -80,12 +80,14 @@ def write_change_report(c: Consolidation, changes: list[UnitChanges], path: Path
         wb.close()
 
 
-def write_changes(c: Consolidation, stage: OutputStage, outputs: Path | None = None) -> list[Finding]:
+def write_changes(
+    c: Consolidation, stage: OutputStage, outputs: Path | None = None, use_cache: bool = True
+) -> list[Finding]:
     """Compare every used workbook with its previous archived version, write
     ``变更记录.xlsx`` into ``stage`` and return the T101 findings.
 
     ``outputs`` (the folder holding ``archive/``) defaults to the stage target's parent."""
     outputs = outputs if outputs is not None else stage.target.parent
-    changes = collect_changes(c, outputs)
+    changes = collect_changes(c, outputs, use_cache)
     write_change_report(c, changes, stage.path(CHANGES_FILE))
     return [f for u in changes for f in u.findings]

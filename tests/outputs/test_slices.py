@@ -124,6 +124,8 @@ def test_a_warm_run_after_a_change_gives_the_cells_of_a_cold_run(
     shutil.copytree(project / "outputs" / "archive", project / "cold" / "archive")
     cold = consolidate(project, "cold", "--no-cache")
     assert sheets(warm) == sheets(cold)
+    changes = "变更记录.xlsx"  # each unit's changes are kept too (pipeline.jobs.changes)
+    assert sheets(warm.parent / changes) == sheets(cold.parent / changes)
     total = len(list((project / "outputs/.cache" / S.SLICES_DIR).iterdir()))
     if change is _edit_one_return:
         # D01's slices again (its pledge rows, its problem rows), every other unit's reused
@@ -150,3 +152,13 @@ def test_pieces_join_into_one_deflate_stream_with_the_crc_of_the_whole(pieces: l
     )
     assert zlib.decompress(data, -15) == whole
     assert (size, crc) == (len(whole), zlib.crc32(whole))
+
+
+def test_kept_unit_changes_that_are_damaged_or_foreign_are_compared_again(project: Path) -> None:
+    ledger = consolidate(project)
+    first = sheets(ledger.parent / "变更记录.xlsx")
+    kept = project / "outputs/.cache/changes/units.json"
+    assert kept.is_file()
+    for damage in (b"garbage", b'{"tag": "other-tool", "units": {}}', kept.read_bytes()[:100]):
+        kept.write_bytes(damage)
+        assert sheets(consolidate(project).parent / "变更记录.xlsx") == first
