@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
-
 from pipeline.schemas.values import CATEGORIES, UNIT_TYPES
 
 __all__ = ["CATEGORIES", "UNIT_TYPES", "RosterSchema"]
