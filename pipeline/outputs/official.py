@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -230,6 +231,17 @@ class OfficialDocument:
     """One 公文 under construction; :meth:`save` writes it atomically."""
 
     def __init__(self) -> None:
+        # Every document starts as the same set-up blank one (page, styles, footer),
+        # built once per process and opened from its bytes: opening is cheaper than
+        # setting the styles up again (issue 16); the file is the same.
+        blank, self._style_ids, self._table_style_id = _blank_document()
+        self.doc = Document(io.BytesIO(blank))
+        self._attachment_notes: list[str] = []
+
+    @classmethod
+    def _build_blank(cls) -> tuple[bytes, dict[str, str | None], str | None]:
+        """The set-up blank document's bytes and its style ids."""
+        self = cls.__new__(cls)
         self.doc = Document()
         self._setup_page()
         self._setup_styles()
@@ -237,13 +249,13 @@ class OfficialDocument:
         # on every assignment by scanning all styles for the default one (most of the
         # time of a document with a few hundred table cells, issue 16).
         part = self.doc.part
-        self._style_ids: dict[str, str | None] = {
+        style_ids = {
             name: part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
             for name in (STYLE_BODY, STYLE_TITLE, STYLE_H1, STYLE_H2, STYLE_TABLE, STYLE_MASTHEAD)
         }
-        self._table_style_id = part.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
+        table_style_id = part.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
         self._setup_footer()
-        self._attachment_notes: list[str] = []
+        return self.to_bytes(), style_ids, table_style_id
 
     # -- setup -------------------------------------------------------------------------
     def _setup_page(self) -> None:
@@ -578,3 +590,8 @@ class OfficialDocument:
 
     def save(self, path: Path) -> None:
         write_bytes_atomic(path, self.to_bytes())
+
+
+@functools.cache
+def _blank_document() -> tuple[bytes, dict[str, str | None], str | None]:
+    return OfficialDocument._build_blank()
