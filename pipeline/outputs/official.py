@@ -542,44 +542,46 @@ class OfficialDocument:
             if header_row:
                 trpr.append(OxmlElement("w:tblHeader"))
 
-        head = t.add_row()
-        no_split(head, header_row=True)
-        fill(
-            head.cells,
-            [header_lines(clean(h), w, font_pt) for h, w in zip(header, widths_mm, strict=True)],
-            True,
-            set(range(n_cols)),
-        )
+        # Rows of each kind (header, body, group) are built once, empty, the python-docx
+        # way, and copied for every row with their cells' text filled in: the same XML as
+        # building every row through python-docx, whose property setters search an
+        # element's children on every call (most of the time of a long table, issue 16).
+        # A kind depends only on the layout, so tables of the same layout (one per
+        # branch's bulletin) share them.
+        layout = (tuple(widths_mm), tuple(numeric), font_pt, table_style)
 
-        # Body and group rows: each kind is built once, empty, the python-docx way, and
-        # copied for every row with its cells' text filled in. The same XML as building
-        # every row through python-docx, whose property setters search an element's
-        # children on every call (most of the time of a long table, issue 16).
-        def blank_row(group: bool) -> Any:
+        def blank_row(kind: str) -> Any:
+            cached = _ROW_TEMPLATES.get((kind, layout))
+            if cached is not None:
+                return cached
             row = t.add_row()
-            no_split(row)
-            if group:
+            no_split(row, header_row=kind == "header")
+            if kind == "group":
                 merged = row.cells[0].merge(row.cells[-1]) if n_cols > 1 else row.cells[0]
                 fill([merged], [""], True, set())
                 merged.paragraphs[0].paragraph_format.keep_with_next = True  # not alone at a page foot
+            elif kind == "header":
+                fill(row.cells, [""] * n_cols, True, set(range(n_cols)))
             else:
                 fill(row.cells, [""] * n_cols, False, set(numeric))
             t._tbl.remove(row._tr)
+            _ROW_TEMPLATES[(kind, layout)] = row._tr
             return row._tr
 
-        def add_row(template: Any, values: Sequence[str]) -> None:
-            tr = copy.deepcopy(template)
+        def add_row(kind: str, values: Sequence[str]) -> None:
+            tr = copy.deepcopy(blank_row(kind))
             for r, value in zip(tr.xpath("./w:tc/w:p/w:r"), values, strict=True):
                 if value:  # = Paragraph.add_run(value)
                     r.text = value
             t._tbl.append(tr)
 
-        body_row = blank_row(group=False)
-        group_row = blank_row(group=True) if groups else None
+        add_row(
+            "header", [header_lines(clean(h), w, font_pt) for h, w in zip(header, widths_mm, strict=True)]
+        )
         for i, values in enumerate(rows):
             if i in groups:
-                add_row(group_row, [clean(groups[i])])
-            add_row(body_row, ["" if v is None else clean(v) for v in values])
+                add_row("group", [clean(groups[i])])
+            add_row("body", ["" if v is None else clean(v) for v in values])
         return t
 
     # -- output --------------------------------------------------------------------------
@@ -590,6 +592,10 @@ class OfficialDocument:
 
     def save(self, path: Path) -> None:
         write_bytes_atomic(path, self.to_bytes())
+
+
+# (kind, layout) -> an empty table row of that kind and layout (OfficialDocument.table)
+_ROW_TEMPLATES: dict[tuple[str, tuple[Any, ...]], Any] = {}
 
 
 @functools.cache
