@@ -32,6 +32,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.run import _RunContentAppender
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -571,8 +572,8 @@ class OfficialDocument:
         def add_row(kind: str, values: Sequence[str]) -> None:
             tr = copy.deepcopy(blank_row(kind))
             for r, value in zip(tr.xpath("./w:tc/w:p/w:r"), values, strict=True):
-                if value:  # = Paragraph.add_run(value)
-                    r.text = value
+                if value:  # = Paragraph.add_run(value): the run holds only its w:rPr yet
+                    _RunContentAppender.append_to_run_from_text(r, value)
             t._tbl.append(tr)
 
         add_row(
