@@ -9,8 +9,9 @@ a Chinese summary and maps domain errors to exit codes (:mod:`pipeline.cli.exit_
 - 3: another run holds the lock.
 
 Every make target is a wrapper over one command here. Building the parser imports no
-command's library code (pandas and the writers load when a command runs): ``--help``
-answers at once. Usage, help and argparse's errors are Chinese (:mod:`.zh_argparse`).
+command module: the command given is imported, and its arguments added, when argparse
+reaches it (:class:`_Commands`), so a run loads one command module and ``--help`` none;
+pandas and the writers load when the command runs (issue 16). Usage, help and argparse's errors are Chinese (:mod:`.zh_argparse`).
 
 Folders: ``--inputs``/``--outputs`` (default ``inputs``/``outputs`` of the current
 folder), or ``-C``/``--project 文件夹`` for that folder's ``inputs``/``outputs``. These
