@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
+from pipeline.schemas.values import CATEGORIES, UNIT_TYPES
 
-UNIT_TYPES = ("党委", "党支部")
-CATEGORIES = ("正式党员", "预备党员")
+__all__ = ["CATEGORIES", "UNIT_TYPES", "RosterSchema"]
 
 
 def _one_name_per_unit(df: pd.DataFrame) -> pd.Series:

@@ -9,8 +9,9 @@ a Chinese summary and maps domain errors to exit codes (:mod:`pipeline.cli.exit_
 - 3: another run holds the lock.
 
 Every make target is a wrapper over one command here. Building the parser imports no
-command's library code (pandas and the writers load when a command runs): ``--help``
-answers at once. Usage, help and argparse's errors are Chinese (:mod:`.zh_argparse`).
+command module: the command given is imported, and its arguments added, when argparse
+reaches it (:class:`_Commands`), so a run loads one command module and ``--help`` none;
+pandas and the writers load when the command runs (issue 16). Usage, help and argparse's errors are Chinese (:mod:`.zh_argparse`).
 
 Folders: ``--inputs``/``--outputs`` (default ``inputs``/``outputs`` of the current
 folder), or ``-C``/``--project 文件夹`` for that folder's ``inputs``/``outputs``. These
@@ -25,6 +26,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline import __version__
 from pipeline.cli.common import Console
@@ -99,6 +101,34 @@ def add_global_options(p: argparse.ArgumentParser, after_command: bool = False) 
     p.add_argument("--quiet", action="store_true", default=default(False), help="不显示汇总信息")
 
 
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands; a command's module is imported, and its own arguments added,
+    when it is the one given: a run loads one command module, not all of them, and
+    ``pledge --help`` none (issue 16)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        name = values[0] if values else None
+        if name in COMMANDS:
+            load_command(self._name_parser_map[name], name)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def load_command(p: argparse.ArgumentParser, name: str) -> None:
+    """Add the command ``name``'s own arguments to its parser ``p`` (once)."""
+    if p.get_default("_run") is not None:
+        return
+    mod = importlib.import_module(COMMANDS[name][0])
+    mod.add_arguments(p)
+    add_global_options(p, after_command=True)
+    p.set_defaults(_run=mod.run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ZhArgumentParser(
         prog="pledge", description="公开承诺活动数据处理程序（承诺表生成、汇总、跟踪、考核）"
@@ -107,13 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {__version__}", help="显示版本号并退出"
     )
     add_global_options(parser)
-    sub = parser.add_subparsers(dest="command", title="命令", metavar="命令", required=True)
-    for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        mod = importlib.import_module(module)
-        mod.add_arguments(p)
-        add_global_options(p, after_command=True)
-        p.set_defaults(_run=mod.run)
+    sub = parser.add_subparsers(dest="command", title="命令", metavar="命令", required=True, action=_Commands)
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text)
     return parser
 
 

@@ -8,32 +8,72 @@ A library function that every command needing the consolidated data calls
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.core.settings import load_settings
 from pipeline.infra.atomic import OutputStage
-from pipeline.infra.cache import ParseCache
-from pipeline.infra.parallel import Jobs, without_gc
-from pipeline.infra.progress import file_progress
-from pipeline.infra.written_cache import WrittenCache, run_kept
+from pipeline.infra.parallel import without_gc
 from pipeline.intake.inbox import Archive, discover
 from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate, unit_figures
 from pipeline.jobs.office import apply_office, filing_summary
 from pipeline.jobs.snapshot import SnapshotStore, inputs_digest, snapshot_key
-from pipeline.outputs.branch_ledger import BRANCH_DIR
-from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
-from pipeline.outputs.feedback import write_feedback
-from pipeline.outputs.ledger import write_ledger
-from pipeline.outputs.slices import SliceStore
-from pipeline.outputs.template import unit_forms
-from pipeline.read.textnorm import safe_filename
 from pipeline.rules.calendar import outside_campaign
-from pipeline.rules.roster import load_roster
+
+if TYPE_CHECKING:
+    from pipeline.infra.cache import ParseCache
+    from pipeline.infra.parallel import Jobs
+    from pipeline.infra.progress import file_progress
+    from pipeline.infra.written_cache import WrittenCache, run_kept
+    from pipeline.outputs.branch_ledger import BRANCH_DIR
+    from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
+    from pipeline.outputs.feedback import write_feedback
+    from pipeline.outputs.ledger import write_ledger
+    from pipeline.outputs.slices import SliceStore
+    from pipeline.outputs.template import unit_forms
+    from pipeline.read.textnorm import safe_filename
+    from pipeline.rules.roster import load_roster
+
+# What only a consolidation (a snapshot miss) or the writing of its outputs needs loads
+# when first used, not with this module: a command that loads a snapshot imports no
+# workbook writer, Jinja or parse cache (issue 16). They are still attributes of this
+# module (``job.write_feedback``; tests and the bench replace them here): ``_need``
+# leaves a replaced one in place.
+_LAZY = {
+    "ParseCache": "pipeline.infra.cache",
+    "Jobs": "pipeline.infra.parallel",
+    "file_progress": "pipeline.infra.progress",
+    "WrittenCache": "pipeline.infra.written_cache",
+    "run_kept": "pipeline.infra.written_cache",
+    "BRANCH_DIR": "pipeline.outputs.branch_ledger",
+    "write_branch_ledgers": "pipeline.outputs.branch_ledger_xlsx",
+    "write_feedback": "pipeline.outputs.feedback",
+    "write_ledger": "pipeline.outputs.ledger",
+    "unit_forms": "pipeline.outputs.template",
+    "safe_filename": "pipeline.read.textnorm",
+    "load_roster": "pipeline.rules.roster",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def _need(*names: str) -> None:
+    """Load the lazy ``names`` this function is about to use (kept if already set)."""
+    for name in names:
+        if name not in globals():
+            __getattr__(name)
+
 
 LEDGER = "台账.xlsx"
 FEEDBACK_DIR = "反馈"
@@ -55,6 +95,7 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
             kept.timings = {"snapshot": round(time.perf_counter() - start, 4)}
             apply_office(kept, inputs, outputs)
             return kept
+    _need("load_roster", "ParseCache", "file_progress")
     roster = load_roster(inputs)
     cache = ParseCache(outputs / ".cache" if use_cache else None, settings.fingerprint())
     archive = Archive(outputs / "archive")
@@ -81,6 +122,16 @@ def write_outputs(
     the ledger's unit slices of the last run (:mod:`pipeline.outputs.slices`)."""
     from pipeline.outputs.changes import write_changes
 
+    _need(
+        "Jobs",
+        "WrittenCache",
+        "run_kept",
+        "write_branch_ledgers",
+        "write_feedback",
+        "write_ledger",
+        "unit_forms",
+        "safe_filename",
+    )
     kept = kept or WrittenCache(None)
     # One workbook per unit (feedback, branch ledger) goes to worker processes while this
     # one writes the school ledger: every file is independent of the others (issue 6).
@@ -123,6 +174,7 @@ def write_outputs(
 
 
 def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
+    _need("BRANCH_DIR")
     got = len(c.used)
     total = len(c.roster.codes)
     missing = [f"{code} {c.roster.unit_name(code)}" for code in c.missing_units]

@@ -23,7 +23,6 @@ from pipeline.office import forms as O
 from pipeline.office.filing import FilingPolicy, apply_filing, filing_counts, load_filing_policy, review_rows
 from pipeline.office.leaders import leader_records
 from pipeline.office.reader import OfficeInbox, read_inbox
-from pipeline.office.workbook import write_office_workbook
 
 FILING_DIR = "备案"
 
@@ -90,6 +89,8 @@ def filing_guide(c: Consolidation, form: O.OfficeForm, policy: FilingPolicy, n: 
 def write_filing_forms(c: Consolidation, out_dir: Path) -> dict[str, tuple[Path, int]]:
     """备案审核表.xlsx (the branches' items, for the office) and 上报备案表.xlsx (the
     committee's items, for the level above), prefilled, earlier decisions carried in."""
+    from pipeline.office.workbook import write_office_workbook  # xlsx writers: only here
+
     policy = load_filing_policy(c.settings)
     inbox = getattr(c, "office", None)
     types = unit_types(c)

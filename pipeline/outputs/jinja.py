@@ -6,8 +6,10 @@ import datetime as dt
 import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+if TYPE_CHECKING:  # Jinja loads when a page is rendered, not with the filters (issue 16)
+    from jinja2 import Environment
 
 
 def templates_dir() -> Path:
@@ -43,6 +45,8 @@ def percent(value: object, digits: int = 1) -> str:
 
 @cache
 def environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=select_autoescape(["html", "htm", "html.j2"], default_for_string=True, default=False),

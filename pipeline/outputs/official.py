@@ -16,7 +16,9 @@ documents from the same context data as the HTML pages.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -30,6 +32,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.run import _RunContentAppender
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -229,11 +232,31 @@ class OfficialDocument:
     """One 公文 under construction; :meth:`save` writes it atomically."""
 
     def __init__(self) -> None:
+        # Every document starts as the same set-up blank one (page, styles, footer),
+        # built once per process and opened from its bytes: opening is cheaper than
+        # setting the styles up again (issue 16); the file is the same.
+        blank, self._style_ids, self._table_style_id = _blank_document()
+        self.doc = Document(io.BytesIO(blank))
+        self._attachment_notes: list[str] = []
+
+    @classmethod
+    def _build_blank(cls) -> tuple[bytes, dict[str, str | None], str | None]:
+        """The set-up blank document's bytes and its style ids."""
+        self = cls.__new__(cls)
         self.doc = Document()
         self._setup_page()
         self._setup_styles()
+        # Style ids looked up once: python-docx resolves a style given by name or object
+        # on every assignment by scanning all styles for the default one (most of the
+        # time of a document with a few hundred table cells, issue 16).
+        part = self.doc.part
+        style_ids = {
+            name: part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
+            for name in (STYLE_BODY, STYLE_TITLE, STYLE_H1, STYLE_H2, STYLE_TABLE, STYLE_MASTHEAD)
+        }
+        table_style_id = part.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
         self._setup_footer()
-        self._attachment_notes: list[str] = []
+        return self.to_bytes(), style_ids, table_style_id
 
     # -- setup -------------------------------------------------------------------------
     def _setup_page(self) -> None:
@@ -253,32 +276,33 @@ class OfficialDocument:
         _no_grid_snap(normal)
         normal.paragraph_format.widow_control = False
 
-        def add(name: str, font: str, size: float, align: WD_ALIGN_PARAGRAPH | None = None) -> None:
+        def add(name: str, font: str, size: float, align: WD_ALIGN_PARAGRAPH | None = None) -> Any:
             st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
             st.base_style = normal
             _fonts(st, font, size, bold=False)
             _fixed_spacing(st.paragraph_format, LINE_PT)
             if align is not None:
                 st.paragraph_format.alignment = align
+            return st
 
-        add(STYLE_TITLE, TITLE_FONT, TITLE_PT, WD_ALIGN_PARAGRAPH.CENTER)
-        styles[STYLE_TITLE].paragraph_format.line_spacing = Pt(36)  # a 22 pt title needs more room
-        styles[STYLE_TITLE].paragraph_format.keep_with_next = True
-        add(STYLE_H1, HEADING1_FONT, BODY_PT)
-        styles[STYLE_H1].paragraph_format.first_line_indent = Pt(INDENT_PT)
-        styles[STYLE_H1].paragraph_format.keep_with_next = True
-        add(STYLE_H2, HEADING2_FONT, BODY_PT)
-        styles[STYLE_H2].paragraph_format.first_line_indent = Pt(INDENT_PT)
-        styles[STYLE_H2].paragraph_format.keep_with_next = True
-        add(STYLE_TABLE, BODY_FONT, TABLE_PT)
-        _fixed_spacing(styles[STYLE_TABLE].paragraph_format, TABLE_LINE_PT)
-        ppr = styles[STYLE_TABLE].element.get_or_add_pPr()
+        title = add(STYLE_TITLE, TITLE_FONT, TITLE_PT, WD_ALIGN_PARAGRAPH.CENTER)
+        title.paragraph_format.line_spacing = Pt(36)  # a 22 pt title needs more room
+        title.paragraph_format.keep_with_next = True
+        h1 = add(STYLE_H1, HEADING1_FONT, BODY_PT)
+        h1.paragraph_format.first_line_indent = Pt(INDENT_PT)
+        h1.paragraph_format.keep_with_next = True
+        h2 = add(STYLE_H2, HEADING2_FONT, BODY_PT)
+        h2.paragraph_format.first_line_indent = Pt(INDENT_PT)
+        h2.paragraph_format.keep_with_next = True
+        table = add(STYLE_TABLE, BODY_FONT, TABLE_PT)
+        _fixed_spacing(table.paragraph_format, TABLE_LINE_PT)
+        ppr = table.element.get_or_add_pPr()
         for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):  # no extra gap between 11 and 月 in narrow cells
             el = OxmlElement(tag)
             el.set(qn("w:val"), "0")
             _insert_ordered(ppr, el, PPR_ORDER)
-        add(STYLE_MASTHEAD, TITLE_FONT, 36, WD_ALIGN_PARAGRAPH.CENTER)
-        styles[STYLE_MASTHEAD].font.color.rgb = RED
+        masthead = add(STYLE_MASTHEAD, TITLE_FONT, 36, WD_ALIGN_PARAGRAPH.CENTER)
+        masthead.font.color.rgb = RED
 
     def _setup_footer(self) -> None:
         """``— 1 —`` in 四号 宋体: odd pages at the right, even pages at the left, one
@@ -324,12 +348,19 @@ class OfficialDocument:
                 run.text = text or ""
 
     # -- blocks --------------------------------------------------------------------------
+    def _paragraph(self, text: str = "", style: str | None = None) -> Paragraph:
+        """``doc.add_paragraph(text, style=name)`` with the style id looked up once."""
+        p = self.doc.add_paragraph(text)
+        if style is not None:
+            p._p.style = self._style_ids[style]
+        return p
+
     def masthead(self, issuer: str, number: str) -> None:
         """发文机关标志 (red, centred, sized to fit one line), the 文号 under it and the
         red rule (版头中的分隔线) 4 mm below the 文号."""
         issuer = clean(issuer)
         size = max(22, min(48, int(TEXT_W_MM / 25.4 * 72 / max(len(issuer), 1) * 0.95)))
-        p = self.doc.add_paragraph(style=STYLE_MASTHEAD)
+        p = self._paragraph(style=STYLE_MASTHEAD)
         _fixed_spacing(p.paragraph_format, size * 1.3, after=size * 0.5)
         run = p.add_run(issuer)
         run.font.size = Pt(size)
@@ -359,12 +390,12 @@ class OfficialDocument:
         return self.doc.add_paragraph()
 
     def title(self, text: str) -> Paragraph:
-        p = self.doc.add_paragraph(clean(text), style=STYLE_TITLE)
+        p = self._paragraph(clean(text), STYLE_TITLE)
         return p
 
     def subtitle(self, text: str) -> Paragraph:
         """A line under the title (e.g. 第3期 or the period), centred in 楷体."""
-        p = self.doc.add_paragraph(style=STYLE_H2)
+        p = self._paragraph(style=STYLE_H2)
         p.paragraph_format.first_line_indent = Pt(0)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.add_run(clean(text))
@@ -389,10 +420,10 @@ class OfficialDocument:
         return p
 
     def heading1(self, text: str) -> Paragraph:
-        return self.doc.add_paragraph(clean(text), style=STYLE_H1)
+        return self._paragraph(clean(text), STYLE_H1)
 
     def heading2(self, text: str) -> Paragraph:
-        return self.doc.add_paragraph(clean(text), style=STYLE_H2)
+        return self._paragraph(clean(text), STYLE_H2)
 
     def attachment_note(self, titles: Sequence[str]) -> None:
         """附件说明 under the body: 附件：1．… with later lines aligned under the first."""
@@ -476,7 +507,7 @@ class OfficialDocument:
         groups = group_rows or {}
         n_cols = len(header)
         t = self.doc.add_table(rows=0, cols=n_cols)
-        t.style = self.doc.styles["Table Grid"]
+        t._tbl.tblStyle_val = self._table_style_id  # = t.style = styles["Table Grid"]
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         t.autofit = False  # w:tblLayout type="fixed": the widths below hold in Word, WPS and LibreOffice
         tbl_pr = t._tbl.tblPr
@@ -490,11 +521,13 @@ class OfficialDocument:
         for col, w in zip(t.columns, widths_mm, strict=True):
             col.width = Mm(w)
 
+        table_style = self._style_ids[STYLE_TABLE]
+
         def fill(cells: Sequence[_Cell], values: Sequence[str], bold: bool, center: set[int]) -> None:
             for j, (cell, value) in enumerate(zip(cells, values, strict=True)):
                 cell.width = Mm(widths_mm[j] if len(values) == n_cols else sum(widths_mm))
                 para = cell.paragraphs[0]
-                para.style = self.doc.styles[STYLE_TABLE]
+                para._p.style = table_style
                 para.paragraph_format.first_line_indent = Pt(0)
                 if j in center:
                     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -510,24 +543,46 @@ class OfficialDocument:
             if header_row:
                 trpr.append(OxmlElement("w:tblHeader"))
 
-        head = t.add_row()
-        no_split(head, header_row=True)
-        fill(
-            head.cells,
-            [header_lines(clean(h), w, font_pt) for h, w in zip(header, widths_mm, strict=True)],
-            True,
-            set(range(n_cols)),
+        # Rows of each kind (header, body, group) are built once, empty, the python-docx
+        # way, and copied for every row with their cells' text filled in: the same XML as
+        # building every row through python-docx, whose property setters search an
+        # element's children on every call (most of the time of a long table, issue 16).
+        # A kind depends only on the layout, so tables of the same layout (one per
+        # branch's bulletin) share them.
+        layout = (tuple(widths_mm), tuple(numeric), font_pt, table_style)
+
+        def blank_row(kind: str) -> Any:
+            cached = _ROW_TEMPLATES.get((kind, layout))
+            if cached is not None:
+                return cached
+            row = t.add_row()
+            no_split(row, header_row=kind == "header")
+            if kind == "group":
+                merged = row.cells[0].merge(row.cells[-1]) if n_cols > 1 else row.cells[0]
+                fill([merged], [""], True, set())
+                merged.paragraphs[0].paragraph_format.keep_with_next = True  # not alone at a page foot
+            elif kind == "header":
+                fill(row.cells, [""] * n_cols, True, set(range(n_cols)))
+            else:
+                fill(row.cells, [""] * n_cols, False, set(numeric))
+            t._tbl.remove(row._tr)
+            _ROW_TEMPLATES[(kind, layout)] = row._tr
+            return row._tr
+
+        def add_row(kind: str, values: Sequence[str]) -> None:
+            tr = copy.deepcopy(blank_row(kind))
+            for r, value in zip(tr.xpath("./w:tc/w:p/w:r"), values, strict=True):
+                if value:  # = Paragraph.add_run(value): the run holds only its w:rPr yet
+                    _RunContentAppender.append_to_run_from_text(r, value)
+            t._tbl.append(tr)
+
+        add_row(
+            "header", [header_lines(clean(h), w, font_pt) for h, w in zip(header, widths_mm, strict=True)]
         )
         for i, values in enumerate(rows):
             if i in groups:
-                g = t.add_row()
-                no_split(g)
-                merged = g.cells[0].merge(g.cells[-1]) if n_cols > 1 else g.cells[0]
-                fill([merged], [clean(groups[i])], True, set())
-                merged.paragraphs[0].paragraph_format.keep_with_next = True  # not alone at a page foot
-            r = t.add_row()
-            no_split(r)
-            fill(r.cells, ["" if v is None else clean(v) for v in values], False, set(numeric))
+                add_row("group", [clean(groups[i])])
+            add_row("body", ["" if v is None else clean(v) for v in values])
         return t
 
     # -- output --------------------------------------------------------------------------
@@ -538,3 +593,12 @@ class OfficialDocument:
 
     def save(self, path: Path) -> None:
         write_bytes_atomic(path, self.to_bytes())
+
+
+# (kind, layout) -> an empty table row of that kind and layout (OfficialDocument.table)
+_ROW_TEMPLATES: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+
+@functools.cache
+def _blank_document() -> tuple[bytes, dict[str, str | None], str | None]:
+    return OfficialDocument._build_blank()

@@ -16,12 +16,14 @@ column by its Chinese header and, for a list of allowed values, the values in wo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from pipeline.core.findings import ERROR, Finding
+
+if TYPE_CHECKING:  # pandera loads when a schema is validated, not with this module (issue 16)
+    import pandera.pandas as pa
 
 # (rule code, message template); the template may use {value}, {column} (the Chinese
 # header) and {allowed} (the allowed values in words).
@@ -72,6 +74,8 @@ def schema_findings(
     maps a column to the Chinese header the clerk sees; ``fallback_rule`` is the code of a
     check that has no entry in ``messages``.
     """
+    import pandera.pandas as pa
+
     focus = focus or {}
     headers = headers or {}
     try:

@@ -22,7 +22,7 @@ from pipeline.core.settings import EMAIL_RE  # a unit's addresses: several per c
 from pipeline.read.reader import find_header, read_workbook
 from pipeline.read.textnorm import norm_choice, norm_code, norm_text
 from pipeline.read.validate import schema_findings
-from pipeline.schemas.roster import CATEGORIES, UNIT_TYPES, RosterSchema
+from pipeline.schemas.values import CATEGORIES, UNIT_TYPES
 
 COMMITTEE_TYPE = UNIT_TYPES[0]  # 党委
 
@@ -222,6 +222,8 @@ def roster_from_frame(
     # Drop rows that are entirely blank (trailing rows, spacer rows).
     keep = (df != "").any(axis=1)
     df, excel_rows = df[keep].reset_index(drop=True), [r for r, k in zip(excel_rows, keep, strict=True) if k]
+    from pipeline.schemas.roster import RosterSchema  # pandera: only when a roster is validated
+
     findings += schema_findings(
         RosterSchema,
         df,

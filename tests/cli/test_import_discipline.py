@@ -1,0 +1,74 @@
+"""Commands import only what they need (issue 16): ``--help`` loads no library, and a
+command that reuses the consolidation's snapshot validates no schema (no pandera) and
+loads no writer it does not use. Checked by the modules a real ``python -m pipeline``
+process has loaded when it ends, not by timing (speed is measured by ``make bench``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "inputs"
+AS_OF = "2026-11-20"
+
+# Runs the CLI as `python -m pipeline` does, then prints the top-level packages loaded.
+PROBE = """
+import runpy, sys
+sys.argv = ["pipeline", *sys.argv[1:]]
+code = 0
+try:
+    runpy.run_module("pipeline", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    code = exc.code or 0
+print("LOADED", " ".join(sorted({m.split(".")[0] for m in sys.modules})))
+sys.exit(code)
+"""
+
+
+def loaded(*argv: str, cwd: Path) -> set[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("LOADED "))
+    return set(line.split()[1:])
+
+
+def test_help_loads_no_library(tmp_path: Path) -> None:
+    mods = loaded("--help", cwd=tmp_path)
+    assert "pipeline" in mods
+    assert not mods & {"pandas", "numpy", "pandera", "docx", "jinja2", "openpyxl", "xlsxwriter"}
+
+
+@pytest.fixture(scope="module")
+def consolidated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo consolidated once: its snapshot is what the next commands load."""
+    root = tmp_path_factory.mktemp("imports")
+    shutil.copytree(DEMO, root / "inputs")
+    mods = loaded("--quiet", "consolidate", "--as-of", AS_OF, cwd=root)
+    assert "pandera" in mods  # a real consolidation validates the roster
+    return root
+
+
+@pytest.mark.parametrize(
+    ("command", "absent"),
+    [
+        ("overdue", {"pandera", "docx", "jinja2", "openpyxl"}),
+        ("cards", {"pandera", "docx", "xlsxwriter", "openpyxl"}),
+        ("notice", {"pandera", "openpyxl"}),
+    ],
+)
+def test_a_snapshot_hit_validates_no_schema_and_loads_only_its_writers(
+    consolidated: Path, command: str, absent: set[str]
+) -> None:
+    mods = loaded("--quiet", command, "--as-of", AS_OF, cwd=consolidated)
+    assert "pandas" in mods
+    assert not mods & absent, f"{command} loaded {sorted(mods & absent)}"
