@@ -289,3 +289,62 @@ def canonical(obj: Any) -> bytes:
     """Bytes equal exactly when the values are equal (as far as the caches can tell): the
     key of a written-cache job. Dict order counts (it changes what is written)."""
     return json.dumps(to_plain(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode()
+
+
+_SIMPLE = frozenset((str, int, float, bool, type(None), dt.date, dt.datetime))
+
+
+def key_bytes(obj: Any) -> bytes:
+    """A cheaper :func:`canonical` for keys only (never read back): the ``repr`` of a
+    tagged walk of ``obj``. Scalars keep their type in their repr (``1``, ``1.0``,
+    ``True``, ``'1'``, ``datetime.date(...)``); containers, dataclasses, paths and
+    frames are tagged; a frame's cells are taken column by column in one conversion and
+    written by ``repr`` without a walk per cell (frames hold text, numbers, dates and
+    pandas' missing values, whose reprs tell them apart). Anything else is a
+    :class:`PlainError` (no key: written every time, never kept)."""
+    return repr(_key_walk(obj)).encode("utf-8", "surrogatepass")
+
+
+def _key_walk(obj: Any) -> Any:
+    t = obj.__class__
+    if t in _SIMPLE:
+        return obj
+    if t is list:
+        if all(v.__class__ in _SIMPLE for v in obj):
+            return ("L", obj)
+        return ("L", [_key_walk(v) for v in obj])
+    if t is tuple:
+        return ("T", tuple(_key_walk(v) for v in obj))
+    if t is dict:
+        return ("D", [(_key_walk(k), _key_walk(v)) for k, v in obj.items()])
+    if t is dt.timezone:
+        return ("Z", repr(obj))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return (
+            "C",
+            f"{t.__module__}.{t.__qualname__}",
+            [(f.name, _key_walk(getattr(obj, f.name))) for f in dataclasses.fields(obj) if f.init],
+        )
+    if isinstance(obj, PurePath):
+        return ("P", obj.as_posix())
+    module = t.__module__.split(".")[0]
+    if module in ("pandas", "numpy"):
+        import numpy as np
+        import pandas as pd
+
+        if isinstance(obj, pd.DataFrame):
+            cells = obj.to_numpy(dtype=object).T.tolist() if obj.shape[0] else [[] for _ in obj.columns]
+            return (
+                "F",
+                [_key_walk(c) for c in obj.columns],
+                [str(d) for d in obj.dtypes],
+                repr(obj.index.tolist()),
+                repr(cells),
+            )
+        if isinstance(obj, pd.Series):
+            return ("S", _key_walk(obj.name), str(obj.dtype), repr(obj.index.tolist()), repr(obj.tolist()))
+        if obj is pd.NA or obj is pd.NaT or isinstance(obj, pd.Timestamp | np.generic):
+            return ("N", repr(obj))
+    if isinstance(obj, _SCALARS):  # subclasses of str, int, date...
+        return ("U", f"{t.__module__}.{t.__qualname__}", repr(obj))
+    raise PlainError(f"no key for {t.__qualname__}")

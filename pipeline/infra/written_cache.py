@@ -5,7 +5,7 @@ function, its arguments (a unit's findings and source bytes, a unit's ledger fra
 and the writing code. :class:`WrittenCache` keeps a copy of every such file under
 ``outputs/.cache/written/<key>-<sha256>.xlsx``, the key being the SHA-256 of the code
 fingerprint, the function's name and a canonical serialisation of the arguments
-(:func:`pipeline.infra.plain.canonical`: JSON of plain data, frames column by column),
+(:func:`pipeline.infra.plain.key_bytes`: a tagged repr, frames column by column),
 and ``<sha256>`` the hash of the kept file itself. A later run whose job has the same key
 copies the kept file into its output folder instead of writing it again: re-running
 after one unit re-sent its workbook rewrites that unit's files only.
@@ -80,7 +80,7 @@ class WrittenCache:
     def key(self, fn: Callable[..., None], suffix: str, args: tuple[Any, ...]) -> str | None:
         """The job's key; None when its arguments have no canonical form."""
         try:
-            data = plain.canonical(args)
+            data = plain.key_bytes(args)
         except plain.PlainError:
             return None
         h = hashlib.sha256(self._salt)

@@ -94,7 +94,7 @@ def read_archived(
 def roster_digest(c: Consolidation) -> str:
     """SHA-256 of the roster's frames (membership rules read the whole roster)."""
     return c.roster.memo(
-        "_digest", lambda: hashlib.sha256(plain.canonical((c.roster.units, c.roster.members))).hexdigest()
+        "_digest", lambda: hashlib.sha256(plain.key_bytes((c.roster.units, c.roster.members))).hexdigest()
     )
 
 
