@@ -81,6 +81,10 @@ rectification: $(STAMP)  ## 整改通知/ and 拟组织处理名单.xlsx in outp
 office-forms: $(STAMP)  ## outputs/office-forms/: 包靠领导记实表 per leader (三(一)) and 年度工作目标表 (二(四))
 	$(CLI) office-forms
 
+.PHONY: rollup
+rollup: $(STAMP)  ## level above: inputs/下级台账/*.xlsx (lower offices' 台账, FROM=DIR) -> outputs/<AS_OF>/汇总上报/ 汇总台账.xlsx, 汇总通报.docx
+	$(CLI) rollup --as-of $(AS_OF) $(if $(FROM),--from "$(FROM)")
+
 .PHONY: uses
 uses: $(STAMP)  ## outputs/<AS_OF>/考评结果运用.xlsx: recommendation and reference lists with their evidence (二(四))
 	$(CLI) uses --as-of $(AS_OF)
