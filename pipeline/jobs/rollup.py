@@ -35,6 +35,7 @@ import pandas as pd
 
 from pipeline.core.findings import Finding, Findings, col_letter
 from pipeline.core.settings import Settings
+from pipeline.infra.parallel import pool_map
 from pipeline.intake.inbox import Archive, InboxFile, discover, pick_newest, superseded_notice, with_received
 from pipeline.intake.received import plausibility, saved_time
 from pipeline.outputs.ledger import MEMBER_COLUMNS, ORG_COLUMNS
@@ -49,7 +50,7 @@ from pipeline.outputs.ledger_meta import (
 )
 from pipeline.read import layout as L
 from pipeline.read.reader import SheetGrid, find_header, read_workbook
-from pipeline.rules.figures import FigureTable, Figures, figures
+from pipeline.rules.figures import Figures, FigureTable, figures
 from pipeline.rules.status import add_status
 
 INBOX = "下级台账"
@@ -128,15 +129,30 @@ class Rollup:
     files: list[LedgerFile]
     missing: list[str]  # expected offices without a usable ledger
     timings: dict[str, float] = field(default_factory=dict)
+    _table: FigureTable | None = field(default=None, repr=False, compare=False)
 
     def table(self) -> FigureTable:
-        """The named figures of every unit (by :func:`unit_key`) and the total."""
+        """The named figures of every unit (by :func:`unit_key`) and the total (computed once)."""
+        if self._table is None:
+            self._table = self._figures()
+        return self._table
+
+    def _figures(self) -> FigureTable:
         keys = self.units["key"].tolist()
         roster = pd.DataFrame(
-            {"unit_code": [k for k, n in zip(keys, self.units["members"].tolist(), strict=True) for _ in range(int(n))]}
+            {
+                "unit_code": [
+                    k
+                    for k, n in zip(keys, self.units["members"].tolist(), strict=True)
+                    for _ in range(int(n))
+                ]
+            }
         )
         return figures(
-            self.members.assign(unit_code=self.members["key"]), self.orgs.assign(unit_code=self.orgs["key"]), roster, keys
+            self.members.assign(unit_code=self.members["key"]),
+            self.orgs.assign(unit_code=self.orgs["key"]),
+            roster,
+            keys,
         )
 
     def office_keys(self, office: str) -> list[str]:
@@ -206,12 +222,15 @@ def _sheet_rows(
 
 def read_ledger(f: InboxFile) -> LedgerRead | tuple[str, str]:
     """One lower ledger, checked against its ``_meta``; or (rule code, Chinese message)."""
-    wb = read_workbook(f.path)
+    wb = read_workbook(f.path, only={SHEET_META, L.SHEET_MEMBER, L.SHEET_ORG})  # not 履诺记实 / 问题清单
     if wb.error or not wb.verdict.ok:
         return "F101", wb.error or wb.verdict.message
     grid = wb.sheets.get(SHEET_META)
     if grid is None:
-        return "F150", f"这不是本程序生成的台账（没有隐藏的 _meta 表，可能是其他表格或手工整理的台账），无法汇总。{FIX}。"
+        return (
+            "F150",
+            f"这不是本程序生成的台账（没有隐藏的 _meta 表，可能是其他表格或手工整理的台账），无法汇总。{FIX}。",
+        )
     meta = parse_meta(grid.rows[:5000])
     if isinstance(meta, str):
         return "F150", f"这不是本程序生成的台账（{meta}），无法汇总。{FIX}。"
@@ -227,7 +246,9 @@ def read_ledger(f: InboxFile) -> LedgerRead | tuple[str, str]:
             return "F151", f"台账与生成时不一致（{got}），为保证数字可靠未采用。{FIX}，不要手工修改后报送。"
     assert not isinstance(got_m, str) and not isinstance(got_o, str)
     (members, raw_m), (orgs, raw_o) = got_m, got_o
-    if (len(members), len(orgs)) != (meta.member_rows, meta.org_rows) or rows_digest(raw_m, raw_o) != meta.digest:
+    if (len(members), len(orgs)) != (meta.member_rows, meta.org_rows) or rows_digest(
+        raw_m, raw_o
+    ) != meta.digest:
         return (
             "F151",
             f"台账的“党员承诺”“组织承诺”与生成时不一致（生成时 {meta.member_rows}、{meta.org_rows} 行，现有 {len(members)}、{len(orgs)} 行，"
@@ -254,16 +275,21 @@ def rollup(
     reads: dict[str, LedgerRead] = {}
     candidates: dict[str, list[InboxFile]] = defaultdict(list)
     first: dict[str, InboxFile] = {}
-    for f in discover(inbox):
-        if f.sha256 in first:
+    found = discover(inbox)
+    unique = [f for f in found if first.setdefault(f.sha256, f) is f]
+    # Each distinct file read and checked on every core (results in input order).
+    results = dict(zip([f.sha256 for f in unique], pool_map(read_ledger, unique, min_items=4, chunksize=2), strict=True))
+    for f in found:
+        if first[f.sha256] is not f:
             findings.notice("F105", f"与“{first[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel)
             files.append(LedgerFile(f, "", None, STATE_BAD, f"与“{first[f.sha256].rel}”相同"))
             if archive:
                 archive.add(f, "", "", now, form=FORM)
             continue
-        first[f.sha256] = f
-        got = read_ledger(f)
-        f, _note = with_received(f, saved_time(f.path, "xlsx") if not isinstance(got, tuple) else None, archive, {}, check)
+        got = results[f.sha256]
+        f, _note = with_received(
+            f, saved_time(f.path, "xlsx") if not isinstance(got, tuple) else None, archive, {}, check
+        )
         if isinstance(got, tuple):
             rule, message = got
             findings.error(rule, message, file=f.rel)
@@ -344,8 +370,12 @@ def rollup(
             )
     files = [replace(x, state=state.get(x.file.sha256, x.state)) for x in files]
     missing = [o for o in expected if o not in chosen]
-    for o in missing:
-        findings.notice("F153", f"下级单位“{o}”（campaign.toml [rollup] offices）还没有可用的台账，未计入汇总。请催报。", unit_name=o)
+    for name in missing:
+        findings.notice(
+            "F153",
+            f"下级单位“{name}”（campaign.toml [rollup] offices）还没有可用的台账，未计入汇总。请催报。",
+            unit_name=name,
+        )
 
     # Frames: every unit of every office in use, the rows keyed by unit, statuses as of as_of.
     unit_rows: list[dict[str, Any]] = []
@@ -372,7 +402,10 @@ def rollup(
             parts.append(
                 df.assign(
                     office=office,
-                    key=[unit_key(office, s, c) for s, c in zip(inner_scope, df["unit_code"].tolist(), strict=True)],
+                    key=[
+                        unit_key(office, s, c)
+                        for s, c in zip(inner_scope, df["unit_code"].tolist(), strict=True)
+                    ],
                     scope=[scope_of(office, s) for s in inner_scope],
                     source=[
                         f"{cell} ← {src}" if src else cell
@@ -380,7 +413,9 @@ def rollup(
                     ],
                 )
             )
-    units = pd.DataFrame(unit_rows, columns=["key", "office", "scope", "unit_code", "unit_name", "unit_type", "members"])
+    units = pd.DataFrame(
+        unit_rows, columns=["key", "office", "scope", "unit_code", "unit_name", "unit_type", "members"]
+    )
     members = _status(member_parts, list(_MEMBER_FIELDS.values()), as_of, settings)
     orgs = _status(org_parts, list(_ORG_FIELDS.values()), as_of, settings)
     known = set(units["key"])
@@ -423,4 +458,3 @@ def _status(parts: list[pd.DataFrame], fields: list[str], as_of: dt.date, settin
         return add_status(empty, as_of, settings.due_soon_days)
     df = pd.concat(parts, ignore_index=True)
     return add_status(df.reindex(columns=cols), as_of, settings.due_soon_days)
-

@@ -149,7 +149,7 @@ def parse_meta(rows: Sequence[Sequence[object]]) -> LedgerMeta | str:
     values: dict[str, str] = {}
     i = 0
     while i < len(rows):
-        row = list(rows[i]) + ["", ""]
+        row = [*list(rows[i]), "", ""]
         key = canonical(row[0]).strip()
         i += 1
         if key == UNITS_MARK:
@@ -169,8 +169,8 @@ def parse_meta(rows: Sequence[Sequence[object]]) -> LedgerMeta | str:
     if version > FORMAT_VERSION:
         return f"台账格式版本 v{version} 比本程序支持的 v{FORMAT_VERSION} 新，请升级本程序"
     units: list[MetaUnit] = []
-    for row in rows[i + 1 :]:  # after the header row of the units table
-        cells = [canonical(v).strip() for v in list(row) + [""] * 5]
+    for unit_row in rows[i + 1 :]:  # after the header row of the units table
+        cells = [canonical(v).strip() for v in [*unit_row, "", "", "", "", ""]]
         if not cells[1]:
             continue
         try:

@@ -113,12 +113,32 @@ def rollup_document(r: Rollup, ds: DocumentSettings, issued: Issued | None) -> O
     for i, o in enumerate(ranked, start=1):
         f = per_office[o]
         rows.append(
-            [i, o, _short(r.offices[o].meta.as_of), len(r.office_keys(o)), f.tracked, f.done_total, f.overdue, _pct(f.rate)]
+            [
+                i,
+                o,
+                _short(r.offices[o].meta.as_of),
+                len(r.office_keys(o)),
+                f.tracked,
+                f.done_total,
+                f.overdue,
+                _pct(f.rate),
+            ]
         )
     for o in r.missing:
         rows.append(["—", o, "未报送", 0, 0, 0, 0, _pct(0.0)])
     groups = {len(rows): "全部下级单位"}
-    rows.append(["", F.SCHOOL_ROW, _short(r.as_of), len(r.units), total.tracked, total.done_total, total.overdue, _pct(total.rate)])
+    rows.append(
+        [
+            "",
+            F.SCHOOL_ROW,
+            _short(r.as_of),
+            len(r.units),
+            total.tracked,
+            total.done_total,
+            total.overdue,
+            _pct(total.rate),
+        ]
+    )
     d.table(OFFICE_HEADER, rows, W_OFFICES, numeric=(0, 2, 3, 4, 5, 6, 7), group_rows=groups)
     d.para("说明：" + F.EXPLANATION.format(due_soon_days=s.due_soon_days).removeprefix("统计口径："))
 
@@ -127,6 +147,8 @@ def rollup_document(r: Rollup, ds: DocumentSettings, issued: Issued | None) -> O
     for o in ranked:
         for u in r.units[r.units["office"] == o].itertuples(index=False):
             f = table.of(u.key)
-            unit_rows.append([u.scope, u.unit_name, f.tracked, f.on_time, f.done_total, f.overdue, _pct(f.rate)])
+            unit_rows.append(
+                [u.scope, u.unit_name, f.tracked, f.on_time, f.done_total, f.overdue, _pct(f.rate)]
+            )
     d.table(UNIT_HEADER, unit_rows, W_UNITS, numeric=(2, 3, 4, 5, 6))
     return d

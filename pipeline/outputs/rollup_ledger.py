@@ -108,7 +108,9 @@ def files_frame(r: Rollup) -> pd.DataFrame:
         }
         for x in r.files
     ]
-    return pd.DataFrame(rows, columns=[SCOPE_COLUMN, "文件", "统计截止", "接收时间", "时间来源", "处理结果", "说明"])
+    return pd.DataFrame(
+        rows, columns=[SCOPE_COLUMN, "文件", "统计截止", "接收时间", "时间来源", "处理结果", "说明"]
+    )
 
 
 def write_rollup_ledger(r: Rollup, path: Path) -> None:
@@ -163,4 +165,3 @@ def write_rollup_ledger(r: Rollup, path: Path) -> None:
     )
     wb.get_worksheet_by_name("汇总").activate()
     wb.close()
-

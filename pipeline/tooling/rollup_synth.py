@@ -57,7 +57,9 @@ def school_prefix(k: int) -> str:
 
 def with_organisation(settings_text: str, organisation: str) -> str:
     """``settings_text`` with ``[campaign] organisation`` replaced."""
-    out, n = re.subn(r'(?m)^organisation\s*=\s*".*"', f'organisation = "{organisation}"', settings_text, count=1)
+    out, n = re.subn(
+        r'(?m)^organisation\s*=\s*".*"', f'organisation = "{organisation}"', settings_text, count=1
+    )
     if not n:
         raise ValueError("campaign.toml has no [campaign] organisation line")
     return out
@@ -148,21 +150,31 @@ def ensure_rollup_data(
 
 
 def time_rollup(data: RollupData, repeat: int = 3) -> dict[str, Any]:
-    """Seconds (best of ``repeat``) of the roll-up of ``data``'s ledgers (read + 汇总台账 +
+    """Seconds (best of ``repeat``; wall and CPU including worker processes) of the roll-up of ``data``'s ledgers (read + 汇总台账 +
     汇总通报) and of one consolidation of all their member workbooks (read + every output
     of ``pledge consolidate``, no caches), and their ratio (the target: ≤ 0.05)."""
     from pipeline.infra.atomic import OutputStage
     from pipeline.jobs.consolidate import run_consolidation, write_outputs
     from pipeline.jobs.rollup_run import run_rollup
 
-    def best(fn: Any) -> float:
-        times = []
+    def cpu() -> float:
+        try:
+            import resource  # POSIX only: elsewhere this process's CPU time alone
+        except ImportError:
+            return time.process_time()
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def best(fn: Any) -> tuple[float, float]:
+        """(wall, CPU of this process and its workers) seconds, best of ``repeat``."""
+        times, cpus = [], []
         for _ in range(repeat):
             with tempfile.TemporaryDirectory(prefix="rollup-bench-") as tmp:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu()
                 fn(Path(tmp))
                 times.append(time.perf_counter() - t0)
-        return round(min(times), 4)
+                cpus.append(cpu() - c0)
+        return round(min(times), 4), round(min(cpus), 4)
 
     def single(out: Path) -> None:
         c = run_consolidation(data.single, out, data.as_of, use_cache=False)
@@ -172,13 +184,17 @@ def time_rollup(data: RollupData, repeat: int = 3) -> dict[str, Any]:
     def rolled(out: Path) -> None:
         run_rollup(data.level, out, data.as_of)
 
-    t_single = best(single)
-    t_rollup = best(rolled)
+    t_single, cpu_single = best(single)
+    t_rollup, cpu_rollup = best(rolled)
     return {
         "schools": len(data.schools),
         "ledgers": len(data.ledgers),
+        "units": sum(1 for _ in (data.single / RETURNS).glob("*/*-11/*.xlsx")),
         "single_seconds": t_single,
         "rollup_seconds": t_rollup,
         "ratio": round(t_rollup / t_single, 4) if t_single else None,
+        "single_cpu_seconds": cpu_single,
+        "rollup_cpu_seconds": cpu_rollup,
+        "cpu_ratio": round(cpu_rollup / cpu_single, 4) if cpu_single else None,
         "target_ratio": 0.05,
     }

@@ -53,7 +53,9 @@ def level_copy(data: RollupData, tmp_path: Path, ledgers: list[Path] | None = No
     return level
 
 
-def school_ledger(data: RollupData, k: int, as_of: dt.date, target: Path, saved: dt.datetime | None = None) -> Path:
+def school_ledger(
+    data: RollupData, k: int, as_of: dt.date, target: Path, saved: dt.datetime | None = None
+) -> Path:
     """School ``k``'s ledger as of ``as_of``, saved at ``saved`` (default 18:00 that day)."""
     folder = data.schools[k]
     c = run_consolidation(folder, target.parent / f"out-{target.stem}", as_of, use_cache=False)
@@ -104,11 +106,15 @@ def test_rollup_of_rollups_keeps_the_figures(
     county = tmp_path / "county"
     (county / INBOX).mkdir(parents=True)
     text = (data.level / "campaign.toml").read_text(encoding="utf-8")
-    (county / "campaign.toml").write_text(text.replace("中共某县教育工作委员会", "中共某市教育工作委员会"), encoding="utf-8")
+    (county / "campaign.toml").write_text(
+        text.replace("中共某县教育工作委员会", "中共某市教育工作委员会"), encoding="utf-8"
+    )
     shutil.copy2(got_a.out_dir / LEDGER, county / INBOX / "片区汇总台账.xlsx")
     # written now; as if sent on AS_OF (a ledger received after AS_OF is not known on that day)
     tz = dt.timezone(dt.timedelta(hours=8))
-    stamp_saved_time(county / INBOX / "片区汇总台账.xlsx", dt.datetime.combine(data.as_of, dt.time(20, 0), tzinfo=tz))
+    stamp_saved_time(
+        county / INBOX / "片区汇总台账.xlsx", dt.datetime.combine(data.as_of, dt.time(20, 0), tzinfo=tz)
+    )
     shutil.copy2(data.ledgers[2], county / INBOX / data.ledgers[2].name)
     r = read_rollup(county, None, data.as_of)
     table = single[data.as_of]
@@ -164,7 +170,11 @@ def test_two_versions_newest_as_of_wins(data: RollupData, tmp_path: Path) -> Non
     older = school_ledger(data, 0, day, level / INBOX / "旧" / "S01_台账.xlsx")
     # The same older 统计截止 sent again after the newer ledger: the later 统计截止 still wins.
     resent = school_ledger(
-        data, 0, day, level / INBOX / "重发" / "S01_台账.xlsx", saved=dt.datetime.combine(data.as_of, dt.time(21, 0), tzinfo=tz)
+        data,
+        0,
+        day,
+        level / INBOX / "重发" / "S01_台账.xlsx",
+        saved=dt.datetime.combine(data.as_of, dt.time(21, 0), tzinfo=tz),
     )
     r = read_rollup(level, None, data.as_of)
     office = data.organisations[0]
@@ -217,7 +227,7 @@ def test_expected_offices_from_settings(data: RollupData, tmp_path: Path) -> Non
     assert r.missing == [data.organisations[2]]
     assert [f.unit_name for f in r.findings if f.rule == "F153"] == [data.organisations[2]]
     assert [f.unit_name for f in r.findings if f.rule == "F154"] == [data.organisations[1]]
-    assert list(r.offices)[0] == data.organisations[0]  # the expected offices first, in their order
+    assert next(iter(r.offices)) == data.organisations[0]  # the expected offices first, in their order
     toml.write_text(toml.read_text(encoding="utf-8").replace("offices =", "ofices ="), encoding="utf-8")
     with pytest.raises(PipelineError) as e:
         read_rollup(level, None, data.as_of)
@@ -234,7 +244,9 @@ def test_unit_keys_keep_repeated_codes_apart() -> None:
 
 def test_cli_in_process(data: RollupData, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "outputs"
-    code = main(["--inputs", str(data.level), "--outputs", str(out), "rollup", "--as-of", data.as_of.isoformat()])
+    code = main(
+        ["--inputs", str(data.level), "--outputs", str(out), "rollup", "--as-of", data.as_of.isoformat()]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "3 个下级单位的台账已汇总" in text and "汇总台账" in text
@@ -247,8 +259,18 @@ def test_cli_in_process(data: RollupData, tmp_path: Path, capsys: pytest.Capture
     other.mkdir()
     shutil.copy(data.schools[0] / "roster.xlsx", other / "x.xlsx")
     code = main(
-        ["--inputs", str(data.level), "--outputs", str(out), "rollup", "--as-of", data.as_of.isoformat()]
-        + ["--from", str(other), "--strict"]
+        [
+            "--inputs",
+            str(data.level),
+            "--outputs",
+            str(out),
+            "rollup",
+            "--as-of",
+            data.as_of.isoformat(),
+            "--from",
+            str(other),
+            "--strict",
+        ]
     )
     assert code == 1
 
@@ -257,3 +279,44 @@ def test_make_target() -> None:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "\nrollup: $(STAMP)" in text
     assert "$(CLI) rollup --as-of $(AS_OF)" in text
+
+
+# ------------------------------------------------------------------ print
+
+
+def test_outputs_print_on_a4_without_clipping(data: RollupData, tmp_path: Path) -> None:
+    """LibreOffice renders 汇总台账.xlsx and 汇总通报.docx as a clerk prints them: A4, inside
+    the printable area, nothing printed over anything else (tests/pdf_check.py)."""
+    import subprocess
+
+    from tests import pdf_check
+
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) or poppler's pdftotext is not installed (make office)")
+    got = run_rollup(data.level, tmp_path / "out", data.as_of)
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(got.out_dir / LEDGER, src / "ledger.xlsx")
+    shutil.copy(got.out_dir / BULLETIN, src / "bulletin.docx")
+    pdf_dir = tmp_path / "pdf"
+    subprocess.run(
+        [
+            exe,
+            f"-env:UserInstallation=file://{tmp_path / 'lo'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(pdf_dir),
+            str(src / "ledger.xlsx"),
+            str(src / "bulletin.docx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    # 3 schools' ledgers: about as many pages as their own three ledgers' pledge sheets
+    for name, lo, hi in (("ledger", 40, 700), ("bulletin", 2, 12)):
+        report = pdf_check.check(pdf_dir / f"{name}.pdf", lo, hi, name=name)
+        assert report.ok, str(report)
