@@ -278,7 +278,9 @@ def rollup(
     found = discover(inbox)
     unique = [f for f in found if first.setdefault(f.sha256, f) is f]
     # Each distinct file read and checked on every core (results in input order).
-    results = dict(zip([f.sha256 for f in unique], pool_map(read_ledger, unique, min_items=4, chunksize=2), strict=True))
+    results = dict(
+        zip([f.sha256 for f in unique], pool_map(read_ledger, unique, min_items=4, chunksize=2), strict=True)
+    )
     for f in found:
         if first[f.sha256] is not f:
             findings.notice("F105", f"与“{first[f.sha256].rel}”内容完全相同，只按一份处理。", file=f.rel)

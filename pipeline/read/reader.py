@@ -171,7 +171,11 @@ def _failed(verdict: FileVerdict, exc: BaseException) -> WorkbookRead:
 
 
 def _read_checked(
-    source: Path | io.BytesIO, verdict: FileVerdict, caps: Caps, max_rows: int, only: Collection[str] | None = None
+    source: Path | io.BytesIO,
+    verdict: FileVerdict,
+    caps: Caps,
+    max_rows: int,
+    only: Collection[str] | None = None,
 ) -> WorkbookRead:
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
