@@ -40,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
         f"跟踪中承诺 {total.tracked} 项，完成合计 {total.done_total} 项（完成率 {total.rate * 100:.1f}%），"
         f"逾期未完成 {total.overdue} 项；发现错误 {r.count(ERROR)} 处、提醒 {r.count('提醒')} 处（见汇总台账的问题清单）。"
     )
+    if not r.files:
+        where = args.source or args.inputs / INBOX
+        say(
+            f"  注意：{where} 中没有找到任何文件。请把下级单位报送的台账（台账.xlsx）放进这个文件夹后重新运行。"
+        )
     for office, ol in r.offices.items():
         say(f"  {office}：统计截止 {ol.meta.as_of:%Y-%m-%d}，采用 {ol.file.rel}")
     if r.missing:

@@ -275,6 +275,26 @@ def test_cli_in_process(data: RollupData, tmp_path: Path, capsys: pytest.Capture
     assert code == 1
 
 
+def test_cli_empty_inbox_says_where(
+    data: RollupData, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    level = level_copy(data, tmp_path, [])
+    code = main(
+        [
+            "--inputs",
+            str(level),
+            "--outputs",
+            str(tmp_path / "o"),
+            "rollup",
+            "--as-of",
+            data.as_of.isoformat(),
+        ]
+    )
+    assert code == 0
+    assert "没有找到任何文件" in capsys.readouterr().out
+    assert (tmp_path / "o" / data.as_of.isoformat() / OUT_DIR / LEDGER).is_file()
+
+
 def test_make_target() -> None:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "\nrollup: $(STAMP)" in text
