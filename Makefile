@@ -15,8 +15,8 @@ OUTPUTS ?= outputs
 # "Error N" line; scripts that need the exact code call `pledge` directly (README).
 CLI := $(PY) -m pipeline.cli.make_run --inputs $(INPUTS) --outputs $(OUTPUTS)
 # The core of the suite once more with the spawn start method (as on Windows, where there
-# is no fork): the demo consolidation, the parse cache and the worker pools.
-SPAWN_TESTS := tests/jobs tests/tooling tests/infra -k "test_demo_consolidate or pool_map or test_jobs_ or warm_equals_cold"
+# is no fork): the demo consolidation, the parse cache, the worker pools and the roll-up.
+SPAWN_TESTS := tests/jobs tests/tooling tests/infra -k "test_demo_consolidate or pool_map or test_jobs_ or warm_equals_cold or test_rollup_equals_single_run"
 
 .PHONY: help venv consolidate test check templates eval-templates demo overdue bulletin notice ratings cards bench clean
 
