@@ -15,8 +15,8 @@ OUTPUTS ?= outputs
 # "Error N" line; scripts that need the exact code call `pledge` directly (README).
 CLI := $(PY) -m pipeline.cli.make_run --inputs $(INPUTS) --outputs $(OUTPUTS)
 # The core of the suite once more with the spawn start method (as on Windows, where there
-# is no fork): the demo consolidation, the parse cache and the worker pools.
-SPAWN_TESTS := tests/jobs tests/tooling tests/infra -k "test_demo_consolidate or pool_map or test_jobs_ or warm_equals_cold"
+# is no fork): the demo consolidation, the parse cache, the worker pools and the roll-up.
+SPAWN_TESTS := tests/jobs tests/tooling tests/infra -k "test_demo_consolidate or pool_map or test_jobs_ or warm_equals_cold or test_rollup_equals_single_run"
 
 .PHONY: help venv consolidate test check templates eval-templates demo overdue bulletin notice ratings cards bench clean
 
@@ -80,6 +80,10 @@ rectification: $(STAMP)  ## 整改通知/ and 拟组织处理名单.xlsx in outp
 .PHONY: office-forms
 office-forms: $(STAMP)  ## outputs/office-forms/: 包靠领导记实表 per leader (三(一)) and 年度工作目标表 (二(四))
 	$(CLI) office-forms
+
+.PHONY: rollup
+rollup: $(STAMP)  ## level above: inputs/下级台账/*.xlsx (lower offices' 台账, FROM=DIR) -> outputs/<AS_OF>/汇总上报/ 汇总台账.xlsx, 汇总通报.docx
+	$(CLI) rollup --as-of $(AS_OF) $(if $(FROM),--from "$(FROM)")
 
 .PHONY: uses
 uses: $(STAMP)  ## outputs/<AS_OF>/考评结果运用.xlsx: recommendation and reference lists with their evidence (二(四))

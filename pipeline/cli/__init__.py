@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "整改跟踪：下发整改情况表，读回整改情况，列出拟组织处理人选",
     ),
     "office-forms": ("pipeline.cli.office_forms", "生成包靠领导记实表（每位领导一份）和年度工作目标表"),
+    "rollup": (
+        "pipeline.cli.rollup",
+        "汇总下级单位报送的台账（inputs/下级台账/），生成本级的汇总台账和汇总通报",
+    ),
     "uses": (
         "pipeline.cli.uses",
         "考评结果运用：先进基层党组织、优秀共产党员推荐，预备党员转正、不合格党员处置参考",

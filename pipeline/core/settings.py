@@ -48,6 +48,7 @@ FEATURE_CHECKS: list[tuple[str, str]] = [
     ("assessment", "pipeline.assessment.evidence:check_settings"),
     ("assessment", "pipeline.assessment.targets:check_settings"),
     ("filing", "pipeline.office.filing:check_settings"),
+    ("rollup", "pipeline.jobs.rollup:check_settings"),
 ]
 
 

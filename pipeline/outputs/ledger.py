@@ -10,6 +10,15 @@ import pandas as pd
 from pipeline.core.findings import ERROR, NOTICE, col_letter, findings_frame
 from pipeline.jobs.consolidation import Consolidation, unit_figures, unit_summary
 from pipeline.outputs.fast_sheet import splice_workbook
+from pipeline.outputs.ledger_meta import (
+    LEVEL_UNIT,
+    MEMBER_DIGEST,
+    ORG_DIGEST,
+    LedgerMeta,
+    MetaUnit,
+    rows_digest,
+    write_meta,
+)
 from pipeline.outputs.sheet import write_cell, write_frame, write_title
 from pipeline.outputs.slices import SliceStore
 from pipeline.outputs.xlsx import formats, new_workbook
@@ -162,9 +171,10 @@ def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None)
         if 60 + 28 * n < 560:  # a chart that fits one page starts a page of its own, never cut
             ws.set_h_pagebreaks([n + 5])
 
+    members, orgs = member_ledger(c), org_ledger(c)
     for name, df in (
-        (L.SHEET_MEMBER, member_ledger(c)),
-        (L.SHEET_ORG, org_ledger(c)),
+        (L.SHEET_MEMBER, members),
+        (L.SHEET_ORG, orgs),
         (L.SHEET_LOG, ledger_frame(with_source(c.logs, c, L.SHEET_LOG, "note"), LOG_COLUMNS)),
         (L.SHEET_PLAN, ledger_frame(with_source(c.plans, c, L.SHEET_PLAN, "step"), PLAN_COLUMNS)),
         ("问题清单", findings_frame(c.findings)),
@@ -178,6 +188,36 @@ def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None)
             slices=slices,
             group_col="单位编码",
         )
+    write_meta(wb, ledger_meta(c, members, orgs))
     wb.get_worksheet_by_name("汇总").activate()
     wb.close()
     splice_workbook(path, wb)
+
+
+def digest_of(members: pd.DataFrame, orgs: pd.DataFrame) -> str:
+    """:func:`pipeline.outputs.ledger_meta.rows_digest` of the 党员承诺 / 组织承诺 frames as written."""
+    return rows_digest(
+        members.reindex(columns=list(MEMBER_DIGEST)).itertuples(index=False, name=None),
+        orgs.reindex(columns=list(ORG_DIGEST)).itertuples(index=False, name=None),
+    )
+
+
+def ledger_meta(c: Consolidation, members: pd.DataFrame, orgs: pd.DataFrame) -> LedgerMeta:
+    """What identifies this ledger for the level above (issue 16): organisation, year,
+    统计截止, the units with their roster members, and the rows' digest."""
+    counts = c.roster.members["unit_code"].value_counts().to_dict() if len(c.roster.members) else {}
+    units = [
+        MetaUnit("", str(u.unit_code), str(u.unit_name), str(u.unit_type), int(counts.get(u.unit_code, 0)))
+        for u in c.roster.units.itertuples(index=False)
+    ]
+    return LedgerMeta(
+        level=LEVEL_UNIT,
+        organisation=c.settings.organisation,
+        campaign=c.settings.name,
+        year=c.settings.year,
+        as_of=c.as_of,
+        member_rows=len(members),
+        org_rows=len(orgs),
+        digest=digest_of(members, orgs),
+        units=units,
+    )

@@ -27,7 +27,7 @@ import io
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,9 +110,14 @@ class WorkbookRead:
 
 
 def read_workbook(
-    path: Path, caps: Caps | None = None, max_rows: int = 200_000, checked: tuple[str, int] | None = None
+    path: Path,
+    caps: Caps | None = None,
+    max_rows: int = 200_000,
+    checked: tuple[str, int] | None = None,
+    only: Collection[str] | None = None,
 ) -> WorkbookRead:
-    """Check, then read every worksheet of ``path``; never raises.
+    """Check, then read every worksheet of ``path`` (``only``: just the sheets of these
+    names; the file is still checked whole); never raises.
 
     ``checked`` = (sha256, size) of content this run has already checked and read: when
     the file still holds exactly those bytes, they are read from memory without
@@ -132,7 +137,7 @@ def read_workbook(
     if not verdict.ok:
         return WorkbookRead(verdict=verdict, error=verdict.message, detail=verdict.detail)
     try:
-        return _read_checked(source, verdict, caps, max(1, max_rows))
+        return _read_checked(source, verdict, caps, max(1, max_rows), only)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # includes pyo3 PanicException and MemoryError
@@ -165,7 +170,13 @@ def _failed(verdict: FileVerdict, exc: BaseException) -> WorkbookRead:
     return WorkbookRead(verdict=verdict, error=message, detail=f"{name}: {exc}"[:500])
 
 
-def _read_checked(source: Path | io.BytesIO, verdict: FileVerdict, caps: Caps, max_rows: int) -> WorkbookRead:
+def _read_checked(
+    source: Path | io.BytesIO,
+    verdict: FileVerdict,
+    caps: Caps,
+    max_rows: int,
+    only: Collection[str] | None = None,
+) -> WorkbookRead:
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     sheets: dict[str, SheetGrid] = {}
@@ -177,6 +188,8 @@ def _read_checked(source: Path | io.BytesIO, verdict: FileVerdict, caps: Caps, m
         try:
             for index, meta in enumerate(wb.sheets_metadata):
                 if meta.typ in (SheetTypeEnum.ChartSheet, SheetTypeEnum.Vba) or meta.name in sheets:
+                    continue
+                if only is not None and meta.name not in only:
                     continue
                 sheet = wb.get_sheet_by_index(index)
                 end = sheet.end

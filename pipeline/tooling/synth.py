@@ -155,7 +155,7 @@ def data_key(settings_text: str) -> str:
     return h.hexdigest()[:16]
 
 
-def _roster_plans(scale: Scale, seed: int) -> list[UnitPlan]:
+def _roster_plans(scale: Scale, seed: int, prefix: str = "") -> list[UnitPlan]:
     rng = random.Random(f"{seed}:roster")
     mean = scale.members / scale.units
     lo, hi = max(1, round(mean * 0.4)), max(1, round(mean * 1.6))
@@ -189,8 +189,8 @@ def _roster_plans(scale: Scale, seed: int) -> list[UnitPlan]:
                 if n not in used:
                     break
             used.add(n)
-            members.append((member_id(i, j), n))
-        plans.append(UnitPlan(i, unit_code(i), name, typ, tuple(members), i in resend))
+            members.append((prefix + member_id(i, j), n))
+        plans.append(UnitPlan(i, prefix + unit_code(i), name, typ, tuple(members), i in resend))
     return plans
 
 
@@ -482,19 +482,24 @@ def _stamp(folder: Path) -> dict[str, Any] | None:
 
 
 def ensure_campaign(
-    scale: str,
+    scale: str | Scale,
     folder: Path,
     settings_source: Path,
     seed: int = DEFAULT_SEED,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    prefix: str = "",
 ) -> DataInfo:
-    """The synthetic campaign of ``scale`` in ``folder``, generated unless the stamp matches."""
+    """The synthetic campaign of ``scale`` (a name in :data:`SCALES` or a :class:`Scale`)
+    in ``folder``, generated unless the stamp matches. ``prefix`` starts every unit code
+    and member id (campaigns of several schools with codes unique across them: the
+    roll-up's test and benchmark, :mod:`pipeline.tooling.rollup_synth`)."""
     import time
 
-    sc = SCALES[scale]
+    sc = SCALES[scale] if isinstance(scale, str) else scale
+    name = scale if isinstance(scale, str) else f"{sc.units}x{sc.members}"
     settings_text = settings_source.read_text(encoding="utf-8")
-    key = data_key(settings_text) + f"-{scale}-{seed}"
+    key = data_key(settings_text) + f"-{name}-{seed}" + (f"-{prefix}" if prefix else "")
     old = _stamp(folder)
     if old and old.get("key") == key and (folder / ROSTER_FILE).is_file():
         info = DataInfo(**{k: v for k, v in old.items() if k in DataInfo.__dataclass_fields__})
@@ -506,7 +511,7 @@ def ensure_campaign(
     folder.mkdir(parents=True)
     (folder / SETTINGS_FILE).write_text(settings_text, encoding="utf-8")
     s = load_settings(folder)
-    plans = _roster_plans(sc, seed)
+    plans = _roster_plans(sc, seed, prefix)
     _write_roster(plans, folder / ROSTER_FILE, seed)
     os.utime(folder / ROSTER_FILE, (dt.datetime(s.year, 7, 10, 9, 0).timestamp(),) * 2)
     for month in ("09", "11"):
@@ -539,7 +544,7 @@ def ensure_campaign(
                 if progress:
                     progress(done, len(jobs))
     info = DataInfo(
-        scale=scale,
+        scale=name,
         seed=seed,
         key=key,
         units=sc.units,

@@ -112,6 +112,14 @@ def test_merged_and_hidden(tmp_path: Path) -> None:
     assert wb.hidden == {"说明", "字典"}
 
 
+def test_only_some_sheets(tmp_path: Path) -> None:
+    path = make_pledge_book(tmp_path / "a.xlsx")
+    full = read_ok(path)
+    wb = read_workbook(path, only={"字典", "不存在"})
+    assert wb.ok and list(wb.sheets) == ["字典"] and wb.hidden == {"字典"}
+    assert wb.sheets["字典"].rows == full.sheets["字典"].rows
+
+
 def test_xls_positions_merges_hidden(tmp_path: Path) -> None:
     wb = read_ok(make_xls(tmp_path / "a.xls"))
     assert wb.verdict.kind == "xls"
