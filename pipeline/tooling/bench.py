@@ -392,6 +392,11 @@ def child_main(argv: list[str] | None = None) -> None:
     f.add_argument("inputs", type=Path)
     f.add_argument("spec", type=Path)
     f.add_argument("out", type=Path)
+    rd = sub.add_parser("rollup-data")
+    rd.add_argument("root", type=Path)
+    rd.add_argument("settings", type=Path)
+    rd.add_argument("seed", type=int)
+    rd.add_argument("report", type=Path)
     pw = sub.add_parser("plain-write")
     pw.add_argument("spec", type=Path)
     pw.add_argument("out", type=Path)
@@ -460,6 +465,23 @@ def child_main(argv: list[str] | None = None) -> None:
         child_floor(args.inputs, args.spec, args.out)
     elif args.what == "naive":
         child_naive(args.inputs, args.out)
+    elif args.what == "rollup-data":
+        from pipeline.tooling.rollup_synth import SCHOOL, ensure_rollup_data
+
+        data = ensure_rollup_data(args.root, args.settings, schools=ROLLUP_SCHOOLS, seed=args.seed)
+        args.report.write_text(
+            json.dumps(
+                {
+                    "as_of": data.as_of.isoformat(),
+                    "level": str(data.level),
+                    "single": str(data.single),
+                    "schools": len(data.schools),
+                    "units": len(data.schools) * SCHOOL.units,
+                },
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
     elif args.what == "plain-write":
         child_plain_write(args.spec, args.out)
     else:
@@ -898,6 +920,8 @@ def run_bench(
             lambda k: py("pipeline.tooling.bench", "plain-write", str(tpl_spec), str(work / f"tplain-{k}")),
             prepare=lambda k: shutil.rmtree(work / f"tplain-{k}", ignore_errors=True),
         )
+    if "rollup" not in skip:
+        results["rollup"] = rollup_runs(root / "work" / "rollup", settings_source, seed, env, logs, repeated)
     if "small" not in skip:
         results["small"] = small_runs(work / "demo", as_of, env, logs, repeat or SMALL_REPEAT, say)
     if profile:
@@ -930,6 +954,51 @@ def run_bench(
         say(line)
     say(f"[bench] 结果已写入 {out}")
     return results
+
+
+ROLLUP_SCHOOLS = 20  # issue 16: a roll-up of 20 school ledgers (100 branches)
+
+
+def rollup_runs(
+    root: Path,
+    settings_source: Path,
+    seed: int,
+    env: dict[str, str],
+    logs: Path,
+    repeated: Callable[..., dict[str, Any]],
+) -> dict[str, Any]:
+    """The roll-up of ROLLUP_SCHOOLS school ledgers (``pledge rollup``) beside one
+    consolidation of all their member workbooks with a combined roster (``pledge
+    consolidate --no-cache``), each a fresh process, in the same run."""
+    info = root / "data.json"
+    measure(
+        py("pipeline.tooling.bench", "rollup-data", str(root), str(settings_source), str(seed), str(info)),
+        logs / "rollup-data.log",
+        env,
+    )
+    d = json.loads(info.read_text(encoding="utf-8"))
+    as_of = d["as_of"]
+
+    def argv(inputs: str, out: Path, *command: str) -> list[str]:
+        return py(
+            "pipeline", "--inputs", inputs, "--outputs", str(out), "--quiet", *command, "--as-of", as_of
+        )
+
+    single = repeated(
+        "single consolidation of the 20 schools",
+        lambda k: argv(d["single"], root / f"single-{k}", "consolidate", "--no-cache"),
+        prepare=lambda k: shutil.rmtree(root / f"single-{k}", ignore_errors=True),
+    )
+    rollup = repeated(
+        "roll-up of 20 school ledgers",
+        lambda k: argv(d["level"], root / f"level-{k}", "rollup"),
+        prepare=lambda k: shutil.rmtree(root / f"level-{k}", ignore_errors=True),
+    )
+    rollup["single_wall"] = single["wall"]
+    rollup["single_cpu"] = single["cpu"]
+    rollup["schools"] = d["schools"]
+    rollup["units"] = d["units"]
+    return rollup
 
 
 SMALL_REPEAT = 5  # runs per small figure (median)
@@ -1092,6 +1161,7 @@ def table(r: dict[str, Any]) -> list[str]:
         ("warm_10pct", "consolidate warm (10% changed)"),
         ("templates", "templates"),
         ("templates_plain", "templates, plain xlsxwriter"),
+        ("rollup", "roll-up of 20 school ledgers"),
     ):
         if key in r:
             x = r[key]
