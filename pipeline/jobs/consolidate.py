@@ -8,12 +8,13 @@ A library function that every command needing the consolidated data calls
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.core.settings import load_settings
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from pipeline.outputs.slices import SliceStore
     from pipeline.outputs.template import unit_forms
     from pipeline.read.textnorm import safe_filename
-    from pipeline.rules.roster import load_roster
+    from pipeline.rules.roster import Roster, load_roster
 
 # What only a consolidation (a snapshot miss) or the writing of its outputs needs loads
 # when first used, not with this module: a command that loads a snapshot imports no
@@ -96,8 +97,8 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
             apply_office(kept, inputs, outputs)
             return kept
     _need("load_roster", "ParseCache", "file_progress")
-    roster = load_roster(inputs)
     cache = ParseCache(outputs / ".cache" if use_cache else None, settings.fingerprint())
+    roster = cached_roster(inputs, cache)
     archive = Archive(outputs / "archive")
     n_files = len(discover(inputs / INBOX))
     with file_progress(n_files) as bar:
@@ -111,6 +112,27 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
     # the inputs' digest) are applied to it afresh.
     apply_office(c, inputs, outputs)
     return c
+
+
+def cached_roster(inputs: Path, cache: ParseCache) -> Roster:
+    """:func:`load_roster`, kept in the parse cache by the roster file's content: a
+    county's roster (50,000 members) is read and checked once, not on every run."""
+    from pipeline.rules.roster import ROSTER_FILE, Roster
+
+    path = inputs / ROSTER_FILE
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return load_roster(inputs)  # says what is wrong with it
+    kept = cache.get(sha, ROSTER_CACHE_NAME, expect=Roster)
+    if kept is not None:
+        return cast(Roster, kept)
+    roster = load_roster(inputs)
+    cache.put(sha, ROSTER_CACHE_NAME, roster)
+    return roster
+
+
+ROSTER_CACHE_NAME = "roster.xlsx#roster"  # the parse cache's name for a roster entry
 
 
 @without_gc  # issue 6: see pipeline.infra.parallel.without_gc
