@@ -420,6 +420,11 @@ def child_main(argv: list[str] | None = None) -> None:
     w.add_argument("variant", type=int)
     w.add_argument("seed", type=int)
     w.add_argument("scale")
+    wm = sub.add_parser("rewrite-many")
+    wm.add_argument("data", type=Path)
+    wm.add_argument("spec", type=Path)  # JSON: [[target, unit, variant], ...]
+    wm.add_argument("seed", type=int)
+    wm.add_argument("scale")
     k = sub.add_parser("compare")
     k.add_argument("a", type=Path)
     k.add_argument("b", type=Path)
@@ -457,6 +462,11 @@ def child_main(argv: list[str] | None = None) -> None:
         rewrite_unit(
             args.data, args.target, args.unit, variant=args.variant, seed=args.seed, scale=args.scale
         )
+    elif args.what == "rewrite-many":
+        from pipeline.tooling.synth import rewrite_unit
+
+        for target, unit, variant in json.loads(args.spec.read_text(encoding="utf-8")):
+            rewrite_unit(args.data, Path(target), unit, variant=variant, seed=args.seed, scale=args.scale)
     elif args.what == "compare":
         args.report.write_text(
             json.dumps(compare_outputs(args.a, args.b), ensure_ascii=False), encoding="utf-8"
@@ -818,23 +828,18 @@ def run_bench(
                 ) -> None:
                     picked = _spread(sorted(files), k_units, used)
                     used.update(picked)
+                    jobs = []
                     for i in picked:
-                        (inputs / files[i]).unlink(missing_ok=True)
-                        measure(
-                            py(
-                                "pipeline.tooling.bench",
-                                "rewrite",
-                                str(data),
-                                str(inputs / files[i]),
-                                str(i),
-                                str(100 + 10 * len(used) + k),
-                                str(seed),
-                                scale,
-                            ),
-                            logs / f"rewrite-{label}-{i}.log",
-                            env,
-                        )
+                        (inputs / files[i]).unlink(missing_ok=True)  # a new file, not through the link
+                        jobs.append([str(inputs / files[i]), i, 100 + 10 * len(used) + k])
                         changed.append(files[i])
+                    spec = work / f"rewrite-{label}-{k}.json"
+                    spec.write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
+                    measure(
+                        py("pipeline.tooling.bench", "rewrite-many", str(data), str(spec), str(seed), scale),
+                        logs / f"rewrite-{label}-{k}.log",
+                        env,
+                    )
                     incremental[label]["units_changed"] = incremental[label].get("units_changed", 0) + len(
                         picked
                     )

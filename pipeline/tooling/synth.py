@@ -19,6 +19,7 @@ zero) or a value outside the dropdown (``其他``, ``实事``, ``完成``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -557,11 +558,17 @@ def ensure_campaign(
     return info
 
 
+@functools.lru_cache(maxsize=4)
+def _plans_of(scale: Scale, seed: int) -> list[UnitPlan]:
+    """The roster's unit plans, made once per process (the bench rewrites hundreds of units)."""
+    return _roster_plans(scale, seed)
+
+
 def rewrite_unit(
     folder: Path, target: Path, unit_index: int, variant: int, seed: int = DEFAULT_SEED, scale: str = "city"
 ) -> None:
     """Write unit ``unit_index``'s current workbook with edit number ``variant`` to ``target``
     (the warm benchmark's "one workbook changed since the last run")."""
     s = load_settings(folder)
-    plan = _roster_plans(SCALES[scale], seed)[unit_index]
+    plan = _plans_of(SCALES[scale], seed)[unit_index]
     _write_unit(_Job(plan, str(folder), str(folder), seed, s.year, variant=variant, target=str(target)))
