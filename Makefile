@@ -123,5 +123,6 @@ check: $(STAMP)  ## ruff and mypy
 dist-check: $(STAMP)  ## build the wheel, install it in a clean venv outside the checkout, run the demo with it
 	.ci/dist-check $(PYTHON)
 
-clean:  ## remove generated outputs (keeps outputs/archive and the register outputs/documents)
-	find $(OUTPUTS) -mindepth 1 -maxdepth 1 ! -name archive ! -name documents ! -name .gitkeep -exec rm -rf {} +
+clean:  ## remove generated outputs (keeps outputs/archive, the register outputs/documents and outputs/bench/county.json)
+	find $(OUTPUTS) -mindepth 1 -maxdepth 1 ! -name archive ! -name documents ! -name bench ! -name .gitkeep -exec rm -rf {} +
+	if [ -d $(OUTPUTS)/bench ]; then find $(OUTPUTS)/bench -mindepth 1 -maxdepth 1 ! -name county.json -exec rm -rf {} +; fi
