@@ -97,8 +97,12 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
             apply_office(kept, inputs, outputs)
             return kept
     _need("load_roster", "ParseCache", "file_progress")
-    cache = ParseCache(outputs / ".cache" if use_cache else None, settings.fingerprint())
-    roster = cached_roster(inputs, cache)
+    roster = cached_roster(
+        inputs, ParseCache(outputs / ".cache" if use_cache else None, settings.fingerprint())
+    )
+    cache = ParseCache(
+        outputs / ".cache" if use_cache else None, settings.fingerprint()
+    )  # counts returns only
     archive = Archive(outputs / "archive")
     n_files = len(discover(inputs / INBOX))
     with file_progress(n_files) as bar:
