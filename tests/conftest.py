@@ -88,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def early(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Early]:
     """The commands of the selected tests marked ``early`` (tests/early.py), started now."""
-    jobs = Early(cwd=REPO)
+    jobs = Early(checkout=REPO)
     for item in request.session.items:
         for mark in item.iter_markers("early"):
             name, prepare = mark.args

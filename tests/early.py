@@ -11,7 +11,8 @@ checks all of its results; only the start is earlier.
 A test (or a module, through ``pytestmark``) declares its command with the marker
 ``@pytest.mark.early(name, prepare)``: ``prepare(folder)`` writes what the command needs
 into the empty ``folder`` and returns its argument list (or None: nothing to run, e.g. a
-tool is missing; the test then says why itself). The test asks the session fixture
+tool is missing; the test then says why itself). The command runs in ``folder`` with the
+checkout first on PYTHONPATH (``python -m tests...`` works). The test asks the session fixture
 ``early`` for ``early.result(name)``. Commands run one after the other, in the order of
 the tests; only the commands of the selected tests run (``-k``).
 """
@@ -42,15 +43,15 @@ class _Job:
     name: str
     prepare: Prepare
     folder: Path
-    cwd: Path
+    pythonpath: Path
     done: threading.Event = field(default_factory=threading.Event)
     result: Result | None = None
     proc: subprocess.Popen[bytes] | None = None
 
 
 class Early:
-    def __init__(self, cwd: Path) -> None:
-        self._cwd = cwd
+    def __init__(self, checkout: Path) -> None:
+        self._checkout = checkout
         self._jobs: dict[str, _Job] = {}
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -59,7 +60,7 @@ class Early:
         return name in self._jobs
 
     def add(self, name: str, prepare: Prepare, folder: Path) -> None:
-        self._jobs[name] = _Job(name, prepare, folder, self._cwd)
+        self._jobs[name] = _Job(name, prepare, folder, self._checkout)
 
     def start(self) -> None:
         if self._jobs:
@@ -80,14 +81,15 @@ class Early:
         if argv is None or self._stopping:
             return Result(job.folder, None)
         log = job.folder / "early-output.txt"
+        path = os.pathsep.join(p for p in (str(job.pythonpath), os.environ.get("PYTHONPATH", "")) if p)
         with open(log, "wb") as out:
             job.proc = subprocess.Popen(
                 argv,
-                cwd=job.cwd,
+                cwd=job.folder,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=os.environ.copy(),
+                env={**os.environ, "PYTHONPATH": path},
             )
             if self._stopping:
                 job.proc.kill()
