@@ -9,12 +9,16 @@ the trees built here instead of building their own:
 - :func:`demo_documents`: that consolidation followed by ``overdue``, ``bulletin`` and
   ``notice`` on the same day.
 
-These trees are shared, so they are read only: a test that writes (runs a command into
-them, edits a file) takes a copy with :func:`tests.demo_project.copy_project`. Each tree is fingerprinted when
-built and checked again at the end of the session; a test that wrote into one fails there
-(order-dependent tests are a bug, not a speed-up). Note that a copy lives at another path,
-so its first command does not find the snapshot of the original (the snapshot key covers
-the inputs folder) and consolidates again, from the copied parse cache.
+These trees are shared, so they are read only: a test that writes (runs a command or a
+consolidation in them, edits a file) takes a copy with
+:func:`tests.demo_project.copy_project`. Each tree is fingerprinted when built and checked
+again at the end of the session; a test that wrote into one fails there (order-dependent
+tests are a bug, not a speed-up). A copy lives at another path, so its first command does
+not find the snapshot of the original (the snapshot key covers the inputs folder) and
+consolidates again, from the copied parse cache.
+
+The session fixture ``early`` starts the long commands of the selected tests marked
+``@pytest.mark.early`` (tests/early.py).
 """
 
 from __future__ import annotations
