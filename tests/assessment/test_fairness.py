@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -30,9 +29,9 @@ from pipeline.assessment.writer import notice_context
 from pipeline.cli import main
 from pipeline.core.errors import SettingsError
 from pipeline.outputs.jinja import render
-from pipeline.tooling.demo import build_demo
 from tests.assessment.test_scoring import roster_members, tallies, tally
-from tests.builders import DEMO_SETTINGS, settings, settings_dict
+from tests.builders import settings, settings_dict
+from tests.demo_project import DemoProject, copy_project
 
 BASE = load_policy(settings())
 UNITS = pd.DataFrame(
@@ -162,13 +161,10 @@ def test_rating_notice_never_says_pending() -> None:
     assert any("早于考核评价阶段开始（2026-11-20）" in x for x in early["lines"])  # type: ignore[attr-defined]
 
 
-def test_demo_without_one_branchs_pledge_forms(tmp_path: Path) -> None:
+def test_demo_without_one_branchs_pledge_forms(tmp_path: Path, demo_build: DemoProject) -> None:
     """The demo with D05's pledge forms removed: D05 and its 14 members are not graded
     and are listed for the leadership group; D04 (September form only) is graded."""
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    build_demo(inputs, 2010)
+    inputs = copy_project(demo_build, tmp_path).inputs
     for f in list((inputs / "returns").rglob("D05_*.xlsx")):
         f.unlink()
     outputs = tmp_path / "outputs"

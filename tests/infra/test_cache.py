@@ -19,8 +19,8 @@ from pipeline.intake.inbox import discover
 from pipeline.jobs.consolidation import Consolidation, FileResult, UnitReturn, _frames, consolidate
 from pipeline.read import layout as L
 from pipeline.read.parse import ParsedWorkbook, empty_frame
-from pipeline.tooling.demo import build_demo
-from tests.builders import DEMO_SETTINGS, load
+from tests.builders import load
+from tests.demo_project import DemoProject
 
 AS_OF = dt.date(2026, 11, 20)
 SHA = "ab" * 32
@@ -136,12 +136,9 @@ def test_invalidated_by_settings_name_code_and_format(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    inputs = tmp_path_factory.mktemp("demo") / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    build_demo(inputs, 2010)
-    return inputs
+def demo(demo_build: DemoProject) -> Path:
+    """The demo's inputs (the session's: read only)."""
+    return demo_build.inputs
 
 
 def _run(inputs: Path, cache_dir: Path | None) -> Consolidation:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ctypes
 import multiprocessing as mp
 import os
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -17,7 +16,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.infra import parallel
 from pipeline.infra.parallel import Jobs, pool_map, start_method
-from tests.builders import REPO
+from tests.demo_project import DemoProject, copy_project
+from tests.early import Early
 
 AS_OF = "2026-11-20"
 
@@ -38,19 +38,18 @@ print(len(names), "modules")
 """
 
 
-def test_imports_and_runs_without_fcntl(tmp_path: Path) -> None:
-    folder = tmp_path / "无 fcntl"
-    out = subprocess.run(
-        [sys.executable, "-c", NO_FCNTL, str(folder)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert int(out.stdout.split()[0]) > 60  # every module, not a few
-    assert (folder / "outputs" / AS_OF / "台账.xlsx").is_file()
+def _no_fcntl_command(folder: Path) -> list[str]:
+    """NO_FCNTL in a fresh interpreter, started with the session (tests/early.py)."""
+    return [sys.executable, "-c", NO_FCNTL, str(folder / "无 fcntl")]
+
+
+@pytest.mark.early("no-fcntl", _no_fcntl_command)
+def test_imports_and_runs_without_fcntl(early: Early) -> None:
+    run = early.result("no-fcntl")
+    assert run.returncode == 0, run.output[-3000:]
+    (count,) = [line.split()[0] for line in run.output.splitlines() if line.endswith(" modules")]
+    assert int(count) > 60  # every module, not a few
+    assert (run.folder / "无 fcntl" / "outputs" / AS_OF / "台账.xlsx").is_file()
 
 
 @pytest.fixture
@@ -110,11 +109,10 @@ def test_prctl_failing_like_windows_is_caught(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_consolidation_without_fork(
-    no_fork_platform: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    no_fork_platform: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_build: DemoProject
 ) -> None:
     monkeypatch.setenv("PLEDGE_WORKERS", "2")
-    project = tmp_path / "党委办公室 2026"
-    assert main(["-C", str(project), "--quiet", "demo"]) == 0
+    project = copy_project(demo_build, tmp_path / "党委办公室 2026").root  # the demo's inputs
     assert main(["-C", str(project), "--quiet", "consolidate", "--as-of", AS_OF]) == 0
     assert (project / "outputs" / AS_OF / "台账.xlsx").is_file()
     assert set(no_fork_platform) <= {"context fork", "context forkserver"}

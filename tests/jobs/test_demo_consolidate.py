@@ -3,15 +3,14 @@ valid item appears once in the ledger, and re-runs give the same cell values."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from pipeline.cli import main
-from pipeline.tooling.demo import DemoManifest, build_demo
-from tests.builders import DEMO_SETTINGS
+from pipeline.tooling.demo import DemoManifest
+from tests.demo_project import DEMO_AS_OF, DemoProject
 
 AS_OF = "2026-11-20"
 # Rules whose checks live in later stages (change report, plans) are tested there.
@@ -19,18 +18,10 @@ LATER_STAGE = {"T101", "M104"}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoManifest, Path]:
-    root = tmp_path_factory.mktemp("demo")
-    inputs = root / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    manifest = build_demo(inputs, 2010)
-    out = root / "outputs"
-    assert (
-        main(["--inputs", str(inputs), "--outputs", str(out), "--quiet", "consolidate", "--as-of", AS_OF])
-        == 0
-    )
-    return inputs, manifest, out / AS_OF
+def demo(demo_consolidated: DemoProject) -> tuple[Path, DemoManifest, Path]:
+    """The demo consolidated on AS_OF (the session's: read only)."""
+    assert AS_OF == DEMO_AS_OF
+    return demo_consolidated.inputs, demo_consolidated.manifest, demo_consolidated.out
 
 
 def problems(out: Path) -> list[dict[str, str]]:

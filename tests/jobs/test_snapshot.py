@@ -111,17 +111,22 @@ def _change_settings(inputs: Path) -> None:
     path.write_text(text.replace("due_soon_days = 14", "due_soon_days = 20"), "utf-8")
 
 
-@pytest.mark.parametrize("change", [_change_return, _change_roster, _change_settings])
-def test_a_changed_input_is_a_new_consolidation(project: Path, runs: list[int], change: Any) -> None:
+def test_a_changed_input_is_a_new_consolidation(project: Path, runs: list[int]) -> None:
+    """Each kind of change in turn, on the project as the change before left it."""
     pledge(project, "notice")
     pledge(project, "notice")
     assert len(runs) == 1
-    change(project / "inputs")
-    pledge(project, "notice")
-    assert len(runs) == 2
-    pledge(project, "notice", "--no-cache", outputs="fresh")
     name = "公示_承诺事项.xlsx"
-    assert cells(project / "outputs" / AS_OF / name) == cells(project / "fresh" / AS_OF / name)
+    for change in (_change_return, _change_roster, _change_settings):
+        before = len(runs)
+        change(project / "inputs")
+        pledge(project, "notice")
+        assert len(runs) == before + 1, change.__name__
+        fresh = f"fresh-{change.__name__}"
+        pledge(project, "notice", "--no-cache", outputs=fresh)
+        assert cells(project / "outputs" / AS_OF / name) == cells(project / fresh / AS_OF / name), (
+            change.__name__
+        )
 
 
 def test_another_as_of_is_another_consolidation(project: Path, runs: list[int]) -> None:
@@ -130,23 +135,28 @@ def test_another_as_of_is_another_consolidation(project: Path, runs: list[int]) 
     assert len(runs) == 2
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),  # truncated
-        lambda p: p.write_bytes(b"garbage"),
-        lambda p: p.write_bytes(p.read_bytes().replace(b"pledge-consolidation-snapshot", b"other-tool")),
-        lambda p: p.write_bytes(p.read_bytes().replace(b'"$c":"Consolidation"', b'"$c":"Popen"')),
-    ],
-)
-def test_a_corrupt_or_foreign_snapshot_is_a_miss(project: Path, runs: list[int], damage: Any) -> None:
+DAMAGES = {
+    "truncated": lambda b: b[: len(b) // 2],
+    "garbage": lambda b: b"garbage",
+    "another tool's": lambda b: b.replace(b"pledge-consolidation-snapshot", b"other-tool"),
+    "another class": lambda b: b.replace(b'"$c":"Consolidation"', b'"$c":"Popen"'),
+}
+
+
+def test_a_corrupt_or_foreign_snapshot_is_a_miss(project: Path, runs: list[int]) -> None:
+    """Each damage in turn to the one snapshot: the next command consolidates again and
+    stores it again, the one after uses it. (Which command reads the snapshot does not
+    matter: every command gets its consolidation from ``run_consolidation``.)"""
     pledge(project, "consolidate")
-    (entry,) = (project / "outputs/.cache" / FOLDER).glob("*.json")
-    damage(entry)
-    pledge(project, "bulletin")
-    assert len(runs) == 2
-    pledge(project, "bulletin")
-    assert len(runs) == 2  # stored again, good again
+    for n, (what, damage) in enumerate(DAMAGES.items(), start=2):
+        (entry,) = (project / "outputs/.cache" / FOLDER).glob("*.json")
+        damaged = damage(entry.read_bytes())
+        assert damaged != entry.read_bytes(), what
+        entry.write_bytes(damaged)
+        pledge(project, "overdue")
+        assert len(runs) == n, what
+        pledge(project, "overdue")
+        assert len(runs) == n, what  # stored again, good again
 
 
 def test_a_snapshot_whose_files_left_the_archive_is_a_miss(project: Path, runs: list[int]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -21,8 +20,8 @@ from pipeline.jobs.consolidation import Consolidation
 from pipeline.outputs.bulletin import bulletin_context, commend_early_days, render_context
 from pipeline.outputs.template import Fill
 from pipeline.rules.status import COMPLETED, OVERDUE, TRACKED
-from pipeline.tooling.demo import build_demo
-from tests.builders import DEMO_SETTINGS, d, deed, fault, load, make_inputs, org, settings_dict, write_return
+from tests.builders import d, deed, fault, load, make_inputs, org, settings_dict, write_return
+from tests.demo_project import DEMO_AS_OF, DemoProject, copy_project
 from tests.html_check import Node, parse
 
 AS_OF = "2026-11-20"
@@ -34,15 +33,14 @@ def cli(inputs: Path, outputs: Path, *args: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Consolidation, Path, Node, str]:
-    root = tmp_path_factory.mktemp("bulletin")
-    inputs = root / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    build_demo(inputs, 2010)
-    outputs = root / "outputs"
-    assert cli(inputs, outputs, "consolidate", "--as-of", AS_OF) == 0
-    assert cli(inputs, outputs, "bulletin", "--as-of", AS_OF) == 0
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, demo_documents: DemoProject
+) -> tuple[Consolidation, Path, Node, str]:
+    """The demo after consolidate and bulletin on AS_OF; a copy of the session's, for a
+    consolidation writes into its outputs (the archive of office decisions)."""
+    assert AS_OF == DEMO_AS_OF
+    project = copy_project(demo_documents, tmp_path_factory.mktemp("bulletin"))
+    inputs, outputs = project.inputs, project.outputs
     out = outputs / AS_OF
     assert (out / "台账.xlsx").is_file()  # the consolidate outputs are carried over
     html = (out / BULLETIN_FILE).read_text(encoding="utf-8")

@@ -9,7 +9,6 @@ import copy
 import csv
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -34,8 +33,8 @@ from pipeline.outputs.documents import (
 from pipeline.outputs.official import PPR_ORDER, TBLPR_ORDER, cn_numeral_date, cn_ordinal
 from pipeline.outputs.template import Fill
 from pipeline.rules.status import COMPLETED, TRACKED
-from pipeline.tooling.demo import build_demo
-from tests.builders import DEMO_SETTINGS, d, deed, fault, load, make_inputs, org, settings_dict, write_return
+from tests.builders import d, deed, fault, load, make_inputs, org, settings_dict, write_return
+from tests.demo_project import DEMO_AS_OF, DemoProject, copy_project
 from tests.html_check import parse
 
 AS_OF = "2026-11-20"
@@ -80,17 +79,12 @@ def ledger_sheets(out: Path) -> dict[str, list[dict[str, object]]]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("documents")
-    inputs = root / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    build_demo(inputs, 2010)
-    outputs = root / "outputs"
-    assert cli(inputs, outputs, "consolidate", "--as-of", AS_OF) == 0
-    assert cli(inputs, outputs, "bulletin", "--as-of", AS_OF) == 0
-    assert cli(inputs, outputs, "notice", "--as-of", AS_OF) == 0
-    return inputs, outputs
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_documents: DemoProject) -> tuple[Path, Path]:
+    """The demo after consolidate, (overdue,) bulletin and notice on AS_OF; a copy of the
+    session's, for this module writes into it (ratings)."""
+    assert AS_OF == DEMO_AS_OF
+    project = copy_project(demo_documents, tmp_path_factory.mktemp("documents"))
+    return project.inputs, project.outputs
 
 
 def test_bulletin_page_and_fonts_follow_gbt_9704(demo: tuple[Path, Path]) -> None:

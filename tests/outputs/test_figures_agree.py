@@ -5,21 +5,18 @@ campaign, read back from the files the commands wrote."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
-from pipeline.cli import main
 from pipeline.cli.bulletin import BULLETIN_FILE
 from pipeline.outputs.branch_ledger import BRANCH_DIR
 from pipeline.outputs.notice import NOTICE_XLSX
 from pipeline.outputs.overdue import OVERDUE_FILE, SHEET_DUE_SOON, SHEET_OVERDUE
 from pipeline.rules import figures as F
-from pipeline.tooling.demo import build_demo
-from tests.builders import DEMO_SETTINGS
+from tests.demo_project import DEMO_AS_OF, DemoProject
 from tests.html_check import Node, parse
 
 AS_OF = "2026-11-20"
@@ -28,18 +25,11 @@ BULLETIN_COLUMNS = (F.TRACKED, F.ON_TIME, F.DONE_LATE, F.DONE_TOTAL, F.OVERDUE)
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("agree")
-    inputs = root / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    build_demo(inputs, 2010)
-    outputs = root / "outputs"
-    for cmd in ("consolidate", "overdue", "bulletin", "notice"):
-        assert (
-            main(["--inputs", str(inputs), "--outputs", str(outputs), "--quiet", cmd, "--as-of", AS_OF]) == 0
-        )
-    return outputs / AS_OF
+def out(demo_documents: DemoProject) -> Path:
+    """The outputs of consolidate, overdue, bulletin and notice on the demo (the session's:
+    read only)."""
+    assert AS_OF == DEMO_AS_OF
+    return demo_documents.out
 
 
 def summary(out: Path) -> dict[str, dict[str, Any]]:

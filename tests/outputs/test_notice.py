@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -17,8 +16,8 @@ from pipeline.outputs.notice import NOTICE_HTML, NOTICE_XLSX
 from pipeline.outputs.template import Fill
 from pipeline.read import layout as L
 from pipeline.rules.notice import COLUMNS
-from pipeline.tooling.demo import build_demo
-from tests.builders import DEMO_SETTINGS, d, deed, fault, load, make_inputs, org, write_return
+from tests.builders import d, deed, fault, load, make_inputs, org, write_return
+from tests.demo_project import DEMO_AS_OF, DemoProject, copy_project
 from tests.html_check import parse
 
 AS_OF = "2026-11-20"
@@ -35,15 +34,12 @@ def xlsx_rows(path: Path) -> tuple[list[str], list[tuple[object, ...]]]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("notice")
-    inputs = root / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    build_demo(inputs, 2010)
-    outputs = root / "outputs"
-    assert cli(inputs, outputs, "notice", "--as-of", AS_OF) == 0
-    return inputs, outputs
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_documents: DemoProject) -> tuple[Path, Path]:
+    """The demo after (consolidate, overdue, bulletin and) notice on AS_OF; a copy of the
+    session's, for a consolidation writes into its outputs (the archive of office decisions)."""
+    assert AS_OF == DEMO_AS_OF
+    project = copy_project(demo_documents, tmp_path_factory.mktemp("notice"))
+    return project.inputs, project.outputs
 
 
 def test_demo_notice_lists_every_approved_item_of_roster_members(demo: tuple[Path, Path]) -> None:

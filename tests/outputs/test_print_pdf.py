@@ -2,8 +2,9 @@
 to PDF the way a clerk prints them, are A4, within a page budget, inside the printable
 area, readable, and never print one line of text over another (tests/pdf_check.py).
 
-All outputs are written once and converted in one ``soffice`` call per module (a few
-seconds); each output is then its own test. LibreOffice comes from Debian (the Makefile's
+All outputs are written once and converted in one ``soffice`` call (a few seconds), in a
+process started with the session, beside the other tests (tests/early.py); each output is
+then its own test. LibreOffice comes from Debian (the Makefile's
 ``test`` target installs it); without it these tests are skipped with the reason.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 
 from pipeline.cli import main
 from tests import pdf_check
+from tests.early import Early
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ROOT / "inputs"
@@ -55,16 +58,11 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.fixture(scope="module")
-def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def render(root: Path) -> None:
+    """Write the outputs of the demo into ``root/outputs`` and convert them to PDF in
+    ``root/pdf`` (one ``soffice`` call). Run by ``python -m tests.outputs.test_print_pdf``."""
     exe = soffice()
-    if exe is None or shutil.which("pdftotext") is None:
-        pytest.skip(
-            "LibreOffice (soffice) or poppler's pdftotext is not installed and could not be installed: "
-            "run `make test` as root on a machine that reaches Debian's mirrors, or "
-            "apt-get install libreoffice-calc libreoffice-writer fonts-noto-cjk poppler-utils"
-        )
-    root = tmp_path_factory.mktemp("print")
+    assert exe is not None
     out = root / "outputs"
     base = ["--inputs", str(INPUTS), "--outputs", str(out), "--quiet"]
     for cmd in (
@@ -83,7 +81,6 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for o in OUTPUTS:
         if (out / o.rel).exists():
             shutil.copy(out / o.rel, src / f"{o.label}{Path(o.rel).suffix}")
-    pdf_dir = root / "pdf"
     subprocess.run(
         [
             exe,
@@ -92,13 +89,35 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "--convert-to",
             "pdf",
             "--outdir",
-            str(pdf_dir),
+            str(root / "pdf"),
             *sorted(str(p) for p in src.iterdir()),
         ],
         check=True,
-        capture_output=True,
         timeout=300,
     )
+
+
+def _render_command(folder: Path) -> list[str] | None:
+    """``render(folder)`` in a process of its own, started with the session (tests/early.py)."""
+    if soffice() is None or shutil.which("pdftotext") is None:
+        return None
+    return [sys.executable, "-m", "tests.outputs.test_print_pdf", str(folder)]
+
+
+pytestmark = pytest.mark.early("print-pdf", _render_command)
+
+
+@pytest.fixture(scope="module")
+def pdfs(early: Early) -> dict[str, Path]:
+    run = early.result("print-pdf")
+    if run.argv is None:
+        pytest.skip(
+            "LibreOffice (soffice) or poppler's pdftotext is not installed and could not be installed: "
+            "run `make test` as root on a machine that reaches Debian's mirrors, or "
+            "apt-get install libreoffice-calc libreoffice-writer fonts-noto-cjk poppler-utils"
+        )
+    assert run.returncode == 0, run.output
+    out, pdf_dir = run.folder / "outputs", run.folder / "pdf"
     return {o.label: pdf_dir / f"{o.label}.pdf" for o in OUTPUTS if (out / o.rel).exists()}
 
 
@@ -111,3 +130,7 @@ def test_prints_on_a4(pdfs: dict[str, Path], output: Output) -> None:
     assert pdf.exists(), f"LibreOffice did not convert {output.rel}"
     report = pdf_check.check(pdf, output.min_pages, output.max_pages, name=output.rel)
     assert report.ok, str(report)
+
+
+if __name__ == "__main__":
+    render(Path(sys.argv[1]))

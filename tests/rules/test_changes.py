@@ -5,7 +5,6 @@ content edited after approval; also on the demo campaign."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -27,8 +26,8 @@ from pipeline.rules.changes import (
     STATUS,
     match_items,
 )
-from pipeline.tooling.demo import build_demo
-from tests.builders import DEMO_SETTINGS, d, deed, fault, load, make_inputs, org, write_return
+from tests.builders import d, deed, fault, load, make_inputs, org, write_return
+from tests.demo_project import DemoProject
 
 CST = dt.timezone(dt.timedelta(hours=8))  # the demo settings' [intake] utc_offset
 SEPT = dt.datetime(2026, 9, 8, 10, 0, tzinfo=CST)
@@ -238,13 +237,8 @@ def test_match_items_by_content_not_seq() -> None:
     assert set(match_items(old.iloc[:1], other, "member_id")) == {(0, None), (None, 0)}
 
 
-def test_demo_t101_is_the_planted_one(tmp_path: Path) -> None:
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    shutil.copy(DEMO_SETTINGS, inputs / "campaign.toml")
-    manifest = build_demo(inputs, 2010)
-    assert cli(inputs, tmp_path / "outputs", "consolidate", "--as-of", "2026-11-20") == 0
-    out = tmp_path / "outputs" / "2026-11-20"
+def test_demo_t101_is_the_planted_one(demo_consolidated: DemoProject) -> None:
+    manifest, out = demo_consolidated.manifest, demo_consolidated.out  # consolidated on 2026-11-20
     notes = sheet(out / CHANGES_FILE, "提醒")
     planted = [(p.file, p.sheet, p.cell, p.member_id) for p in manifest.planted if p.rule == "T101"]
     got = list(zip(notes["文件"], notes["工作表"], notes["单元格"], notes["党员编号"], strict=True))

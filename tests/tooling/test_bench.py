@@ -1,7 +1,8 @@
-"""The benchmark (issue 6): synthetic data, parallel helpers, and a school-scale smoke run.
+"""The benchmark (issue 6): synthetic data, parallel helpers, and a smoke run of ``pledge bench``.
 
-The full benchmark (``make bench``) is not part of the test suite; the smoke run here
-checks that every figure is measured and written to the JSON report.
+The full benchmark (``make bench``) is not part of the test suite; the smoke run here (the
+smallest scale, one run per figure) checks that every figure is measured and written to
+the JSON report.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.infra.parallel import Jobs, default_workers, pool_map
-from pipeline.tooling.bench import SMALL_COMMANDS, compare_outputs, measure, output_cells, run_bench
-from pipeline.tooling.synth import ensure_campaign, rewrite_unit
+from pipeline.tooling.bench import SMALL_COMMANDS, compare_outputs, measure, output_cells
+from pipeline.tooling.synth import SCALES, ensure_campaign, rewrite_unit
 from tests.builders import DEMO_SETTINGS
+from tests.early import Early
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -128,17 +131,44 @@ def test_output_cells_counts_written_cells(tmp_path: Path) -> None:
     assert output_cells(tmp_path) == [("o.xlsx", [12, 1])]
 
 
+def _bench_command(folder: Path) -> list[str] | None:
+    """`make bench SCALE=tiny`, once per figure, into ``folder`` (tests/early.py)."""
+    if not os.path.exists("/proc/self/stat"):
+        return None
+    (folder / "inputs").mkdir()
+    shutil.copy(DEMO_SETTINGS, folder / "inputs" / "campaign.toml")
+    argv = ["--inputs", str(folder / "inputs"), "--outputs", str(folder), "bench", "--scale", "tiny"]
+    return [
+        sys.executable,
+        "-m",
+        "pipeline",
+        *argv,
+        "--repeat",
+        "1",
+        "--profile",
+        "--as-of",
+        AS_OF.isoformat(),
+    ]
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc (Linux)")
-def test_school_smoke_run(tmp_path: Path) -> None:
-    """`make bench SCALE=school`, once per figure: every figure lands in the JSON."""
-    lines: list[str] = []
-    r = run_bench("school", AS_OF, tmp_path, DEMO_SETTINGS, repeat=1, profile=True, say=lines.append)
-    saved = json.loads((tmp_path / "bench" / "school.json").read_text(encoding="utf-8"))
-    assert saved["scale"] == "school" and saved["data"]["units"] == 20
+@pytest.mark.early("bench", _bench_command)
+def test_bench_command_smoke_run(early: Early) -> None:
+    """`pledge bench` end to end (as `make bench` runs it), started with the session
+    (tests/early.py): every figure lands in the JSON and in the printed report. The
+    smallest scale: what is checked here is that every figure is measured, written and
+    compared, not how fast (that is `make bench`'s own report)."""
+    run = early.result("bench")
+    assert run.returncode == 0, run.output
+    lines = run.output.splitlines()
+    folder = run.folder
+    saved = json.loads((folder / "bench" / "tiny.json").read_text(encoding="utf-8"))
+    assert saved["scale"] == "tiny" and saved["data"]["units"] == SCALES["tiny"].units
     for figure in ("floor", "naive", "cold", "warm", "templates"):
         assert saved[figure]["wall"] > 0, figure
         assert saved[figure]["rss_mb"] > 0, figure
-    assert saved["cells_written"] > 10_000 and saved["files_written"] > 20
+    # a ledger, a change report, one feedback workbook and one branch ledger per unit...
+    assert saved["cells_written"] > 10_000 and saved["files_written"] > saved["data"]["units"]
     assert {
         "cold_over_floor",
         "naive_over_cold",
@@ -171,8 +201,12 @@ def test_school_smoke_run(tmp_path: Path) -> None:
         "write feedback (反馈)",
     } <= set(saved["profile"])
     assert all(v >= 0 for v in saved["profile"].values())
-    assert r["targets"] == saved["targets"] and "peak RSS <= 1.5 GB" in r["targets"]
+    # the printed report states every target as saved, in order
+    printed = [line.strip() for line in lines if line.strip().startswith(("[met] ", "[MISSED] "))]
+    assert printed == [f"[{'met' if ok else 'MISSED'}] {k}" for k, ok in saved["targets"].items()]
+    assert "peak RSS <= 1.5 GB" in saved["targets"]
     assert any("consolidate cold" in line for line in lines)
+    assert any(line.endswith("tiny.json") and "结果已写入" in line for line in lines)
 
 
 def test_command_matches_the_generator() -> None:

@@ -16,6 +16,7 @@ from pipeline.core.codes import CODES
 from pipeline.read import layout as L
 from pipeline.rules.roster import load_roster
 from pipeline.tooling.demo import DemoManifest, build_demo
+from tests.demo_project import DEMO_SEED, DemoProject
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 2010
@@ -59,12 +60,13 @@ def _inputs(tmp: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, DemoManifest]]:
-    out = []
-    for name in ("a", "b"):
-        d = _inputs(tmp_path_factory.mktemp(name))
-        out.append((d, build_demo(d, SEED)))
-    return out
+def runs(
+    tmp_path_factory: pytest.TempPathFactory, demo_build: DemoProject
+) -> list[tuple[Path, DemoManifest]]:
+    """Two builds with the same seed: the session's demo (read only) and one of this module's."""
+    assert SEED == DEMO_SEED
+    b = _inputs(tmp_path_factory.mktemp("b"))
+    return [(demo_build.inputs, demo_build.manifest), (b, build_demo(b, SEED))]
 
 
 def _values(path: Path) -> dict[str, list[tuple[object, ...]]]:
