@@ -745,6 +745,13 @@ def run_bench(
     reference = work / "reference"
     if "warm" not in skip:
 
+        def copy_reference() -> None:
+            """The reference cold run's state: the inputs and archive the warm run finds, no cache."""
+            shutil.rmtree(reference, ignore_errors=True)
+            shutil.copytree(state, reference, ignore=shutil.ignore_patterns(".cache"), copy_function=os.link)
+            (reference / "archive" / "manifest.csv").unlink(missing_ok=True)
+            shutil.copy2(state / "archive" / "manifest.csv", reference / "archive" / "manifest.csv")
+
         def change(k: int) -> None:
             (inputs / rel).unlink()  # a new file, never written through the hard link
             measure(
@@ -761,11 +768,7 @@ def run_bench(
                 logs / f"rewrite-{k}.log",
                 env,
             )
-            # the reference cold run: same inputs and archive as the warm run finds, no cache
-            shutil.rmtree(reference, ignore_errors=True)
-            shutil.copytree(state, reference, ignore=shutil.ignore_patterns(".cache"), copy_function=os.link)
-            (reference / "archive" / "manifest.csv").unlink(missing_ok=True)
-            shutil.copy2(state / "archive" / "manifest.csv", reference / "archive" / "manifest.csv")
+            copy_reference()
 
         def warm_argv(k: int) -> list[str]:
             return py(
@@ -793,20 +796,25 @@ def run_bench(
             str(reference),
             *consolidate_args,
         )
-        measure(ref_argv, logs / "reference.log", env)
+
+        def differences_from_cold(name: str) -> list[str]:
+            """A cold run over the reference copy, then the cells of both output folders compared."""
+            measure(ref_argv, logs / f"{name}.log", env)
+            measure(
+                py(
+                    "pipeline.tooling.bench",
+                    "compare",
+                    str(state / as_of.isoformat()),
+                    str(reference / as_of.isoformat()),
+                    str(work / f"compare-{name}.json"),
+                ),
+                logs / f"compare-{name}.log",
+                env,
+            )
+            return list(json.loads((work / f"compare-{name}.json").read_text(encoding="utf-8")))
+
+        diffs = differences_from_cold("reference")
         warm["reference_phases"] = json.loads((work / "reference.json").read_text(encoding="utf-8"))
-        measure(
-            py(
-                "pipeline.tooling.bench",
-                "compare",
-                str(state / as_of.isoformat()),
-                str(reference / as_of.isoformat()),
-                str(work / "compare.json"),
-            ),
-            logs / "compare.log",
-            env,
-        )
-        diffs = json.loads((work / "compare.json").read_text(encoding="utf-8"))
         warm["identical_to_cold"] = not diffs
         warm["differences"] = diffs[:20]
         warm["changed_file"] = rel.as_posix()
@@ -844,14 +852,7 @@ def run_bench(
                         picked
                     )
                     if last:
-                        shutil.rmtree(reference, ignore_errors=True)
-                        shutil.copytree(
-                            state, reference, ignore=shutil.ignore_patterns(".cache"), copy_function=os.link
-                        )
-                        (reference / "archive" / "manifest.csv").unlink(missing_ok=True)
-                        shutil.copy2(
-                            state / "archive" / "manifest.csv", reference / "archive" / "manifest.csv"
-                        )
+                        copy_reference()
 
                 incremental[label] = {}
                 run = repeated(f"warm {label}", warm_argv, prepare=change_many)
@@ -860,19 +861,7 @@ def run_bench(
                     (work / f"warm-{len(run['runs']) - 1}.json").read_text(encoding="utf-8")
                 )
                 results[f"warm_{label.rstrip('%')}pct"] = run
-            measure(ref_argv, logs / "reference-incremental.log", env)
-            measure(
-                py(
-                    "pipeline.tooling.bench",
-                    "compare",
-                    str(state / as_of.isoformat()),
-                    str(reference / as_of.isoformat()),
-                    str(work / "compare-incremental.json"),
-                ),
-                logs / "compare-incremental.log",
-                env,
-            )
-            diffs = json.loads((work / "compare-incremental.json").read_text(encoding="utf-8"))
+            diffs = differences_from_cold("reference-incremental")
             results["warm_10pct"]["identical_to_cold"] = not diffs
             results["warm_10pct"]["differences"] = diffs[:20]
         # restore the pristine workbooks for the next benchmark run
