@@ -44,6 +44,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def kept_entries(root: Path | None, pattern: re.Pattern[str]) -> list[tuple[Path, re.Match[str]]]:
+    """The files of a keeping folder whose names match ``pattern`` (an unreadable or
+    missing folder has none), for the caches that name entries by key."""
+    try:
+        names = list(root.iterdir()) if root is not None else []
+    except OSError:
+        return []
+    return [(p, m) for p in names if (m := pattern.fullmatch(p.name))]
+
+
 def run_kept(fn: Callable[..., None], path: Path, args: tuple[Any, ...], keep: Path | None) -> None:
     """Worker side: ``fn(path, *args)``; then keep a copy as ``<keep stem>-<sha256><suffix>``."""
     fn(path, *args)
@@ -66,15 +76,7 @@ class WrittenCache:
     def _entries(self) -> dict[str, tuple[Path, str]]:
         """key -> (kept file, its recorded SHA-256), read once from the folder."""
         if self._index is None:
-            self._index = {}
-            try:
-                names = list(self.root.iterdir()) if self.root is not None else []
-            except OSError:
-                names = []
-            for p in names:
-                m = _ENTRY.fullmatch(p.name)
-                if m:
-                    self._index[m[1]] = (p, m[2])
+            self._index = {m[1]: (p, m[2]) for p, m in kept_entries(self.root, _ENTRY)}
         return self._index
 
     def key(self, fn: Callable[..., None], suffix: str, args: tuple[Any, ...]) -> str | None:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from pipeline.core.findings import ERROR, NOTICE, col_letter, findings_frame
 from pipeline.jobs.consolidation import Consolidation, unit_figures, unit_summary
+from pipeline.outputs import print_layout as P
 from pipeline.outputs.fast_sheet import splice_workbook
 from pipeline.outputs.ledger_meta import (
     LEVEL_UNIT,
@@ -132,6 +134,29 @@ def summary_frame(c: Consolidation) -> tuple[pd.DataFrame, dict[str, object]]:
     return s, total
 
 
+def write_summary(
+    ws: Any,
+    summary: pd.DataFrame,
+    total: dict[str, object],
+    fmt: Any,
+    title: str,
+    explanation: str,
+    id_cols: int = 2,
+) -> P.PagePlan:
+    """汇总: the title, one row per unit, the 合计 row below them (outside the filter, so
+    sorting never moves it) and the line that says how the figures are counted."""
+    plan = write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1, title=title, id_cols=id_cols)
+    n = len(summary)
+    for j, col in enumerate(summary.columns):
+        v = total[col]
+        if col == F.RATE:
+            ws.write_number(n + 2, j, float(v), fmt["percent"])  # type: ignore[arg-type]
+        else:
+            write_cell(ws, n + 2, j, v, fmt, "locked")
+    write_title(ws, n + 3, explanation, fmt, list(plan.widths), plan, "bold_wrap")
+    return plan
+
+
 def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None) -> None:
     """The ledger at ``path``. ``slices``: each unit's rows of the five row sheets are kept
     compressed and reused by the next run where they did not change (issue 16)."""
@@ -140,17 +165,10 @@ def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None)
     summary, total = summary_frame(c)
     ws = wb.add_worksheet("汇总")
     title = f"{c.settings.year}年{c.settings.name}台账（统计截止 {c.as_of:%Y-%m-%d}）"
-    plan = write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1, title=title)
+    write_summary(
+        ws, summary, total, fmt, title, F.EXPLANATION.format(due_soon_days=c.settings.due_soon_days)
+    )
     n = len(summary)
-    # The 合计 row below the units (outside the filter, so sorting never moves it).
-    for j, col in enumerate(summary.columns):
-        v = total[col]
-        if col == F.RATE:
-            ws.write_number(n + 2, j, float(v), fmt["percent"])  # type: ignore[arg-type]
-        else:
-            write_cell(ws, n + 2, j, v, fmt, "locked")
-    explanation = F.EXPLANATION.format(due_soon_days=c.settings.due_soon_days)
-    write_title(ws, n + 3, explanation, fmt, list(plan.widths), plan, "bold_wrap")
     if n:
         chart = wb.add_chart({"type": "bar"})
         col = list(summary.columns).index(F.RATE)

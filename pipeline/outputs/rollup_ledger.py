@@ -17,9 +17,9 @@ import pandas as pd
 
 from pipeline.core.findings import findings_frame
 from pipeline.jobs.rollup import Rollup
-from pipeline.outputs.ledger import MEMBER_COLUMNS, ORG_COLUMNS, digest_of, ledger_frame
+from pipeline.outputs.ledger import MEMBER_COLUMNS, ORG_COLUMNS, digest_of, ledger_frame, write_summary
 from pipeline.outputs.ledger_meta import LEVEL_ROLLUP, SCOPE_COLUMN, LedgerMeta, MetaUnit, write_meta
-from pipeline.outputs.sheet import write_cell, write_frame, write_title
+from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
 from pipeline.read import layout as L
 from pipeline.rules import figures as F
@@ -120,20 +120,12 @@ def write_rollup_ledger(r: Rollup, path: Path) -> None:
     ws = wb.add_worksheet("汇总")
     s = r.settings
     title = f"{s.year}年{s.name}汇总台账（{s.organisation}，统计截止 {r.as_of:%Y-%m-%d}）"
-    plan = write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1, title=title, id_cols=4)
-    n = len(summary)
-    for j, col in enumerate(summary.columns):
-        v = total[col]
-        if col == F.RATE:
-            ws.write_number(n + 2, j, float(v), fmt["percent"])  # type: ignore[arg-type]
-        else:
-            write_cell(ws, n + 2, j, v, fmt, "locked")
     explanation = (
         "汇总口径：各下级单位报送的台账（程序生成、隐藏 _meta 表可识别）逐条汇总，各项承诺的状态按本次统计截止重新计算；"
         + F.EXPLANATION.format(due_soon_days=s.due_soon_days)
         + "“统计截止”是各下级单位台账自己的统计日期。"
     )
-    write_title(ws, n + 3, explanation, fmt, list(plan.widths), plan, "bold_wrap")
+    write_summary(ws, summary, total, fmt, title, explanation, id_cols=4)
 
     members = rows_frame(r.members, MEMBER_COLUMNS)
     orgs = rows_frame(r.orgs, ORG_COLUMNS)

@@ -127,16 +127,12 @@ def write_frame(
         and isinstance(ws, FastSheet)
         else None
     )
-    if chunks is not None:
+    rows = zip(*columns, strict=True) if columns else ((),) * len(df)
+    if chunks is not None:  # the rows are spliced in after the workbook is closed
         assert isinstance(ws, FastSheet)
         ws.append_spliced(start_row + 1, len(df), n, chunks)
-        heights: list[float | None] = []
-    else:
-        heights = P.row_heights(columns, col_widths)
-    rows = zip(*columns, strict=True) if columns else ((),) * len(df)
-    if chunks is not None:
-        pass  # spliced in after the workbook is closed
     elif isinstance(ws, FastSheet):  # bulk rows (issue 6): the same cells, ~4x faster
+        heights = P.row_heights(columns, col_widths)
         ws.append_rows(
             start_row + 1,
             rows,
@@ -148,6 +144,7 @@ def write_frame(
             heights=heights,
         )
     else:
+        heights = P.row_heights(columns, col_widths)
         for i, rec in enumerate(rows, start=start_row + 1):
             if heights[i - start_row - 1]:
                 ws.set_row(i, heights[i - start_row - 1])

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.infra.fingerprint import code_fingerprint
+from pipeline.infra.written_cache import kept_entries
 
 SLICES_DIR = "slices"
 _ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{8})-([0-9]+)\.deflate")
@@ -68,15 +69,7 @@ class SliceStore:
 
     def _entries(self) -> dict[str, Path]:
         if self._index is None:
-            self._index = {}
-            try:
-                names = list(self.root.iterdir()) if self.root is not None else []
-            except OSError:
-                names = []
-            for p in names:
-                m = _ENTRY.fullmatch(p.name)
-                if m:
-                    self._index[m[1]] = p
+            self._index = {m[1]: p for p, m in kept_entries(self.root, _ENTRY)}
         return self._index
 
     def get(self, key: str) -> Chunk | None:
