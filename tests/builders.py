@@ -177,7 +177,7 @@ def write_return(
     when = (saved or mtime or SAVED).astimezone()
     if fill.saved is None:
         fill = dataclasses.replace(fill, saved=when)
-    write_template(form, s, path, fill)
+    write_template(form, s, path, fill, bulk=False)  # shared strings, as Excel saves
     ts = (mtime or when).timestamp()
     os.utime(path, (ts, ts))
     return path

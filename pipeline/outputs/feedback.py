@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.core.findings import ERROR, Finding, findings_frame
 from pipeline.core.settings import Settings
-from pipeline.outputs.sheet import write_cell, write_frame
+from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.template import Fill, UnitForm, write_template
 from pipeline.read import layout as L
 from pipeline.read.reader import HeaderMatch, SheetGrid, find_header, read_workbook
@@ -170,20 +170,11 @@ def write_feedback(
             ws, findings_frame(placed), fmt, widths={"说明": 60, "文件": 24}, start_row=1, title=intro
         )
 
-    def mark(wb: Any, fmt: dict[str, Any], name: str, ws: Any) -> None:
-        rows = {L.SHEET_MEMBER: fill.member_rows, L.SHEET_ORG: fill.org_rows}.get(name)
-        if rows is None:
-            rows = fill.log_rows if name == L.SHEET_LOG else fill.plan_rows
-        layout = LAYOUTS[name]
-        for (r, c), (sev, msgs) in sorted(marks.get(name, {}).items()):
-            key = "input_error" if sev == ERROR else "input_notice"
-            if r == 0:  # a header problem: the header cell carries the comment
-                ws.write_string(0, c, layout.columns[c].header, fmt[key])
-            else:
-                v = rows[r - 1].get(layout.columns[c].field) if r - 1 < len(rows) else None
-                write_cell(ws, r, c, v, fmt, key)
-            ws.write_comment(
-                r, c, "\n".join(msgs)[:30000], {"x_scale": 3, "y_scale": 2.5, "author": "学校活动办公室"}
-            )
-
-    write_template(form, settings, path, fill, first=problems, each_sheet=mark)
+    cells = {
+        name: {
+            pos: ("input_error" if sev == ERROR else "input_notice", "\n".join(msgs))
+            for pos, (sev, msgs) in by_pos.items()
+        }
+        for name, by_pos in marks.items()
+    }
+    write_template(form, settings, path, fill, first=problems, marks=cells)

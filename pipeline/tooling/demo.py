@@ -995,7 +995,11 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
             rel = names[(u.code, "sep")]
             members, orgs = _render(u, nov=False)
             write_template(
-                form, s, returns / rel, Fill(member_rows=members, org_rows=orgs, meta=u.code != "D04")
+                form,
+                s,
+                returns / rel,
+                Fill(member_rows=members, org_rows=orgs, meta=u.code != "D04"),
+                bulk=False,  # a returned workbook, saved cell by cell as Excel saves it
             )
             if u.code == "D04":
                 planted.append(
@@ -1014,6 +1018,7 @@ def build_demo(inputs: Path, seed: int = DEFAULT_SEED) -> DemoManifest:
             s,
             path,
             Fill(member_rows=members, org_rows=orgs, log_rows=logs, plan_rows=plans, version=version),
+            bulk=False,
         )
         if overdue >= 0:
             manifest.overdue_milestone = (

@@ -452,19 +452,19 @@ def _write_unit(job: _Job) -> dict[str, int]:
     if job.target:
         ts = _mtime(job.year, 11, u.index) + 3600 * job.variant
         fill = replace(gen.rows(first_version=False), saved=_at(ts))
-        write_template(form, s, Path(job.target), fill)
+        write_template(form, s, Path(job.target), fill, bulk=False)  # saved as Excel saves
         os.utime(job.target, (ts,) * 2)
         return counts
     if u.resend:
         fill = _Unit(u, s, job.seed).rows(first_version=True)  # same pledges, before any progress
         fill = replace(fill, saved=_at(_mtime(job.year, 9, u.index)))
         path = returns / f"{job.year}-09" / L.template_filename(u.code, u.name)
-        write_template(form, s, path, fill)
+        write_template(form, s, path, fill, bulk=False)
         os.utime(path, (_mtime(job.year, 9, u.index),) * 2)
         counts["files"] += 1
     fill = replace(gen.rows(first_version=False), saved=_at(_mtime(job.year, 11, u.index)))
     path = returns / f"{job.year}-11" / L.template_filename(u.code, u.name)
-    write_template(form, s, path, fill)
+    write_template(form, s, path, fill, bulk=False)
     os.utime(path, (_mtime(job.year, 11, u.index),) * 2)
     counts["files"] += 1
     counts["member_rows"] += len(fill.member_rows)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.outputs.template import unit_forms, write_template, write_templates
+from pipeline.outputs.template import Fill, unit_forms, write_template, write_templates
 from pipeline.read import layout as L
 from pipeline.read.parse import parse_workbook
 from pipeline.read.reader import read_workbook
@@ -145,3 +147,105 @@ def test_workers_give_same_files(tmp_path: Path) -> None:
     s, r = load(inputs)
     a = write_templates(r, s, tmp_path / "a", workers=1)
     assert len(a) == len(unit_forms(r))
+
+
+# --------------------------------------------------------------------------- bulk rows
+# Templates and feedback workbooks write their data sheets in one bulk write (FastSheet);
+# the demo's returned workbooks go cell by cell. Both must give the same workbook.
+
+
+def _look(path: Path) -> dict[str, Any]:
+    """Every cell's value and look, row heights, comments, validations and panes."""
+    wb = openpyxl.load_workbook(path)
+    out: dict[str, Any] = {}
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None and not c.has_style:
+                    continue
+                v = c.value
+                if isinstance(v, str):  # openpyxl does not undo Excel's _x005F escape in inline strings
+                    v = v.replace("_x005F_x", "_x")
+                cells[c.coordinate] = (
+                    v,
+                    c.number_format,
+                    c.fill.fgColor.rgb if c.fill.fill_type else None,
+                    c.protection.locked,
+                    c.alignment.wrap_text,
+                    c.font.name,
+                    c.border.left.style,
+                    c.comment.text if c.comment else None,
+                )
+        heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+        dv = sorted((str(v.sqref), v.type, v.formula1) for v in ws.data_validations.dataValidation)
+        out[ws.title] = (
+            cells,
+            heights,
+            dv,
+            ws.freeze_panes,
+            ws.auto_filter.ref,
+            ws.sheet_state,
+            ws.protection.sheet,
+        )
+    return out
+
+
+def _hard_fill(form: Any) -> Fill:
+    fill = good_fill(form)
+    m = fill.member_rows
+    m[0]["deadline"] = "十月底"  # text in a date column
+    m[1]["done_on"] = dt.date(2026, 10, 3)
+    m[1]["remark"] = 12.5  # a number in a text column
+    m[2]["content"] = "  前后有空格 & <标记> _x0041_ " + "很长的承诺事项" * 20
+    m[2]["remark"] = ""
+    m[3]["seq"] = "三"
+    m[4]["done_on"] = dt.datetime(2026, 10, 4, 15, 30)
+    m[5]["remark"] = dt.time(9, 30)
+    fill.org_rows[1].pop("seq")  # the template's own number stays
+    fill.log_rows = [
+        {
+            "date": dt.date(2026, 10, 5),
+            "member_id": form.members[0][0],
+            "name": form.members[0][1],
+            "pledge_ref": "M-1",
+            "note": "入户走访",
+            "evidence": "照片",
+        },
+    ]
+    return fill
+
+
+def test_bulk_rows_give_the_cell_by_cell_workbook(tmp_path: Path) -> None:
+    inputs = make_inputs(tmp_path)
+    s, r = load(inputs)
+    for code in ("D00", "D01"):
+        form = form_of(r, code)
+        for fill in (None, _hard_fill(form) if form.members else good_fill(form)):
+            marks = {
+                L.SHEET_MEMBER: {
+                    (0, 4): ("input_error", "表头不对"),
+                    (1, 6): ("input_error", "完成期限不是日期"),
+                    (2, 10): ("input_notice", "请核对"),
+                    (3, 4): ("input_notice", "空格"),
+                    (len(form.members) * 3 + 40, 0): ("input_error", "在输入区以下"),
+                },
+                L.SHEET_ORG: {(2, 0): ("input_error", "序号")},
+            }
+            a, b = tmp_path / f"{code}-bulk.xlsx", tmp_path / f"{code}-cells.xlsx"
+            write_template(form, s, a, fill, marks=marks)
+            write_template(form, s, b, fill, marks=marks, bulk=False)
+            assert _look(a) == _look(b)
+
+
+def test_a_boolean_in_a_row_goes_cell_by_cell(tmp_path: Path) -> None:
+    inputs = make_inputs(tmp_path)
+    s, r = load(inputs)
+    form = form_of(r, "D01")
+    fill = good_fill(form)
+    fill.member_rows[0]["remark"] = True
+    a, b = tmp_path / "bulk.xlsx", tmp_path / "cells.xlsx"
+    write_template(form, s, a, fill)
+    write_template(form, s, b, fill, bulk=False)
+    assert _look(a) == _look(b)
+    assert openpyxl.load_workbook(a)["党员承诺"]["L2"].value is True
