@@ -217,6 +217,15 @@ class FastSheet(Worksheet):
         max_col = -1
         last_written = -1
         render = self._render
+        # the XML of a row of blank cells in every column, when every column has a style
+        width = len(letters)
+        blank_row = (
+            '<row r="{0}">'
+            + "".join(f'<c r="{letters[j]}{{0}}"{s_attr[j]}/>' for j in range(width))
+            + "</row>"
+            if blank_cells and width and all(s_attr)
+            else None
+        )
         for row in rows:
             n = r + 1
             if len(row) > len(letters):  # a row wider than the styles given: the last style goes on
@@ -226,8 +235,26 @@ class FastSheet(Worksheet):
                     d_attr.append(d_attr[-1] if d_attr else "")
                     n_attr.append(n_attr[-1] if n_attr else "")
             h = heights[r - first_row] if heights is not None and r - first_row < len(heights) else None
-            parts = [f'<row r="{n}" ht="{h:g}" customHeight="1">' if h else f'<row r="{n}">']
             marks = by_row.get(r)
+            if (
+                blank_row is not None
+                and not h
+                and not marks
+                and type(row) in (list, tuple)
+                and row.count(None) == len(row) == width
+            ):
+                # an empty input row (templates write hundreds): one format call, not a cell at a time
+                row_xml = blank_row.format(n)
+                buf.append(row_xml)
+                size += len(row_xml)
+                last_written = r
+                max_col = max(max_col, width - 1)
+                if size > _CHUNK:
+                    emit("".join(buf))
+                    buf, size = [], 0
+                r += 1
+                continue
+            parts = [f'<row r="{n}" ht="{h:g}" customHeight="1">' if h else f'<row r="{n}">']
             for j, v in enumerate(row):
                 mark = marks.get(j) if marks else None
                 sa = mark[0] if mark else s_attr[j]
