@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m compileall -q pipeline schemas  # as a package install does: no compiling in every run
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv and install the project
