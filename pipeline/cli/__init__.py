@@ -156,6 +156,20 @@ def resolve_folders(args: argparse.Namespace) -> None:
         args.outputs = base / "outputs"
 
 
+# Packages that only the development tools use, which a library may import when it finds
+# them installed (pandera imports hypothesis for its data-synthesis strategies, ~0.15 s):
+# a clerk's installation has none of them, and the program runs as if so everywhere.
+DEV_ONLY_IMPORTS = ("hypothesis",)
+
+
+def entry() -> int:
+    """The ``pledge`` program (console script, ``python -m pipeline``, the Makefile): as
+    :func:`main`, in a process of its own, without the development-only packages."""
+    for name in DEV_ONLY_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: "not installed"
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from pipeline.cli import DEV_ONLY_IMPORTS
 from pipeline.cli import main as pledge
 from pipeline.cli.exit_codes import INTERRUPTED, OK, explain
 
@@ -22,4 +23,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    for name in DEV_ONLY_IMPORTS:  # as `pledge` itself (pipeline.cli.entry)
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     raise SystemExit(main())
