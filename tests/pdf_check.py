@@ -144,7 +144,12 @@ def rasterize(pdf: Path, folder: Path, dpi: int = RASTER_DPI) -> list[Path]:
         check=True,
         capture_output=True,
     )
-    # pdftoppm pads the page number to the width of the last one: p-1.pgm or p-001.pgm
+    return page_images(folder)
+
+
+def page_images(folder: Path) -> list[Path]:
+    """The page images :func:`rasterize` wrote into ``folder``, in page order (pdftoppm pads
+    the page number to the width of the last one: p-1.pgm or p-001.pgm)."""
     return sorted(folder.glob("p-*.pgm"), key=lambda f: int(f.stem.rsplit("-", 1)[1]))
 
 
