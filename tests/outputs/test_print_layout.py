@@ -156,3 +156,24 @@ def test_banded_sheet_prints_its_title_in_the_page_header(tmp_path: Path) -> Non
         book = z.read("xl/workbook.xml").decode("utf-8")
     assert "宽表!$A$3:$AF$5" in book  # header row .. last row, the title rows left out
     assert '<mergeCell ref="A1:' in xml  # the title is still on screen
+
+
+def test_banded_title_too_long_for_a_header_wraps_within_the_repeated_columns(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from pipeline.outputs.sheet import write_frame
+    from pipeline.outputs.xlsx import formats
+
+    cols, rows = _wide_frame()
+    path = tmp_path / "wide.xlsx"
+    wb = new_workbook(path)
+    fmt = formats(wb)
+    ws = wb.add_worksheet("宽表")
+    plan = write_frame(ws, pd.DataFrame(rows, columns=cols), fmt, start_row=1, title="很长的标题" * 60)
+    wb.close()
+    assert plan.banded and plan.repeat_cols == 2
+    xml = _sheet_xml(path)
+    assert "<oddHeader>" not in xml  # longer than Excel keeps: not in the header
+    assert '<mergeCell ref="A1:B1"/>' in xml  # but within the columns every band repeats
+    with zipfile.ZipFile(path) as z:
+        assert "Print_Area" not in z.read("xl/workbook.xml").decode("utf-8")
