@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,8 @@ from pipeline.outputs.slices import SliceStore
 from pipeline.outputs.xlsx import formats, new_workbook
 from pipeline.read import layout as L
 from pipeline.rules import figures as F
+
+CHART_WIDTH = 720  # pixels: 汇总's chart of completion rates
 
 MEMBER_COLUMNS = {
     "unit_code": "单位编码",
@@ -142,10 +147,18 @@ def write_summary(
     title: str,
     explanation: str,
     id_cols: int = 2,
+    below: tuple[int, int, int, int] | None = None,
 ) -> P.PagePlan:
     """汇总: the title, one row per unit, the 合计 row below them (outside the filter, so
-    sorting never moves it) and the line that says how the figures are counted."""
-    plan = write_frame(ws, summary, fmt, percent_cols=(F.RATE,), start_row=1, title=title, id_cols=id_cols)
+    sorting never moves it) and the line that says how the figures are counted.
+
+    Printed in bands, the title goes in the page header and the line in the footer of
+    every page, and the print area leaves their rows out (print_layout.band_texts);
+    ``below``: (row, column, width, height in pixels) of an object under them (the chart)
+    that prints on pages of its own after the table."""
+    plan = write_frame(
+        ws, summary, fmt, percent_cols=(F.RATE,), start_row=1, title=title, id_cols=id_cols, print_title=False
+    )
     n = len(summary)
     for j, col in enumerate(summary.columns):
         v = total[col]
@@ -153,7 +166,27 @@ def write_summary(
             ws.write_number(n + 2, j, float(v), fmt["percent"])  # type: ignore[arg-type]
         else:
             write_cell(ws, n + 2, j, v, fmt, "locked")
-    write_title(ws, n + 3, explanation, fmt, list(plan.widths), plan, "bold_wrap")
+    texts = P.band_texts([title], [explanation], plan) if plan.in_bands else None
+    write_title(
+        ws,
+        n + 3,
+        explanation,
+        fmt,
+        list(plan.widths),
+        plan,
+        "bold_wrap",
+        within_ids=texts is not None and not texts.noted,
+    )
+    rows: list[tuple[int, int]] = []
+    last_col = len(plan.widths) - 1
+    if texts is not None and (texts.header or texts.noted):
+        rows.append((1 if texts.header else 0, n + 2 if texts.noted else n + 3))
+        if below is not None:
+            row, col, width, height = below
+            rows.append((row, row + math.ceil(height / P.DEFAULT_ROW_PX)))
+            px = list(accumulate((P.col_pixels(w) for w in plan.widths[col:]), initial=0))
+            last_col = max(last_col, col + bisect_left(px, width))
+    P.apply_page(ws, plan, header_rows=2, first_header_row=1, texts=texts, print_rows=rows, last_col=last_col)
     return plan
 
 
@@ -165,10 +198,17 @@ def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None)
     summary, total = summary_frame(c)
     ws = wb.add_worksheet("汇总")
     title = f"{c.settings.year}年{c.settings.name}台账（统计截止 {c.as_of:%Y-%m-%d}）"
-    write_summary(
-        ws, summary, total, fmt, title, F.EXPLANATION.format(due_soon_days=c.settings.due_soon_days)
-    )
     n = len(summary)
+    chart_height = 60 + 28 * n
+    write_summary(
+        ws,
+        summary,
+        total,
+        fmt,
+        title,
+        F.EXPLANATION.format(due_soon_days=c.settings.due_soon_days),
+        below=(n + 5, 1, CHART_WIDTH, chart_height) if n else None,
+    )
     if n:
         chart = wb.add_chart({"type": "bar"})
         col = list(summary.columns).index(F.RATE)
@@ -184,9 +224,9 @@ def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None)
         chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})
-        chart.set_size({"width": 720, "height": 60 + 28 * n})
+        chart.set_size({"width": CHART_WIDTH, "height": chart_height})
         ws.insert_chart(n + 5, 1, chart)
-        if 60 + 28 * n < 560:  # a chart that fits one page starts a page of its own, never cut
+        if chart_height < 560:  # a chart that fits one page starts a page of its own, never cut
             ws.set_h_pagebreaks([n + 5])
 
     members, orgs = member_ledger(c), org_ledger(c)

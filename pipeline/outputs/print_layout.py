@@ -15,6 +15,11 @@ the next row. Every writer of the project sizes its sheets here:
   (:data:`MIN_SCALE`); wider sheets print at full size in column bands with the
   identifying columns repeated on every page. Header rows repeat on every page; the
   footer reads 第 X 页 共 Y 页.
+- :func:`band_texts`: a sheet printed in column bands cannot print its title and note
+  rows (long text across the columns of its first page): on the later bands only the
+  repeated columns of those rows are on the page, and the text is cut at their edge. Such
+  a sheet prints its title in the page header and its notes in the footer, on every page,
+  and its print area leaves those rows out (the screen view keeps them).
 
 The metrics are those of the project's cell font (宋体 11 pt, or the CJK font a machine
 substitutes for it, whose lines are taller): a little generous rather than short, since a
@@ -86,6 +91,14 @@ def display_width(text: str) -> float:
             else len(text) * UNITS_PER_LATIN
         )
     return sum(map(_char_units, text))
+
+
+DEFAULT_ROW_PX = 20  # a row of the default height (15 pt), where nothing sets one
+
+
+def col_pixels(width: float) -> int:
+    """A column's width in pixels, for a width in units (as xlsxwriter sizes it)."""
+    return int(width * PX_PER_UNIT + 0.5) + COL_PADDING_PX
 
 
 def col_points(width: float) -> float:
@@ -316,6 +329,15 @@ def shrink_to_fit(
     return out
 
 
+HF_MARGIN = 0.3  # inches from the page edge to the header / footer text
+HF_TITLE_PT = 14.0
+HF_NOTE_PT = 10.0
+HF_LINE = 1.4  # a header line's height per point of its font (CJK fonts are tall)
+HF_GAP = 0.12  # inches between the header / footer and the cells
+HF_LIMIT = 255  # characters Excel keeps of a header or footer string
+HF_FILL = 0.85  # of the printable width a header line fills at most (fonts differ)
+
+
 @dataclass(frozen=True)
 class PagePlan:
     landscape: bool
@@ -327,6 +349,90 @@ class PagePlan:
     @property
     def banded(self) -> bool:
         return self.repeat_cols > 0
+
+    @property
+    def in_bands(self) -> bool:
+        """Whether the sheet prints more than one page wide (with or without repeated
+        columns): rows above the table cannot print across every page then."""
+        return (
+            not self.fit_to_width
+            and bool(self.widths)
+            and sum(col_points(w) for w in self.widths) > printable_width(self.landscape)
+        )
+
+
+@dataclass(frozen=True)
+class BandTexts:
+    """The page header and footer of a sheet printed in bands (:func:`band_texts`), and
+    the margins that make room for them."""
+
+    header: str  # "" when the title is too long for one (its rows print in the sheet)
+    footer: str  # FOOTER alone when the notes are too long for it (ditto)
+    top: float  # inches
+    bottom: float
+
+    @property
+    def noted(self) -> bool:
+        """Whether the footer holds the notes."""
+        return self.footer != FOOTER
+
+
+def wrap_text(text: str, units: float) -> list[str]:
+    """``text`` broken into lines of at most ``units`` column-width units (where the cell
+    font would break it; a token longer than a line stays whole)."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line, used = "", 0.0
+        for tok in _TOKEN.findall(para):
+            w = display_width(tok)
+            if line and used + w > units and not tok.isspace():
+                lines.append(line.rstrip())
+                line, used = "", 0.0
+            if not line and tok.isspace():
+                continue
+            line += tok
+            used += w
+        lines.append(line.rstrip())
+    return lines
+
+
+def _hf_lines(text: str, landscape: bool, pt: float) -> list[str]:
+    # A line of the header's font at ``pt`` holds (page width * HF_FILL) in points; one
+    # width unit of the cell font (11 pt) is 5.25 pt wide.
+    units = printable_width(landscape) / 0.93 * HF_FILL / (PX_PER_UNIT * 0.75 * pt / 11)
+    return [ln.replace("&", "&&") for ln in wrap_text(text, units)]
+
+
+def band_texts(title: Sequence[str], notes: Sequence[str], plan: PagePlan) -> BandTexts:
+    """The page header (``title``: the first line as the title, the others smaller) and
+    footer (``notes`` above 第 X 页 共 Y 页) of a sheet printed in bands, each line wrapped
+    to the page. Either is left out (header "", footer FOOTER) when it would be longer
+    than Excel keeps: the caller then prints those rows in the sheet, within the repeated
+    columns (:func:`pipeline.outputs.sheet.write_title`)."""
+    head: list[str] = []
+    top_pt = 0.0
+    if title:
+        lines = _hf_lines(title[0], plan.landscape, HF_TITLE_PT)
+        head.append(f'&{HF_TITLE_PT:.0f}&"-,Bold"' + "\n".join(lines))
+        top_pt += len(lines) * HF_TITLE_PT * HF_LINE
+    rest = [ln for t in title[1:] for ln in _hf_lines(t, plan.landscape, HF_NOTE_PT)]
+    if rest:
+        head.append(f'&{HF_NOTE_PT:.0f}&"-,Regular"' + "\n".join(rest))
+        top_pt += len(rest) * HF_NOTE_PT * HF_LINE
+    header = "&C" + "\n".join(head) if head else ""
+    if len(header) > HF_LIMIT:
+        header, top_pt = "", 0.0
+    foot = [ln for t in notes for ln in _hf_lines(t, plan.landscape, HF_NOTE_PT)]
+    footer = f'&C&{HF_NOTE_PT:.0f}&"-,Regular"' + "\n".join(foot) + "\n" + FOOTER.removeprefix("&C")
+    if not foot or len(footer) > HF_LIMIT:
+        footer, foot = FOOTER, []
+    bottom_pt = (len(foot) + 1) * HF_NOTE_PT * HF_LINE
+    return BandTexts(
+        header,
+        footer,
+        max(MARGIN_TOP, HF_MARGIN + top_pt / 72 + HF_GAP) if header else MARGIN_TOP,
+        max(MARGIN_BOTTOM, HF_MARGIN + bottom_pt / 72 + HF_GAP) if foot else MARGIN_BOTTOM,
+    )
 
 
 def printable_width(landscape: bool) -> float:
@@ -357,10 +463,21 @@ def fits_page(widths: Sequence[float], landscape: bool = True) -> bool:
     return sum(col_points(w) for w in widths) * MIN_SCALE <= printable_width(landscape)
 
 
-def apply_page(ws: Any, plan: PagePlan, header_rows: int = 1, first_header_row: int = 0) -> None:
+def apply_page(
+    ws: Any,
+    plan: PagePlan,
+    header_rows: int = 1,
+    first_header_row: int = 0,
+    texts: BandTexts | None = None,
+    print_rows: Sequence[tuple[int, int]] = (),
+    last_col: int | None = None,
+) -> None:
     """A4 page setup of ``plan`` on an xlsxwriter worksheet: orientation, scaling, header
     rows (``first_header_row``..``header_rows - 1``) repeated, columns of a banded sheet
-    repeated, footer 第 X 页 共 Y 页."""
+    repeated, footer 第 X 页 共 Y 页. ``texts``: the page header and footer of a sheet
+    printed in bands (:func:`band_texts`); ``print_rows``: the (first, last) rows that
+    print, columns 0..``last_col`` (default: all of the plan's), each range from a new page
+    (default: the whole sheet)."""
     ws.set_paper(PAPER_A4)
     if plan.landscape:
         ws.set_landscape()
@@ -373,8 +490,20 @@ def apply_page(ws: Any, plan: PagePlan, header_rows: int = 1, first_header_row: 
     if plan.banded:
         ws.repeat_columns(0, plan.repeat_cols - 1)
         ws.print_across()
-    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
-    ws.set_footer(FOOTER)
+    if print_rows:
+        col = len(plan.widths) - 1 if last_col is None else last_col
+        (first, last), *more = print_rows
+        ws.print_area(first, 0, last, col)
+        if more:  # xlsxwriter sets one range; Excel and LibreOffice print several
+            ws.print_area_range = ",".join(ws._convert_name_area(a, 0, b, col) for a, b in print_rows)
+    if texts is None:
+        ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
+        ws.set_footer(FOOTER)
+        return
+    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=texts.top, bottom=texts.bottom)
+    if texts.header:
+        ws.set_header(texts.header, {"margin": HF_MARGIN})
+    ws.set_footer(texts.footer, {"margin": HF_MARGIN})
 
 
 def setup_page(

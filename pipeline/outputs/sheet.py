@@ -105,10 +105,15 @@ def write_frame(
         ws.set_column(j, j, col_widths[j])
     ws.set_row(start_row, P.row_height([str(c) for c in cols], col_widths) or P.DEFAULT_ROW_PT)
     plan = P.plan_page(col_widths, id_cols=id_cols)
-    if title is not None and start_row > 0:
-        lines = [title] if isinstance(title, str) else list(title)
-        for k, line in enumerate(lines[:start_row]):
-            write_title(ws, k, line, fmt, col_widths, plan, "title" if k == 0 else "bold_wrap")
+    lines = [] if title is None or start_row == 0 else ([title] if isinstance(title, str) else list(title))
+    lines = lines[:start_row]
+    # A sheet printed in bands prints its title lines in the page header (band_texts).
+    texts = P.band_texts(lines, (), plan) if lines and plan.in_bands else None
+    for k, line in enumerate(lines):
+        kind = "title" if k == 0 else "bold_wrap"
+        write_title(
+            ws, k, line, fmt, col_widths, plan, kind, within_ids=texts is not None and not texts.header
+        )
     pct = {cols.index(c) for c in percent_cols if c in cols}
     n = len(cols)
     styles = (
@@ -159,8 +164,16 @@ def write_frame(
     ws.freeze_panes(start_row + 1, 0)
     ws.autofilter(start_row, 0, start_row + max(len(df), 1), max(len(cols) - 1, 0))
     if print_title:
-        # Rows above the header (a title) print on the first page only.
-        P.apply_page(ws, plan, header_rows=start_row + 1, first_header_row=start_row)
+        # Rows above the header (a title) print on the first page only; on a sheet printed
+        # in bands, in the page header of every page instead.
+        P.apply_page(
+            ws,
+            plan,
+            header_rows=start_row + 1,
+            first_header_row=start_row,
+            texts=texts,
+            print_rows=[(start_row, start_row + max(len(df), 1))] if texts and texts.header else (),
+        )
     return plan
 
 
@@ -212,11 +225,16 @@ def write_title(
     col_widths: list[float],
     plan: P.PagePlan,
     style: str = "title",
+    within_ids: bool = False,
 ) -> None:
     """``title`` across the columns of the first printed page (merged, wrapped), the row
-    as high as the wrapped title."""
+    as high as the wrapped title. ``within_ids``: across the columns a banded sheet repeats
+    on every page only (a title that must print on every band but does not fit the page
+    header, :func:`pipeline.outputs.print_layout.band_texts`)."""
     span, used = 0, 0.0
     limit = P.printable_width(plan.landscape) / (plan.scale or 1.0)
+    if within_ids and plan.banded:
+        limit = sum(P.col_points(w) for w in col_widths[: plan.repeat_cols])
     for w in col_widths:
         if span and used + P.col_points(w) > limit:
             break

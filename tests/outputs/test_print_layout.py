@@ -94,3 +94,86 @@ def test_bulk_rows_carry_their_heights(tmp_path: Path) -> None:
     xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     assert '<row r="2">' in xml
     assert '<row r="3" ht="47.5" customHeight="1">' in xml
+
+
+def _wide_frame() -> tuple[list[str], list[list[object]]]:
+    cols = ["单位编码", "单位名称", *(f"第{k}项数字" for k in range(30))]
+    return cols, [["D01", "第一党支部", *range(30)], ["D02", "第二党支部", *range(30)]]
+
+
+def test_band_texts_wrap_to_the_page_and_escape() -> None:
+    plan = P.plan_page([8, 30, *([12] * 30)])
+    assert plan.banded and plan.in_bands
+    note = "统计口径：" + "完成合计＝按期完成＋逾期完成；" * 6
+    t = P.band_texts(["A&B 台账（统计截止 2026-11-20）"], [note], plan)
+    assert t.header.startswith("&C&14") and "A&&B" in t.header  # & doubled
+    assert t.noted and t.footer.endswith("第 &P 页 共 &N 页")
+    body = t.footer.split('"-,Regular"', 1)[1].split("\n")[:-1]
+    assert len(body) >= 2 and "".join(body) == note  # wrapped, nothing lost
+    assert max(P.display_width(x) for x in body) <= 784 * P.HF_FILL / (5.25 * P.HF_NOTE_PT / 11) + 1
+    assert len(t.header) <= 255 and len(t.footer) <= 255
+    assert t.top > P.MARGIN_TOP and t.bottom > P.MARGIN_BOTTOM
+    # longer than Excel keeps: left out, the rows print in the sheet
+    long = P.band_texts(["题" * 300], ["注" * 300], plan)
+    assert long.header == "" and long.footer == P.FOOTER and not long.noted
+    assert (long.top, long.bottom) == (P.MARGIN_TOP, P.MARGIN_BOTTOM)
+    # a sheet on one page width is not printed in bands
+    assert not P.plan_page([10, 20]).in_bands and not P.plan_page([12] * 14).in_bands
+
+
+def test_wrap_text_keeps_every_character() -> None:
+    text = "统计口径：跟踪中承诺＝审核通过的承诺（党员承诺和组织承诺）；临期＝14 天内到期、尚未完成。"
+    lines = P.wrap_text(text, 20)
+    assert len(lines) > 2 and "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(P.display_width(x) <= 20 + P.UNITS_PER_CJK for x in lines)
+
+
+def _sheet_xml(path: Path, name: str = "xl/worksheets/sheet1.xml") -> str:
+    with zipfile.ZipFile(path) as z:
+        return z.read(name).decode("utf-8")
+
+
+def test_banded_sheet_prints_its_title_in_the_page_header(tmp_path: Path) -> None:
+    """write_frame on a sheet printed in bands: the title rows stay on screen, print in the
+    header of every page, and the print area starts at the header row."""
+    import pandas as pd
+
+    from pipeline.outputs.sheet import write_frame
+    from pipeline.outputs.xlsx import formats
+
+    cols, rows = _wide_frame()
+    path = tmp_path / "wide.xlsx"
+    wb = new_workbook(path)
+    fmt = formats(wb)
+    ws = wb.add_worksheet("宽表")
+    title = ["2026年宽表（统计截止 2026-11-20）", "注意：活动已结束"]
+    plan = write_frame(ws, pd.DataFrame(rows, columns=cols), fmt, start_row=2, title=title)
+    wb.close()
+    assert plan.banded
+    xml = _sheet_xml(path)
+    assert "<oddHeader>&amp;C&amp;14" in xml and "2026年宽表" in xml.split("<oddHeader>")[1]
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+    assert "宽表!$A$3:$AF$5" in book  # header row .. last row, the title rows left out
+    assert '<mergeCell ref="A1:' in xml  # the title is still on screen
+
+
+def test_banded_title_too_long_for_a_header_wraps_within_the_repeated_columns(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from pipeline.outputs.sheet import write_frame
+    from pipeline.outputs.xlsx import formats
+
+    cols, rows = _wide_frame()
+    path = tmp_path / "wide.xlsx"
+    wb = new_workbook(path)
+    fmt = formats(wb)
+    ws = wb.add_worksheet("宽表")
+    plan = write_frame(ws, pd.DataFrame(rows, columns=cols), fmt, start_row=1, title="很长的标题" * 60)
+    wb.close()
+    assert plan.banded and plan.repeat_cols == 2
+    xml = _sheet_xml(path)
+    assert "<oddHeader>" not in xml  # longer than Excel keeps: not in the header
+    assert '<mergeCell ref="A1:B1"/>' in xml  # but within the columns every band repeats
+    with zipfile.ZipFile(path) as z:
+        assert "Print_Area" not in z.read("xl/workbook.xml").decode("utf-8")

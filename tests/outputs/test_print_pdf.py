@@ -1,10 +1,11 @@
 """Visual checks: the key outputs of the demo campaign, rendered by LibreOffice headless
 to PDF the way a clerk prints them, are A4, within a page budget, inside the printable
-area, readable, and never print one line of text over another (tests/pdf_check.py).
+area, readable, never print one line of text over another and never cut text off (a
+title cut at the edge of a page band: tests/pdf_check.py).
 
-All outputs are written once and converted in one ``soffice`` call (a few seconds), in a
-process started with the session, beside the other tests (tests/early.py); each output is
-then its own test. LibreOffice comes from Debian (the Makefile's
+All outputs are written once, converted in one ``soffice`` call (a few seconds) and their
+pages rendered as images (``pdftoppm``), in a process started with the session, beside the
+other tests (tests/early.py); each output is then its own test. LibreOffice comes from Debian (the Makefile's
 ``test`` target installs it); without it these tests are skipped with the reason.
 """
 
@@ -95,11 +96,13 @@ def render(root: Path) -> None:
         check=True,
         timeout=300,
     )
+    for pdf in (root / "pdf").glob("*.pdf"):
+        pdf_check.rasterize(pdf, root / "raster" / pdf.stem)
 
 
 def _render_command(folder: Path) -> list[str] | None:
     """``render(folder)`` in a process of its own, started with the session (tests/early.py)."""
-    if soffice() is None or shutil.which("pdftotext") is None:
+    if soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
         return None
     return [sys.executable, "-m", "tests.outputs.test_print_pdf", str(folder)]
 
@@ -112,7 +115,7 @@ def pdfs(early: Early) -> dict[str, Path]:
     run = early.result("print-pdf")
     if run.argv is None:
         pytest.skip(
-            "LibreOffice (soffice) or poppler's pdftotext is not installed and could not be installed: "
+            "LibreOffice (soffice) or poppler's pdftotext/pdftoppm is not installed and could not be installed: "
             "run `make test` as root on a machine that reaches Debian's mirrors, or "
             "apt-get install libreoffice-calc libreoffice-writer fonts-noto-cjk poppler-utils"
         )
@@ -128,7 +131,8 @@ def test_prints_on_a4(pdfs: dict[str, Path], output: Output) -> None:
     assert output.label in pdfs, f"{output.rel} was not written"
     pdf = pdfs[output.label]
     assert pdf.exists(), f"LibreOffice did not convert {output.rel}"
-    report = pdf_check.check(pdf, output.min_pages, output.max_pages, name=output.rel)
+    images = pdf_check.page_images(pdf.parent.parent / "raster" / output.label)
+    report = pdf_check.check(pdf, output.min_pages, output.max_pages, name=output.rel, images=images)
     assert report.ok, str(report)
 
 
