@@ -495,7 +495,7 @@ def apply_page(
         (first, last), *more = print_rows
         ws.print_area(first, 0, last, col)
         if more:  # xlsxwriter sets one range; Excel and LibreOffice print several
-            ws.print_area_range = ",".join(ws._convert_name_area(a, 0, b, col) for a, b in print_rows)
+            _several_print_ranges(ws, print_rows, col)
     if texts is None:
         ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_BOTTOM)
         ws.set_footer(FOOTER)
@@ -504,6 +504,25 @@ def apply_page(
     if texts.header:
         ws.set_header(texts.header, {"margin": HF_MARGIN})
     ws.set_footer(texts.footer, {"margin": HF_MARGIN})
+
+
+_NAME_AREA = "_convert_name_area"  # xlsxwriter 3.3: (row, col, row, col) -> "Sheet!$A$1:$B$2"
+
+
+def _several_print_ranges(ws: Any, rows: Sequence[tuple[int, int]], last_col: int) -> None:
+    """A print area of several row ranges. xlsxwriter's public ``print_area`` takes one, so
+    this sets the sheet's defined-name text through two internals of the 3.3 line (pinned in
+    pyproject.toml, as for :mod:`pipeline.outputs.fast_sheet`); where they are missing or
+    fail, one range from the first row to the last is printed instead (the rows between
+    them, empty, print too)."""
+    try:
+        convert = getattr(ws, _NAME_AREA)
+        text = ",".join(convert(a, 0, b, last_col) for a, b in rows)
+        if not hasattr(ws, "print_area_range") or not isinstance(text, str):
+            raise AttributeError("print_area_range")
+        ws.print_area_range = text
+    except (AttributeError, TypeError, ValueError):
+        ws.print_area(rows[0][0], 0, rows[-1][1], last_col)
 
 
 def setup_page(

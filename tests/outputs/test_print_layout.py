@@ -6,6 +6,7 @@ import zipfile
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -177,3 +178,25 @@ def test_banded_title_too_long_for_a_header_wraps_within_the_repeated_columns(tm
     assert '<mergeCell ref="A1:B1"/>' in xml  # but within the columns every band repeats
     with zipfile.ZipFile(path) as z:
         assert "Print_Area" not in z.read("xl/workbook.xml").decode("utf-8")
+
+
+def _print_area(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/workbook.xml").decode()
+    start = xml.index('name="_xlnm.Print_Area"')
+    return xml[xml.index(">", start) + 1 : xml.index("</definedName>", start)]
+
+
+def test_several_print_ranges_and_their_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two row ranges through xlsxwriter's internals; without them, one range over both."""
+    for broken in (False, True):
+        if broken:
+            monkeypatch.setattr(P, "_NAME_AREA", "_gone_in_a_later_xlsxwriter")
+        path = tmp_path / f"{broken}.xlsx"
+        wb = new_workbook(path)
+        ws = wb.add_worksheet("汇总")
+        ws.write_string(0, 0, "x")
+        P._several_print_ranges(ws, [(1, 8), (11, 23)], 25)
+        wb.close()
+        want = "汇总!$A$2:$Z$24" if broken else "汇总!$A$2:$Z$9,汇总!$A$12:$Z$24"
+        assert _print_area(path) == want
