@@ -18,7 +18,7 @@ from pipeline.outputs.ledger_meta import (
     ORG_DIGEST,
     LedgerMeta,
     MetaUnit,
-    rows_digest,
+    frames_digest,
     write_meta,
 )
 from pipeline.outputs.sheet import write_cell, write_frame, write_title
@@ -214,10 +214,7 @@ def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None)
 
 def digest_of(members: pd.DataFrame, orgs: pd.DataFrame) -> str:
     """:func:`pipeline.outputs.ledger_meta.rows_digest` of the 党员承诺 / 组织承诺 frames as written."""
-    return rows_digest(
-        members.reindex(columns=list(MEMBER_DIGEST)).itertuples(index=False, name=None),
-        orgs.reindex(columns=list(ORG_DIGEST)).itertuples(index=False, name=None),
-    )
+    return frames_digest(members.reindex(columns=list(MEMBER_DIGEST)), orgs.reindex(columns=list(ORG_DIGEST)))
 
 
 def ledger_meta(c: Consolidation, members: pd.DataFrame, orgs: pd.DataFrame) -> LedgerMeta:
