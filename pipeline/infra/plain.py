@@ -51,6 +51,50 @@ def _dates(values: Any) -> list[str | None] | None:
     return out
 
 
+_POOLABLE = (frozenset((str, type(None))), frozenset((dt.date, type(None))))
+
+
+def _pooled(values: list[Any], kinds: set[type]) -> Any:
+    """:func:`_list` of a long list whose values are all of one type (or None)."""
+    distinct = list(dict.fromkeys(values))
+    if kinds <= _NATIVE:
+        if len(distinct) * 2 > len(values):  # mostly distinct (row numbers): as they are
+            return list(values)
+        tag = "$col"
+        encoded: list[Any] = distinct
+    else:  # dates
+        tag = "$dcol"
+        encoded = [v if v is None else v.isoformat() for v in distinct]
+    position = {v: i for i, v in enumerate(distinct)}
+    return {tag: [encoded, list(map(position.__getitem__, values))]}
+
+
+def frame_columns(df: Any) -> list[list[Any]]:
+    """The cells of a DataFrame as Python objects, one list per column: what
+    ``df.to_numpy(dtype=object).T.tolist()`` gives, column by column (a frame of mixed
+    dtypes is not interleaved into one object block first: issue 16)."""
+    import numpy as np
+
+    if not df.shape[0]:
+        return [[] for _ in df.columns]
+    out = []
+    for i in range(df.shape[1]):
+        values = df._mgr.iget_values(i)
+        if isinstance(values, np.ndarray) and values.dtype.kind in "biufO":
+            out.append(values.tolist())  # Python ints, floats, bools; objects as they are
+        elif isinstance(values, np.ndarray):  # datetimes, timedeltas: as pandas' scalars
+            out.append(df.iloc[:, i].to_numpy(dtype=object).tolist())
+        else:  # extension arrays (text): their own conversion
+            out.append(values.to_numpy(dtype=object).tolist())
+    return out
+
+
+def frame_dtypes(df: Any) -> list[str]:
+    """``[str(d) for d in df.dtypes]`` without building the ``dtypes`` Series."""
+    values = df._mgr.iget_values
+    return [str(values(i).dtype) for i in range(df.shape[1])]
+
+
 def _list(values: list[Any]) -> Any:
     """A list as it is when every element is a JSON scalar (read back without a walk);
     a list of dates as ISO text (``$dl``); long columns of repeated values as distinct
@@ -58,6 +102,11 @@ def _list(values: list[Any]) -> Any:
     anything else as ``$w`` (each element encoded, and decoded, on its own)."""
     native = _NATIVE
     if len(values) >= _COLUMN_MIN:
+        kinds = set(map(type, values))
+        if kinds <= _POOLABLE[0] or kinds <= _POOLABLE[1] or (len(kinds) == 1 and kinds <= _NATIVE):
+            # values of one type (and None): equal exactly when ==, so a plain dict pools
+            # them at C speed (1 == 1.0 == True never meet here)
+            return _pooled(values, kinds)
         pool: dict[tuple[type, Any], int] = {}
         try:
             index = [pool.setdefault((v.__class__, v), len(pool)) for v in values]
@@ -123,11 +172,11 @@ def _other(obj: Any) -> Any:
         if isinstance(obj, pd.DataFrame):
             # all columns at once as Python objects: one conversion per block of the
             # frame, not a Series per column (issue 16: thousands of small frames a run)
-            columns = obj.to_numpy(dtype=object).T.tolist() if obj.shape[0] else [[] for _ in obj.columns]
+            columns = frame_columns(obj)
             return {
                 "$df": [
                     [to_plain(c) for c in obj.columns],
-                    [str(d) for d in obj.dtypes],
+                    frame_dtypes(obj),
                     to_plain(obj.index.tolist()),
                     [to_plain(col) for col in columns],
                 ]
@@ -333,11 +382,11 @@ def _key_walk(obj: Any) -> Any:
         import pandas as pd
 
         if isinstance(obj, pd.DataFrame):
-            cells = obj.to_numpy(dtype=object).T.tolist() if obj.shape[0] else [[] for _ in obj.columns]
+            cells = frame_columns(obj)
             return (
                 "F",
                 [_key_walk(c) for c in obj.columns],
-                [str(d) for d in obj.dtypes],
+                frame_dtypes(obj),
                 repr(obj.index.tolist()),
                 repr(cells),
             )

@@ -5,7 +5,8 @@ function, its arguments (a unit's findings and source bytes, a unit's ledger fra
 and the writing code. :class:`WrittenCache` keeps a copy of every such file under
 ``outputs/.cache/written/<key>-<sha256>.xlsx``, the key being the SHA-256 of the code
 fingerprint, the function's name and a canonical serialisation of the arguments
-(:func:`pipeline.infra.plain.key_bytes`: a tagged repr, frames column by column),
+(:func:`pipeline.infra.plain.key_bytes` of each argument, length first: a tagged
+repr, frames column by column),
 and ``<sha256>`` the hash of the kept file itself. A later run whose job has the same key
 copies the kept file into its output folder instead of writing it again: re-running
 after one unit re-sent its workbook rewrites that unit's files only.
@@ -69,6 +70,7 @@ class WrittenCache:
         self.root = root / WRITTEN_DIR if root is not None else None
         self._salt = code_fingerprint().encode() if root is not None else b""
         self._index: dict[str, tuple[Path, str]] | None = None
+        self._memo: dict[int, tuple[Any, bytes]] = {}
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
@@ -81,14 +83,28 @@ class WrittenCache:
 
     def key(self, fn: Callable[..., None], suffix: str, args: tuple[Any, ...]) -> str | None:
         """The job's key; None when its arguments have no canonical form."""
+        h = hashlib.sha256(self._salt)
+        h.update(f"{fn.__module__}.{fn.__qualname__}:{suffix}:{len(args)}\n".encode())
         try:
-            data = plain.key_bytes(args)
+            for arg in args:  # each argument's bytes, length first: their sequence is unambiguous
+                data = self._arg_bytes(arg)
+                h.update(f"{len(data)}\n".encode())
+                h.update(data)
         except plain.PlainError:
             return None
-        h = hashlib.sha256(self._salt)
-        h.update(f"{fn.__module__}.{fn.__qualname__}:{suffix}\n".encode())
-        h.update(data)
         return h.hexdigest()
+
+    def _arg_bytes(self, arg: Any) -> bytes:
+        """:func:`plain.key_bytes` of one argument; a frozen dataclass (the settings,
+        passed to every feedback job) is walked once a run and its bytes reused while it
+        lives (the memo holds it, so its id is not reused)."""
+        params = getattr(arg.__class__, "__dataclass_params__", None)
+        if params is None or not params.frozen:
+            return plain.key_bytes(arg)
+        kept = self._memo.get(id(arg))
+        if kept is None or kept[0] is not arg:
+            kept = self._memo[id(arg)] = (arg, plain.key_bytes(arg))
+        return kept[1]
 
     def _copy_verified(self, src: Path, sha: str, dst: Path) -> bool:
         try:

@@ -192,8 +192,9 @@ def write_outputs(
                 forms.get(code),
                 c.settings,
             )
-        write_branch_ledgers(c, stage, submit)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
-        write_ledger(c, stage.path(LEDGER), slices)
+        table = unit_figures(c)  # once for 汇总 and the branch ledgers' 概况
+        write_branch_ledgers(c, stage, submit, table)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
+        write_ledger(c, stage.path(LEDGER), slices, table)
     kept.prune()
     if slices is not None:
         slices.prune()

@@ -170,7 +170,9 @@ def apply_filing(
     findings: list[Finding] = []
     index: dict[tuple[str, str, int], tuple[str, int]] = {}
     for kind, df in ((O.KIND_ORG, orgs), (O.KIND_MEMBER, members)):
-        for i, (code, seq, content) in enumerate(zip(df["unit_code"], df["seq"], df["content"], strict=True)):
+        for i, (code, seq, content) in enumerate(
+            zip(df["unit_code"].tolist(), df["seq"].tolist(), df["content"].tolist(), strict=True)
+        ):
             s = seq_int(seq)
             if s is not None and content:
                 index.setdefault((str(code), kind, s), (kind, i))

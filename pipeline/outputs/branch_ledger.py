@@ -290,12 +290,13 @@ def leader_sheet(c: Consolidation, code: str) -> pd.DataFrame | None:
     return df if len(df) else None
 
 
-def branch_ledgers(c: Consolidation) -> list[BranchLedger]:
-    """One ledger per unit that returned a workbook, in roster order."""
+def branch_ledgers(c: Consolidation, table: F.FigureTable | None = None) -> list[BranchLedger]:
+    """One ledger per unit that returned a workbook, in roster order (``table``:
+    :func:`unit_figures` of ``c`` when the caller has it)."""
     # Each source frame is cut by unit once, from plain lists and row positions: per-unit
     # groupby frames, filters, itertuples and Series.loc cost ~16 s for a county (issue 6).
     codes = [code for code in c.roster.codes if code in c.used]
-    summary_df = unit_summary(c)
+    summary_df = unit_summary(c, table)
     summary = {col: summary_df[col].tolist() for col in summary_df.columns}
     summary_at = {code: i for i, code in enumerate(summary["单位编码"])}
     ml, ol = member_ledger(c), org_ledger(c)

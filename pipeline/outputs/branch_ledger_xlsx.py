@@ -25,6 +25,7 @@ from pipeline.outputs.branch_ledger import (
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
 from pipeline.read import layout as L
+from pipeline.rules.figures import FigureTable
 from pipeline.rules.plans import STEP_OVERDUE
 from pipeline.rules.status import OVERDUE
 
@@ -69,14 +70,17 @@ def write_branch_ledger(path: Path, b: BranchLedger) -> None:
 
 
 def write_branch_ledgers(
-    c: Consolidation, stage: OutputStage, submit: Callable[..., None] | None = None
+    c: Consolidation,
+    stage: OutputStage,
+    submit: Callable[..., None] | None = None,
+    table: FigureTable | None = None,
 ) -> list[Path]:
     """Write every branch ledger into ``stage`` (the folder is owned: rebuilt each run);
     through ``submit(fn, path, *args)`` (worker processes, reuse of unchanged files:
     issue 6) when given."""
     stage.owned = (stage.owned or set()) | {BRANCH_DIR}
     paths = []
-    for b in branch_ledgers(c):
+    for b in branch_ledgers(c, table):
         path = stage.path(f"{BRANCH_DIR}/{b.filename}")
         if submit is not None:
             submit(write_branch_ledger, path, b)

@@ -21,7 +21,7 @@ from pipeline.outputs.ledger_meta import (
     ORG_DIGEST,
     LedgerMeta,
     MetaUnit,
-    rows_digest,
+    frames_digest,
     write_meta,
 )
 from pipeline.outputs.sheet import write_cell, write_frame, write_title
@@ -121,9 +121,12 @@ def org_ledger(c: Consolidation) -> pd.DataFrame:
     return ledger_frame(with_source(c.orgs, c, L.SHEET_ORG, "content"), ORG_COLUMNS)
 
 
-def summary_frame(c: Consolidation) -> tuple[pd.DataFrame, dict[str, object]]:
-    """汇总's unit rows and its 合计 row (the school's figures, same names)."""
-    table = unit_figures(c)
+def summary_frame(
+    c: Consolidation, table: F.FigureTable | None = None
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """汇总's unit rows and its 合计 row (the school's figures, same names); ``table``:
+    :func:`unit_figures` of ``c`` when the caller has it."""
+    table = table or unit_figures(c)
     s = unit_summary(c, table)
     total: dict[str, object] = dict.fromkeys(s.columns, "")
     total.update(
@@ -190,12 +193,14 @@ def write_summary(
     return plan
 
 
-def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None) -> None:
+def write_ledger(
+    c: Consolidation, path: Path, slices: SliceStore | None = None, table: F.FigureTable | None = None
+) -> None:
     """The ledger at ``path``. ``slices``: each unit's rows of the five row sheets are kept
     compressed and reused by the next run where they did not change (issue 16)."""
     wb = new_workbook(path, large=True)
     fmt = formats(wb)
-    summary, total = summary_frame(c)
+    summary, total = summary_frame(c, table)
     ws = wb.add_worksheet("汇总")
     title = f"{c.settings.year}年{c.settings.name}台账（统计截止 {c.as_of:%Y-%m-%d}）"
     n = len(summary)
@@ -254,10 +259,7 @@ def write_ledger(c: Consolidation, path: Path, slices: SliceStore | None = None)
 
 def digest_of(members: pd.DataFrame, orgs: pd.DataFrame) -> str:
     """:func:`pipeline.outputs.ledger_meta.rows_digest` of the 党员承诺 / 组织承诺 frames as written."""
-    return rows_digest(
-        members.reindex(columns=list(MEMBER_DIGEST)).itertuples(index=False, name=None),
-        orgs.reindex(columns=list(ORG_DIGEST)).itertuples(index=False, name=None),
-    )
+    return frames_digest(members.reindex(columns=list(MEMBER_DIGEST)), orgs.reindex(columns=list(ORG_DIGEST)))
 
 
 def ledger_meta(c: Consolidation, members: pd.DataFrame, orgs: pd.DataFrame) -> LedgerMeta:

@@ -106,6 +106,28 @@ def rows_digest(member_rows: Iterable[Sequence[object]], org_rows: Iterable[Sequ
     return h.hexdigest()[:16]
 
 
+def _canonical_column(values: list[object]) -> list[object]:
+    """:func:`canonical` of every value of a column; a column of text only is its own."""
+    if set(map(type, values)) <= {str}:
+        return values
+    return list(map(canonical, values))
+
+
+def frames_digest(members: pd.DataFrame, orgs: pd.DataFrame) -> str:
+    """:func:`rows_digest` of two frames (columns in digest order), column by column:
+    the same digest, without a :func:`canonical` call per text cell (issue 16)."""
+    from pipeline.infra.plain import frame_columns
+
+    h = hashlib.sha256()
+    for tag, df in (("M", members), ("O", orgs)):
+        columns = [_canonical_column(col) for col in frame_columns(df)]
+        if not columns or not len(df):
+            continue
+        start, end = tag + "\x1f", "\x1e"
+        h.update("".join([start + "\x1f".join(row) + end for row in zip(*columns, strict=True)]).encode())  # type: ignore[arg-type]
+    return h.hexdigest()[:16]
+
+
 def write_meta(wb: Any, meta: LedgerMeta) -> None:
     """Add the hidden, protected ``_meta`` sheet to the xlsxwriter workbook ``wb``."""
     from pipeline import __version__

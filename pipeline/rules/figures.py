@@ -196,7 +196,10 @@ def figures(
     for code, n in _value_counts(roster_members["unit_code"].tolist()).items():
         add(code, "members", n)
     if len(members):
-        pledged = {(str(u), str(m)) for u, m in zip(members["unit_code"], members["member_id"], strict=True)}
+        pledged = {
+            (str(u), str(m))
+            for u, m in zip(members["unit_code"].tolist(), members["member_id"].tolist(), strict=True)
+        }
         for code, _ in pledged:
             add(code, "pledged_members")
         for code, kind in zip(members["unit_code"].tolist(), members["kind"].tolist(), strict=True):

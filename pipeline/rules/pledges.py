@@ -539,23 +539,41 @@ def p104_member_without_items(sheet: Sheet, ctx: RuleContext, submitted: Mapping
         if content and ok
     }
     out: list[Finding] = []
+    members = _members_by_unit(ctx.roster)
     for unit, file in submitted.items():
-        for mem in ctx.roster.members_of(unit).itertuples(index=False):
-            if (unit, mem.member_id) not in pledged:
+        for member_id, name in members.get(unit, ()):
+            if (unit, member_id) not in pledged:
                 out.append(
                     Finding(
                         ERROR,
                         "P104",
-                        f"党员{mem.name}（{mem.member_id}）没有填报任何承诺。请补填，或说明原因（如长期外出）后报办公室。",
+                        f"党员{name}（{member_id}）没有填报任何承诺。请补填，或说明原因（如长期外出）后报办公室。",
                         unit_code=unit,
                         unit_name=ctx.roster.unit_name(unit),
                         file=file,
                         sheet=L.SHEET_MEMBER,
-                        member_id=mem.member_id,
-                        member_name=mem.name,
+                        member_id=member_id,
+                        member_name=name,
                     )
                 )
     return out
+
+
+def _members_by_unit(roster: Roster) -> dict[str, list[tuple[Any, Any]]]:
+    """unit code -> (member id, name) of its roster members in roster order (what
+    ``roster.members_of(code)`` holds), from plain lists once per roster."""
+
+    def build() -> dict[str, list[tuple[Any, Any]]]:
+        m = roster.members
+        out: dict[str, list[tuple[Any, Any]]] = {}
+        for code, member_id, name in zip(
+            m["unit_code"].tolist(), m["member_id"].tolist(), m["name"].tolist(), strict=True
+        ):
+            if isinstance(code, str):  # as members_of's groups (no group of a missing code)
+                out.setdefault(code, []).append((member_id, name))
+        return out
+
+    return roster.memo("_members_by_unit", build)
 
 
 def org_rules(

@@ -105,3 +105,54 @@ def test_no_pickle_in_the_product() -> None:
     )
     assert out.returncode == 1 and out.stdout == "", out.stdout
     assert not list(Path(REPO, "pipeline").rglob("*.pkl"))
+
+
+def test_frame_columns_and_dtypes_are_what_pandas_gives() -> None:
+    """:func:`plain.frame_columns` / :func:`plain.frame_dtypes` (column by column) give
+    the values and dtype names of ``to_numpy(dtype=object)`` / ``dtypes``, types included."""
+    import numpy as np
+    import pandas as pd
+
+    d = dt.date(2026, 9, 1)
+    df = pd.DataFrame(
+        {
+            "s": pd.array(["王", None, "x"], dtype=str),
+            "i": [1, 2, 3],
+            "f": [1.5, np.nan, 2.0],
+            "b": [True, False, True],
+            "o": [d, None, "text"],
+            "t": pd.to_datetime(["2026-09-01", None, "2026-10-01"]),
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "c": pd.Categorical(["a", "b", "a"]),
+        }
+    )
+    df.columns = ["s", "i", "f", "b", "o", "t", "s", "c"]  # a repeated name too
+    want = df.to_numpy(dtype=object).T.tolist()
+    got = plain.frame_columns(df)
+    assert repr(got) == repr(want)
+    assert [[type(v) for v in col] for col in got] == [[type(v) for v in col] for col in want]
+    assert plain.frame_dtypes(df) == [str(t) for t in df.dtypes]
+    assert plain.frame_columns(df.iloc[:0]) == [[] for _ in df.columns]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [1, 1.0, True] * 8,  # equal under ==, not the same value
+        ["a", None, "b"] * 8,
+        [dt.date(2026, 9, 1), None, dt.date(2026, 9, 2)] * 8,
+        [dt.date(2026, 9, 1), dt.datetime(2026, 9, 1)] * 12,
+        [float("nan"), 1.0] * 12,
+        [1, 2] * 12,
+        list(range(30)),
+        ["x", 1] * 12,
+    ],
+)
+def test_long_columns_keep_every_value_and_type(column: list[object]) -> None:
+    @dataclass
+    class Box:
+        v: object
+
+    got = plain.loads(plain.dumps(Box(column)), Box).v
+    assert repr(got) == repr(column)
+    assert [type(v) for v in got] == [type(v) for v in column]

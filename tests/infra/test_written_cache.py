@@ -81,6 +81,34 @@ def test_keys_tell_values_apart(tmp_path: Path) -> None:
     keys = [key(*v) for v in variants]
     assert None not in keys and len(set(keys)) == len(keys)
     assert key(object()) is None  # no canonical form: written every time, never kept
+    # each argument on its own: where one ends and the next begins is part of the key
+    assert len({key("ab", "c"), key("a", "bc"), key("abc"), key(("ab", "c"))}) == 4
+    nan_frame = pd.DataFrame({"a": pd.array(["x", None], dtype=str), "n": [1.5, float("nan")]})
+    assert key(nan_frame) != key(nan_frame.fillna({"a": "nan"}))  # missing is not the text "nan"
+
+
+def test_frozen_arguments_walked_once_still_tell_values_apart(tmp_path: Path) -> None:
+    """A frozen dataclass argument (the settings of every feedback job) is walked once
+    and its bytes reused: equal values, equal keys; another value, another key, also for
+    an object created where a former one lived."""
+    from dataclasses import dataclass, replace
+
+    @dataclass(frozen=True)
+    class Conf:
+        name: str
+        limits: tuple[int, ...]
+
+    c = WrittenCache(tmp_path / "cache")
+    key = lambda *a: c.key(write_text, ".xlsx", a)  # noqa: E731
+    a = Conf("x", (1, 2))
+    first = key("unit", a)
+    assert key("unit", a) == first == key("unit", Conf("x", (1, 2)))
+    assert key("unit", replace(a, limits=(1, 3))) != first
+    assert key("other", a) != first
+    keys = set()
+    for i in range(50):  # short-lived objects: ids are reused by the allocator
+        keys.add(key("unit", Conf("x", (i,))))
+    assert len(keys) == 50
 
 
 def test_uncacheable_job_is_written_and_not_kept(tmp_path: Path) -> None:
