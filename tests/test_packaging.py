@@ -86,7 +86,7 @@ def test_wheel_holds_every_module_template_schema_and_sample(wheel: zipfile.ZipF
     assert any(n.endswith(".j2") for n in names) and "pipeline/schemas/roster.py" in names
     assert not [n for n in names if n.endswith((".pyc", ".xlsx")) or "/tests/" in n]
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "pledge = pipeline.cli:main" in wheel.read(meta).decode()
+    assert "pledge = pipeline.cli:entry" in wheel.read(meta).decode()
     requires = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "Requires-Dist: python-calamine==" in requires and "Requires-Dist: filelock" in requires
 
