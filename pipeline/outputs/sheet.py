@@ -190,8 +190,12 @@ def _slices(
 ) -> list[Chunk] | None:
     """One compressed slice per run of rows with the same ``columns[group]`` value: kept
     ones reused, the others rendered (row heights, XML) and kept. None when a slice cannot
-    be written without cell references (the caller writes the rows the ordinary way)."""
-    head = repr((list(widths), [style_attrs(s) for s in styles]))
+    be written without cell references (the caller writes the rows the ordinary way).
+    A slice is found by its layout key (widths, styles, values) through an alias, else by
+    its rows key (styles, values, row heights): new column widths do not re-render the
+    rows whose heights they leave alone (:mod:`pipeline.outputs.slices`)."""
+    style_head = repr([style_attrs(s) for s in styles])
+    head = repr(list(widths)) + style_head
     keys = columns[group]
     chunks: list[Chunk] = []
     total = 0
@@ -201,14 +205,20 @@ def _slices(
         while j < n and keys[j] == keys[i]:
             j += 1
         part = [col[i:j] for col in columns]
-        key = store.key(head + repr(part))
-        chunk = store.get(key)
+        values = repr(part)
+        layout_key = store.key(head + values)
+        chunk = store.by_alias(layout_key)
         if chunk is None:
-            xml = ws.render_rows(zip(*part, strict=True), *styles, heights=P.row_heights(part, widths))
-            if xml is None:
-                return None
-            chunk = compress(xml.encode("utf-8", "surrogatepass"))
-            store.put(key, chunk)
+            heights = P.row_heights(part, widths)
+            rows_key = store.key(style_head + values + repr(heights))
+            chunk = store.get(rows_key)
+            if chunk is None:
+                xml = ws.render_rows(zip(*part, strict=True), *styles, heights=heights)
+                if xml is None:
+                    return None
+                chunk = compress(xml.encode("utf-8", "surrogatepass"))
+                store.put(rows_key, chunk)
+            store.alias(layout_key, rows_key)
         chunks.append(chunk)
         total += chunk.length
         if total > _SPLICE_MAX:

@@ -16,11 +16,20 @@ code fingerprint, the sheet's column widths and styles, and the slice's values (
 damaged entry (its recorded length or CRC does not match) is a miss. Entries no run used
 are removed after a successful run, so the folder holds one ledger's worth. ``--no-cache``
 writes every row the ordinary way.
+
+Column widths come from the content, so one unit's new text can widen a column and change
+the key of every slice of that sheet, although a slice's XML depends on the widths only
+through its row heights. So a slice is stored under its *rows key* (styles, values, row
+heights) and found through an *alias* from its *layout key* (widths, styles, values),
+kept in ``aliases.json``: a run with the same widths finds every slice through its alias
+without computing a row height; a run with new widths computes the heights and still finds
+every slice whose heights did not change.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -32,6 +41,7 @@ from pipeline.infra.fingerprint import code_fingerprint
 from pipeline.infra.written_cache import kept_entries
 
 SLICES_DIR = "slices"
+ALIASES = "aliases.json"  # layout key -> rows key
 _ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{8})-([0-9]+)\.deflate")
 LEVEL = 6  # zipfile's (and so xlsxwriter's) deflate level
 
@@ -58,7 +68,9 @@ class SliceStore:
         self.root = root / SLICES_DIR if root is not None else None
         self.salt = code_fingerprint().encode() if root is not None else b""
         self._index: dict[str, Path] | None = None
+        self._aliases: dict[str, str] | None = None
         self.used: set[str] = set()
+        self.used_aliases: dict[str, str] = {}
         self.hits = 0
         self.misses = 0
 
@@ -72,13 +84,44 @@ class SliceStore:
             self._index = {m[1]: p for p, m in kept_entries(self.root, _ENTRY)}
         return self._index
 
-    def get(self, key: str) -> Chunk | None:
+    def _alias_map(self) -> dict[str, str]:
+        if self._aliases is None:
+            self._aliases = {}
+            if self.root is not None:
+                try:
+                    got = json.loads((self.root / ALIASES).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    got = None  # none yet, or damaged: every slice is looked up by its rows key
+                if isinstance(got, dict):
+                    self._aliases = {
+                        k: v for k, v in got.items() if isinstance(k, str) and isinstance(v, str)
+                    }
+        return self._aliases
+
+    def by_alias(self, layout_key: str) -> Chunk | None:
+        """The slice a ``layout_key`` led to last time (None: unknown or gone)."""
+        if self.root is None:
+            return None
+        rows_key = self._alias_map().get(layout_key)
+        if rows_key is None:
+            return None
+        chunk = self.get(rows_key, count_miss=False)
+        if chunk is not None:
+            self.used_aliases[layout_key] = rows_key
+        return chunk
+
+    def alias(self, layout_key: str, rows_key: str) -> None:
+        """``layout_key`` leads to ``rows_key`` (kept for the next run at :meth:`prune`)."""
+        if self.root is not None:
+            self.used_aliases[layout_key] = rows_key
+
+    def get(self, key: str, count_miss: bool = True) -> Chunk | None:
         if self.root is None:
             return None
         self.used.add(key)
         p = self._entries().get(key)
         if p is None:
-            self.misses += 1
+            self.misses += count_miss
             return None
         m = _ENTRY.fullmatch(p.name)
         assert m is not None
@@ -115,7 +158,16 @@ class SliceStore:
         """Remove the slices this run did not use (after a successful run)."""
         if self.root is None or not self.root.is_dir():
             return
+        aliases = {k: v for k, v in self.used_aliases.items() if v in self.used}
+        try:
+            tmp = self.root / f".{ALIASES}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(aliases, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self.root / ALIASES)
+        except OSError:
+            pass  # without aliases the next run computes row heights to find its slices
         for p in self.root.iterdir():
+            if p.name == ALIASES:
+                continue
             m = _ENTRY.fullmatch(p.name)
             if m is None or m[1] not in self.used:
                 if p.is_dir():

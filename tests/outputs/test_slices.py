@@ -126,7 +126,7 @@ def test_a_warm_run_after_a_change_gives_the_cells_of_a_cold_run(
     assert sheets(warm) == sheets(cold)
     changes = "变更记录.xlsx"  # each unit's changes are kept too (pipeline.jobs.changes)
     assert sheets(warm.parent / changes) == sheets(cold.parent / changes)
-    total = len(list((project / "outputs/.cache" / S.SLICES_DIR).iterdir()))
+    total = len(list((project / "outputs/.cache" / S.SLICES_DIR).glob("*.deflate")))
     if change is _edit_one_return:
         # D01's slices again (its pledge rows, its problem rows), every other unit's reused
         assert 0 < len(rendered) <= 4, rendered
@@ -135,7 +135,7 @@ def test_a_warm_run_after_a_change_gives_the_cells_of_a_cold_run(
 
 def test_a_damaged_kept_slice_is_rendered_again(project: Path) -> None:
     first = sheets(consolidate(project))
-    kept = sorted((project / "outputs/.cache" / S.SLICES_DIR).iterdir())
+    kept = sorted((project / "outputs/.cache" / S.SLICES_DIR).glob("*.deflate"))
     kept[0].write_bytes(kept[0].read_bytes()[:-3] + b"\x00\x01\x02")  # same name, other bytes
     kept[1].write_bytes(b"")
     ledger = consolidate(project)
@@ -162,3 +162,77 @@ def test_kept_unit_changes_that_are_damaged_or_foreign_are_compared_again(projec
     for damage in (b"garbage", b'{"tag": "other-tool", "units": {}}', kept.read_bytes()[:100]):
         kept.write_bytes(damage)
         assert sheets(consolidate(project).parent / "变更记录.xlsx") == first
+
+
+def _frame_ledger(path: Path, df: Any, store: S.SliceStore | None) -> None:
+    from pipeline.outputs.fast_sheet import splice_workbook
+    from pipeline.outputs.sheet import write_frame
+    from pipeline.outputs.xlsx import formats, new_workbook
+
+    wb = new_workbook(path)
+    write_frame(wb.add_worksheet("党员承诺"), df, formats(wb), slices=store, group_col="单位编码")
+    wb.close()
+    if store is not None:
+        splice_workbook(path, wb)
+
+
+def _column_widths(path: Path) -> list[float]:
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    return [ws.column_dimensions[c].width for c in "ABC"]
+
+
+def test_a_wider_column_renders_only_the_rows_whose_heights_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One unit's 备注 grows: the column is wider, so every slice has a new layout key, but
+    only that unit's rows are rendered again (the others keep their row heights and are
+    found by their rows key) and the sheet equals one written without slices. The run
+    after, with the same widths, finds every slice through its alias, computing no height;
+    a damaged alias file only costs the heights."""
+    import pandas as pd
+
+    import pipeline.outputs.sheet as sheet_module
+
+    def frame(note: str) -> Any:
+        rows = [(f"B{u}", "很长的承诺事项文字" * (u + 1), "短") for u in range(6)]
+        rows[2] = (rows[2][0], rows[2][1], note)
+        return pd.DataFrame(rows, columns=["单位编码", "承诺事项", "备注"])
+
+    rendered: list[str] = []
+    computed: list[int] = []
+    put, heights = S.SliceStore.put, sheet_module.P.row_heights
+
+    def spy_put(self: S.SliceStore, key: str, chunk: S.Chunk) -> None:
+        rendered.append(key)
+        put(self, key, chunk)
+
+    def spy_heights(columns: Any, *a: Any, **k: Any) -> Any:
+        computed.append(len(columns[0]))
+        return heights(columns, *a, **k)
+
+    monkeypatch.setattr(S.SliceStore, "put", spy_put)
+    monkeypatch.setattr(sheet_module.P, "row_heights", spy_heights)
+    cache = tmp_path / "cache"
+
+    def run(df: Any, name: str) -> Path:
+        rendered.clear()
+        computed.clear()
+        store = S.SliceStore(cache)
+        _frame_ledger(tmp_path / name, df, store)
+        store.prune()
+        return tmp_path / name
+
+    first = run(frame("短"), "a.xlsx")
+    assert len(rendered) == 6
+    wider = run(frame("已与社区居委会对接"), "b.xlsx")
+    assert _column_widths(wider)[2] > _column_widths(first)[2]  # the path under test
+    assert len(rendered) == 1 and len(computed) == 6  # B2 rendered; every height computed
+    _frame_ledger(tmp_path / "plain.xlsx", frame("已与社区居委会对接"), None)
+    assert sheets(wider) == sheets(tmp_path / "plain.xlsx")
+    again = run(frame("已与社区居委会对接"), "c.xlsx")
+    assert rendered == [] and computed == []  # every slice through its alias
+    assert sheets(again) == sheets(wider)
+    (cache / S.SLICES_DIR / S.ALIASES).write_text("{not json", "utf-8")
+    damaged = run(frame("已与社区居委会对接"), "d.xlsx")
+    assert rendered == [] and len(computed) == 6
+    assert sheets(damaged) == sheets(wider)
