@@ -32,7 +32,7 @@ from pipeline.office.reader import read_inbox
 from pipeline.office.rectify import follow_up, issue_rows, rule_text
 from pipeline.office.workbook import write_office_workbook
 from pipeline.outputs.sheet import write_frame
-from pipeline.outputs.xlsx import formats, new_workbook
+from pipeline.outputs.xlsx import formats, new_workbook, write_guide
 from pipeline.read.textnorm import safe_filename
 from pipeline.rules.roster import Roster
 
@@ -91,10 +91,10 @@ def write_candidates(run: RectificationRun, path: Path, as_of: dt.date) -> None:
         for name, df in (("拟组织处理", run.candidates), ("整改进展", run.progress)):
             ws = wb.add_worksheet(name)
             write_frame(ws, df.astype(object).where(df.notna(), None), fmt, widths=widths)
-        ws = wb.add_worksheet("说明")
-        ws.set_column(0, 0, 110)
-        ws.write_string(0, 0, f"拟组织处理名单（统计截止 {as_of:%Y-%m-%d}），提请领导小组研究", fmt["title"])
-        ws.write_string(1, 0, rule_text(), fmt["text"])
+        # One column as wide as a portrait page, each row as high as its wrapped text.
+        write_guide(
+            wb, fmt, "说明", f"拟组织处理名单（统计截止 {as_of:%Y-%m-%d}），提请领导小组研究\n{rule_text()}"
+        )
         ws = wb.add_worksheet("问题清单")
         write_frame(ws, findings_frame(run.findings), fmt, widths={"说明": 70})
         wb.get_worksheet_by_name("拟组织处理").activate()

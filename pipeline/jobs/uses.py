@@ -38,9 +38,6 @@ def write_uses(lists: dict[str, pd.DataFrame], s: Settings, as_of: dt.date, path
         widths = {"评定依据": 50, "承诺事项及状态": 60, "组织承诺及状态": 60, "整改情况": 30, "处理建议": 36}
         for name, df in lists.items():
             ws = wb.add_worksheet(name)
-            ws.write_string(
-                0, 0, f"{s.year}年{s.name}{name}（统计截止 {as_of:%Y-%m-%d}）：{NOTES[name]}", fmt["bold"]
-            )
             write_frame(
                 ws,
                 df.astype(object).where(df.notna(), None) if len(df) else pd.DataFrame(columns=["（无）"]),
@@ -48,5 +45,8 @@ def write_uses(lists: dict[str, pd.DataFrame], s: Settings, as_of: dt.date, path
                 widths=widths,
                 percent_cols=("组织承诺完成率", "党员承诺完成率"),
                 start_row=1,
+                # Across the first page's columns, wrapped; in the page header of a sheet
+                # printed in bands (pipeline.outputs.print_layout.band_texts).
+                title=f"{s.year}年{s.name}{name}（统计截止 {as_of:%Y-%m-%d}）：{NOTES[name]}",
             )
         wb.close()

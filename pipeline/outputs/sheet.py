@@ -227,6 +227,9 @@ def _slices(
     return chunks
 
 
+DEFAULT_COL_WIDTH = 8.43  # a column no one sizes (xlsxwriter's and Excel's default)
+
+
 def write_title(
     ws: Any,
     row: int,
@@ -251,6 +254,15 @@ def write_title(
         used += P.col_points(w)
         span += 1
     width = sum(col_widths[:span]) or P.MIN_WIDTH
+    if not within_ids and span == len(col_widths):
+        # A table narrower than the page (one column: an empty list) would wrap its title
+        # into a tall strip: the title runs on over the empty columns to its right, of the
+        # default width, as far as the page.
+        ratio = P.TITLE_RATIO if style == "title" else 1.0
+        while P.line_count(title, width / ratio) > 1 and used + P.col_points(DEFAULT_COL_WIDTH) <= limit:
+            used += P.col_points(DEFAULT_COL_WIDTH)
+            width += DEFAULT_COL_WIDTH
+            span += 1
     if span > 1:
         ws.merge_range(row, 0, row, span - 1, title, fmt[style])
     else:

@@ -180,6 +180,30 @@ def test_banded_title_too_long_for_a_header_wraps_within_the_repeated_columns(tm
         assert "Print_Area" not in z.read("xl/workbook.xml").decode("utf-8")
 
 
+def test_title_of_a_narrow_table_runs_on_over_the_empty_columns(tmp_path: Path) -> None:
+    """An empty list (one narrow column) keeps its long title on the page: merged over the
+    empty columns to its right, as far as a portrait page, not wrapped into a tall strip."""
+    import pandas as pd
+
+    from pipeline.outputs.sheet import DEFAULT_COL_WIDTH, write_frame
+    from pipeline.outputs.xlsx import formats
+
+    path = tmp_path / "narrow.xlsx"
+    wb = new_workbook(path)
+    fmt = formats(wb)
+    ws = wb.add_worksheet("空表")
+    title = "2026年先进基层党组织推荐（统计截止 2026-12-20）：考核评价最终等次为“好”的党支部" * 2
+    plan = write_frame(ws, pd.DataFrame(columns=["（无）"]), fmt, start_row=1, title=title)
+    wb.close()
+    assert not plan.landscape and not plan.in_bands
+    xml = _sheet_xml(path)
+    ref = xml.split('<mergeCell ref="A1:')[1].split('"')[0]  # e.g. "J1"
+    span = ord(ref[0]) - ord("A") + 1
+    assert span > 5 and (span - 1) * P.col_points(DEFAULT_COL_WIDTH) <= P.printable_width(False)
+    height = float(xml.split('<row r="1" ')[1].split('ht="')[1].split('"')[0])
+    assert height < 200  # a few lines, not one character a line
+
+
 def _print_area(path: Path) -> str:
     with zipfile.ZipFile(path) as z:
         xml = z.read("xl/workbook.xml").decode()

@@ -50,6 +50,8 @@ OUTPUTS = (
     Output("changes", f"{AS_OF}/变更记录.xlsx", 6, 32),
     Output("notice", f"{AS_OF}/公示_承诺事项.xlsx", 6, 28),
     Output("ratings", f"{RATINGS_AS_OF}/评价结果.xlsx", 10, 45),
+    Output("rectification", f"{RATINGS_AS_OF}/拟组织处理名单.xlsx", 2, 12),
+    Output("uses", f"{RATINGS_AS_OF}/考评结果运用.xlsx", 6, 30),
     # The Word bulletin (issue 13 item 3): checked as soon as `pledge bulletin` writes it.
     Output("bulletin", f"{AS_OF}/通报.docx", 1, 12),
 )
@@ -73,6 +75,8 @@ def render(root: Path) -> None:
         ["overdue", "--as-of", AS_OF],
         ["notice", "--as-of", AS_OF],
         ["ratings", "--as-of", RATINGS_AS_OF],
+        ["rectification", "--as-of", RATINGS_AS_OF],
+        ["uses", "--as-of", RATINGS_AS_OF],
         ["bulletin", "--as-of", AS_OF],
     ):
         assert main(base + cmd) == 0, cmd
