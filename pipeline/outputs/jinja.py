@@ -45,10 +45,24 @@ def percent(value: object, digits: int = 1) -> str:
 
 @cache
 def environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import (
+        Environment,
+        FileSystemBytecodeCache,
+        FileSystemLoader,
+        StrictUndefined,
+        select_autoescape,
+    )
 
+    try:
+        # Compiled templates kept between runs (Jinja's own cache, in a private folder of
+        # this user's temporary directory; an entry is used only for the same template
+        # source): a small command does not compile its pages again (issue 16).
+        bytecode: FileSystemBytecodeCache | None = FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        bytecode = None  # no usable temporary folder: compile every run
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        bytecode_cache=bytecode,
         autoescape=select_autoescape(["html", "htm", "html.j2"], default_for_string=True, default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
