@@ -24,6 +24,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from pipeline.core.errors import LockedError
+from pipeline.infra import background
 
 STAGING_PREFIX = ".staging-"
 OLD_PREFIX = ".old-"
@@ -154,4 +155,7 @@ def run_lock(outputs: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        lock.release()
+        try:
+            background.wait_all()  # no background write outlives the run (infra.background)
+        finally:
+            lock.release()

@@ -111,6 +111,11 @@ def _die_with_parent(parent: int) -> None:
     """Worker initializer: die with the starting process (see the module doc). A worker
     holds one file at a time: its garbage collector stays on (a fork inherits it paused)."""
     gc.enable()
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this (forked or spawned) process once ``parent`` is gone (see the module doc)."""
     if not _prctl_pdeathsig():
         _watch_parent(parent)
     if os.getppid() != parent:  # the parent died before the guard took effect

@@ -81,6 +81,10 @@ class WrittenCache:
             self._index = {m[1]: (p, m[2]) for p, m in kept_entries(self.root, _ENTRY)}
         return self._index
 
+    def kept_count(self) -> int:
+        """How many files the last run kept (0 without a folder)."""
+        return len(self._entries()) if self.root is not None else 0
+
     def key(self, fn: Callable[..., None], suffix: str, args: tuple[Any, ...]) -> str | None:
         """The job's key; None when its arguments have no canonical form."""
         h = hashlib.sha256(self._salt)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.core.settings import load_settings
+from pipeline.infra import background
 from pipeline.infra.atomic import OutputStage
 from pipeline.infra.parallel import without_gc
 from pipeline.intake.inbox import Archive, discover
@@ -110,7 +111,8 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
     archive.save()
     if use_cache and inputs_digest(inputs) == digest:  # nothing arrived meanwhile
         # keyed by the manifest as this run leaves it: what the next run starts from
-        snapshots.put(snapshot_key(digest, as_of, manifest), c)
+        # on the other core where it can (infra.background): done before the run lock is released
+        background.start(snapshots.put, snapshot_key(digest, as_of, manifest), c, rerun=False)
     # Filing decisions (inputs/office/, issue 15) after the snapshot, on every run: the
     # snapshot holds the consolidation of the returns; the office's decisions (part of
     # the inputs' digest) are applied to it afresh.
@@ -146,7 +148,8 @@ def write_outputs(
     """Write the ledger, change report, feedback workbooks and branch ledgers into ``stage``.
     ``kept``: files of the last run to reuse where a unit's job did not change; ``slices``:
     the ledger's unit slices of the last run (:mod:`pipeline.outputs.slices`)."""
-    from pipeline.outputs.changes import write_changes
+    from pipeline.jobs.changes import collect_changes
+    from pipeline.outputs.changes import CHANGES_FILE, write_change_report
 
     _need(
         "Jobs",
@@ -159,10 +162,20 @@ def write_outputs(
         "safe_filename",
     )
     kept = kept or WrittenCache(None)
-    # One workbook per unit (feedback, branch ledger) goes to worker processes while this
-    # one writes the school ledger: every file is independent of the others (issue 6).
+    # 变更记录.xlsx (issue 4): its T101 notices join 问题清单; the workbook itself is written
+    # on the other core where it can (infra.background) while this process goes on.
+    changes = collect_changes(c, stage.target.parent, use_cache=kept.root is not None)
+    c.findings.extend(f for u in changes for f in u.findings)
+    report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
+    table = unit_figures(c)  # once for 汇总 and the branch ledgers' 概况
+    # The school ledger (and its slices' pruning) on the other core too, where it can.
+    ledger = background.start(_ledger_and_slices, c, stage.path(LEDGER), slices, table)
+    # One workbook per unit (feedback, branch ledger) goes to worker processes where there
+    # are enough to write: every file is independent of the others (issue 6). The workers
+    # start at once only when few of the last run's files are kept (a cold run).
+    expected = 2 * len(c.used) - kept.kept_count()
     with Jobs(
-        expected=2 * len(c.used), preload=("pipeline.outputs.feedback", "pipeline.outputs.branch_ledger_xlsx")
+        expected=expected, preload=("pipeline.outputs.feedback", "pipeline.outputs.branch_ledger_xlsx")
     ) as jobs:
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
@@ -170,8 +183,6 @@ def write_outputs(
             if keep is not True:  # not reused: written by a worker (and kept for the next run)
                 jobs.submit(run_kept, fn, path, args, keep or None)
 
-        # 变更记录.xlsx (issue 4), while the workers start; its T101 notices join 问题清单
-        c.findings.extend(write_changes(c, stage, use_cache=kept.root is not None))
         stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
         by_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)
         for f in c.findings:
@@ -192,10 +203,16 @@ def write_outputs(
                 forms.get(code),
                 c.settings,
             )
-        table = unit_figures(c)  # once for 汇总 and the branch ledgers' 概况
         write_branch_ledgers(c, stage, submit, table)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
-        write_ledger(c, stage.path(LEDGER), slices, table)
+    report.wait()
+    ledger.wait()
     kept.prune()
+
+
+def _ledger_and_slices(c: Consolidation, path: Path, slices: SliceStore | None, table: Any) -> None:
+    """台账.xlsx, then the slices it did not use removed (a background task: its own process)."""
+    _need("write_ledger")
+    write_ledger(c, path, slices, table)
     if slices is not None:
         slices.prune()
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pipeline.infra import plain
 from pipeline.infra.atomic import write_bytes_atomic
 from pipeline.infra.fingerprint import code_fingerprint
+from pipeline.intake.inbox import file_hash
 
 if TYPE_CHECKING:
     from pipeline.core.settings import Settings
@@ -44,14 +45,6 @@ KEEP = 8  # snapshots kept (a few AS_OF dates side by side); older ones are remo
 _FRAMES = ("members", "orgs", "logs", "plans", "excluded")
 
 
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def inputs_digest(inputs: Path) -> str:
     """SHA-256 over every file under ``inputs`` (relative path, content hash, size,
     modification time) and the folder as given and resolved (files carry their path)."""
@@ -61,7 +54,7 @@ def inputs_digest(inputs: Path) -> str:
     for p in files:
         st = p.stat()
         rel = p.relative_to(root).as_posix()
-        h.update(f"{rel}\0{_file_hash(p)}\0{st.st_size}\0{st.st_mtime!r}\n".encode())
+        h.update(f"{rel}\0{file_hash(p)}\0{st.st_size}\0{st.st_mtime!r}\n".encode())
     return h.hexdigest()
 
 
@@ -71,7 +64,7 @@ def snapshot_key(digest: str, as_of: dt.date, manifest: Path, today: dt.date | N
     come from it; the plausibility of a received time depends on the day of the run)."""
     today = today or dt.date.today()
     try:
-        recorded = _file_hash(manifest)
+        recorded = file_hash(manifest)
     except OSError:
         recorded = "-"
     text = f"{SNAPSHOT_FORMAT}\n{code_fingerprint()}\n{as_of.isoformat()}\n{today.isoformat()}\n{digest}\n{recorded}\n"

@@ -517,26 +517,29 @@ def child_main(argv: list[str] | None = None) -> None:
 PHASES: dict[str, tuple[tuple[str, str], ...]] = {
     # phase -> (file suffix, function name) whose cumulative times add up; overlaps are removed below
     "intake (hash, archive, identify)": (
-        ("intake.py", "discover"),
-        ("intake.py", "add"),
-        ("intake.py", "save"),
-        ("intake.py", "identify_by_name"),
+        ("intake/inbox.py", "discover"),
+        ("intake/inbox.py", "add"),
+        ("intake/inbox.py", "save"),
+        ("intake/inbox.py", "identify_by_name"),
     ),
-    "frames (concat)": (("consolidate.py", "_frames"),),
+    "frames (concat)": (("jobs/consolidation.py", "_frames"),),
     "rules (P/M rules, status)": (
-        ("rules.py", "member_rules"),
-        ("rules.py", "org_rules"),
-        ("plan_rules.py", "plan_rules"),
-        ("status.py", "add_status"),
-        ("consolidate.py", "_with_members"),
+        ("rules/pledges.py", "member_rules"),
+        ("rules/pledges.py", "org_rules"),
+        ("rules/plans.py", "plan_rules"),
+        ("rules/status.py", "add_status"),
+        ("jobs/consolidation.py", "_with_members"),
     ),
-    "write ledger (台账)": (("ledger_writer.py", "write_ledger"),),
-    "write changes (变更记录)": (("changes_writer.py", "write_changes"),),
+    "write ledger (台账)": (("outputs/ledger.py", "write_ledger"),),
+    "write changes (变更记录)": (
+        ("jobs/changes.py", "collect_changes"),
+        ("outputs/changes.py", "write_change_report"),
+    ),
     "write branch ledgers (支部台账)": (
-        ("branch_ledger.py", "branch_ledgers"),
-        ("branch_ledger_writer.py", "write_branch_ledger"),
+        ("outputs/branch_ledger.py", "branch_ledgers"),
+        ("outputs/branch_ledger_xlsx.py", "write_branch_ledger"),
     ),
-    "write feedback (反馈)": (("feedback_writer.py", "write_feedback"),),
+    "write feedback (反馈)": (("outputs/feedback.py", "write_feedback"),),
 }
 
 
@@ -564,15 +567,15 @@ def profile_phases(path: Path) -> dict[str, float]:
         )
 
     out = {k: sum(cum(*f) for f in funcs) for k, funcs in PHASES.items()}
-    feedback_read = called_from("xlsx_read.py", "read_workbook", "feedback_writer.py", "write_feedback")
-    changes_read = called_from("consolidate.py", "read_one", "changes.py", "read_archived")
-    cells = sum(cum("parse.py", n) for n in ("text", "choice", "date"))
-    parse = cum("parse.py", "parse_workbook")
+    feedback_read = called_from("read/reader.py", "read_workbook", "outputs/feedback.py", "write_feedback")
+    changes_read = called_from("jobs/consolidation.py", "read_one", "jobs/changes.py", "read_archived")
+    cells = sum(cum("read/parse.py", n) for n in ("text", "choice", "date"))
+    parse = cum("read/parse.py", "parse_workbook")
     out["write feedback (反馈)"] -= feedback_read
     out["write changes (变更记录)"] -= changes_read
     out["read (file checks + calamine)"] = (
-        cum("xlsx_read.py", "read_workbook")
-        + cum("xlsx_read.py", "formula_cells_without_value")
+        cum("read/reader.py", "read_workbook")
+        + cum("read/reader.py", "formula_cells_without_value")
         - feedback_read
     )
     out["normalise (sheets, headers, typed frames)"] = parse - cells

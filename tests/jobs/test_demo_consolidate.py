@@ -3,14 +3,22 @@ valid item appears once in the ledger, and re-runs give the same cell values."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 
 from pipeline.cli import main
+from pipeline.infra import background
+from pipeline.jobs.consolidate import run_consolidation
+from pipeline.tooling.bench import compare_outputs
 from pipeline.tooling.demo import DemoManifest
-from tests.demo_project import DEMO_AS_OF, DemoProject
+from tests.demo_project import DEMO_AS_OF, DemoProject, pledge
 
 AS_OF = "2026-11-20"
 # Rules whose checks live in later stages (change report, plans) are tested there.
@@ -112,3 +120,34 @@ def test_strict_exit_code(
     assert code == 1
     said = capsys.readouterr().out
     assert "6 个单位中 6 个已报送" in said and "无法读取的文件 1 个" in said
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_outputs_written_on_the_other_core_are_the_ones_written_here(
+    demo_consolidated: DemoProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot, 变更记录 and 台账 written by forked children (infra.background), as a
+    CLI run does, give the same cells as the session's run, and the snapshot they leave is
+    the one a later command uses."""
+    project = DemoProject(tmp_path, demo_consolidated.manifest)
+    shutil.copytree(demo_consolidated.inputs, project.inputs)
+    monkeypatch.setenv("PLEDGE_WORKERS", "2")
+    monkeypatch.delenv("PLEDGE_START_METHOD", raising=False)
+    monkeypatch.setattr(background, "other_threads", lambda: False)  # the session's helper thread
+    forked: list[str] = []
+    start = background.start
+
+    def counted(fn: Callable[..., Any], *args: Any, **kw: Any) -> background.Task:
+        task = start(fn, *args, **kw)
+        if task.forked:
+            forked.append(fn.__name__)
+        return task
+
+    monkeypatch.setattr(background, "start", counted)
+    pledge(project, "consolidate", "--as-of", AS_OF)
+    assert sorted(forked) == ["_ledger_and_slices", "put", "write_change_report"]
+    assert compare_outputs(project.out, demo_consolidated.out) == []
+    snapshots = list((project.outputs / ".cache" / "consolidation").glob("*.json"))
+    assert len(snapshots) == 1
+    c = run_consolidation(project.inputs, project.outputs, dt.date(2026, 11, 20))
+    assert c.timings.keys() == {"snapshot"}  # loaded from the snapshot the child wrote

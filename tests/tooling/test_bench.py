@@ -214,3 +214,17 @@ def test_command_matches_the_generator() -> None:
     from pipeline.tooling import synth
 
     assert set(command.SCALES) == set(synth.SCALES) and command.DEFAULT_SEED == synth.DEFAULT_SEED
+
+
+def test_profile_phases_name_functions_that_exist() -> None:
+    """Every (file, function) the profile adds up is a function of that module: a moved
+    or renamed function would silently count as 0 s."""
+    import re
+
+    from pipeline.tooling.bench import PHASES
+
+    root = Path(__file__).resolve().parents[2] / "pipeline"
+    for phase, funcs in PHASES.items():
+        for suffix, name in funcs:
+            source = (root / suffix).read_text(encoding="utf-8")
+            assert re.search(rf"^\s*def {name}\(", source, re.M), (phase, suffix, name)

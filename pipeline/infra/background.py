@@ -1,0 +1,120 @@
+"""Work that can finish on the other core while this process goes on (issue 16).
+
+A warm consolidation spends most of its time in this one process: after the frames are
+built, a few pieces of work are independent of everything written after them — the
+consolidation snapshot (``pipeline.jobs.snapshot``), the change report 变更记录.xlsx. Where
+the platform has ``fork`` (Linux, macOS) :func:`start` runs such a piece in a *forked*
+child, which sees this process's objects as they are at that moment (no copying, no
+pickling) while this process writes the ledger; elsewhere (Windows), or with
+``PLEDGE_WORKERS=1`` or ``PLEDGE_START_METHOD=spawn``, it runs here at once, as before.
+
+A task never changes what is written, only where it runs:
+
+- :meth:`Task.wait` waits for the child; if the child failed (an exception, a signal) the
+  function runs again here, so a failure surfaces exactly as it would have inline;
+- :func:`wait_all` waits for every task still running; :func:`pipeline.infra.atomic.run_lock`
+  calls it before the lock is released, so no background write outlives the run;
+- a child ends with ``os._exit`` (no atexit handlers, no flushing of this process's
+  buffers) and dies with its parent (``PR_SET_PDEATHSIG`` on Linux, else a watchdog).
+
+A task's function must only write files (atomically) and return nothing the caller needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pipeline.infra.parallel import START_METHOD_ENV, default_workers, die_with_parent
+
+_running: list[Task] = []
+
+
+def can_fork() -> bool:
+    """Whether :func:`start` forks: the platform has fork, more than one worker is
+    allowed, no start method other than fork is forced and no other thread runs."""
+    if not hasattr(os, "fork") or sys.platform == "win32":
+        return False
+    if default_workers() <= 1:
+        return False
+    forced = os.environ.get(START_METHOD_ENV, "").strip().lower()
+    # Only from a single-threaded process: a lock another thread holds at the fork would
+    # stay held in the child for ever.
+    return forced in ("", "fork") and not other_threads()
+
+
+def other_threads() -> bool:
+    """Whether a thread besides this one runs (the test suite's own helper thread does)."""
+    return threading.active_count() > 1
+
+
+class Task:
+    """One function running in a forked child (``pid``), or already done here (``pid`` None)."""
+
+    def __init__(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], pid: int | None, rerun: bool = True
+    ) -> None:
+        self.fn = fn
+        self.args = args
+        self.pid = pid
+        self.rerun = rerun
+        self.forked = pid is not None
+        self.failed_in_child = False
+
+    def wait(self) -> None:
+        """Return once the work is done; run it here if the child did not finish it."""
+        if self.pid is None:
+            return
+        pid, self.pid = self.pid, None
+        if self in _running:
+            _running.remove(self)
+        try:
+            _, status = os.waitpid(pid, 0)
+            ok = os.waitstatus_to_exitcode(status) == 0
+        except ChildProcessError:
+            ok = False
+        if not ok:
+            self.failed_in_child = True
+            if self.rerun:
+                self.fn(*self.args)
+
+
+def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
+    """Run ``fn(*args)`` in a forked child where possible (see the module doc), else now.
+
+    ``rerun=False`` for a cache write whose arguments this process goes on changing: if
+    the child fails, nothing is written (a miss next time) rather than a write of the
+    changed objects."""
+    if not can_fork():
+        fn(*args)
+        return Task(fn, args, None)
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            gc.disable()  # a collection would walk (and so copy) every inherited object
+            die_with_parent(parent)
+            fn(*args)
+            code = 0
+        except BaseException:  # the parent runs fn again and sees the error
+            code = 1
+        finally:
+            os._exit(code)
+    task = Task(fn, args, pid, rerun)
+    _running.append(task)
+    return task
+
+
+def wait_all() -> None:
+    """Wait for every task still running (in the order they started)."""
+    while _running:
+        _running[0].wait()

@@ -1,0 +1,104 @@
+"""Background tasks (infra.background): the same files as inline, waited for before the
+run lock is released, and a failed child means the work runs again here."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipeline.infra import background
+from pipeline.infra.atomic import run_lock
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_or_fail_in_child(path: Path, parent: int) -> None:
+    if os.getpid() != parent:
+        raise RuntimeError("fails in the child only")
+    path.write_text(f"written by {os.getpid()}", encoding="utf-8")
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork as a CLI run does: two workers, no forced start method, and the test
+    session's own helper thread (tests/early.py) not counted."""
+    monkeypatch.setenv("PLEDGE_WORKERS", "2")
+    monkeypatch.delenv("PLEDGE_START_METHOD", raising=False)
+    monkeypatch.setattr(background, "other_threads", lambda: False)
+
+
+def _must_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_task_writes_in_a_child_and_wait_returns_once_it_is_there(tmp_path: Path, forking: None) -> None:
+    target = tmp_path / "out.txt"
+    task = background.start(_write, target, "甲")
+    assert task.forked, [t.name for t in threading.enumerate()]
+    task.wait()
+    assert target.read_text(encoding="utf-8") == "甲"
+    assert not task.failed_in_child
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_failed_child_means_the_work_runs_here(tmp_path: Path, forking: None) -> None:
+    target = tmp_path / "out.txt"
+    task = background.start(_write_or_fail_in_child, target, os.getpid())
+    task.wait()
+    assert task.failed_in_child
+    assert target.read_text(encoding="utf-8") == f"written by {os.getpid()}"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_cache_write_that_fails_in_the_child_is_skipped(tmp_path: Path, forking: None) -> None:
+    target = tmp_path / "cache.json"
+    task = background.start(_write_or_fail_in_child, target, os.getpid(), rerun=False)
+    task.wait()
+    assert task.failed_in_child and not target.exists()
+
+
+@pytest.mark.parametrize(
+    "env", [{"PLEDGE_WORKERS": "1"}, {"PLEDGE_START_METHOD": "spawn"}], ids=["one worker", "spawn"]
+)
+def test_without_fork_the_work_is_done_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    _must_not_fork(monkeypatch)
+    target = tmp_path / "out.txt"
+    task = background.start(_write, target, "乙")
+    assert not task.forked and target.read_text(encoding="utf-8") == "乙"
+
+
+def test_no_fork_while_another_thread_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLEDGE_WORKERS", "2")
+    monkeypatch.delenv("PLEDGE_START_METHOD", raising=False)
+    _must_not_fork(monkeypatch)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        task = background.start(_write, tmp_path / "out.txt", "丙")
+    finally:
+        stop.set()
+        t.join()
+    assert not task.forked and (tmp_path / "out.txt").is_file()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_the_run_lock_waits_for_every_task(tmp_path: Path, forking: None) -> None:
+    targets = [tmp_path / f"{k}.txt" for k in range(3)]
+    with run_lock(tmp_path / "outputs"):
+        tasks = [background.start(_write, p, str(k)) for k, p in enumerate(targets)]
+    assert all(t.pid is None for t in tasks)
+    assert [p.read_text(encoding="utf-8") for p in targets] == ["0", "1", "2"]
