@@ -33,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
             args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}
         ) as stage:
             cache = args.outputs / ".cache" if not args.no_cache else None
-            write_outputs(c, stage, WrittenCache(cache), SliceStore(cache))
-    for line in summary_lines(c, args.outputs / args.as_of.isoformat()):
+            table = write_outputs(c, stage, WrittenCache(cache), SliceStore(cache))
+    for line in summary_lines(c, args.outputs / args.as_of.isoformat(), table):
         args.console.say(line)
     if args.strict and c.count(ERROR):
         return 1

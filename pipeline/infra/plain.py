@@ -354,6 +354,9 @@ def key_bytes(obj: Any) -> bytes:
     return repr(_key_walk(obj)).encode("utf-8", "surrogatepass")
 
 
+_INIT_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {}  # dataclass -> (qualified name, init fields)
+
+
 def _key_walk(obj: Any) -> Any:
     t = obj.__class__
     if t in _SIMPLE:
@@ -363,17 +366,22 @@ def _key_walk(obj: Any) -> Any:
             return ("L", obj)
         return ("L", [_key_walk(v) for v in obj])
     if t is tuple:
+        # a tuple of scalars walks to itself: the same repr without a walk per item
+        if all(v.__class__ in _SIMPLE for v in obj):
+            return ("T", obj)
         return ("T", tuple(_key_walk(v) for v in obj))
     if t is dict:
         return ("D", [(_key_walk(k), _key_walk(v)) for k, v in obj.items()])
     if t is dt.timezone:
         return ("Z", repr(obj))
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return (
-            "C",
+    names = _INIT_FIELDS.get(t)
+    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        names = _INIT_FIELDS[t] = (
             f"{t.__module__}.{t.__qualname__}",
-            [(f.name, _key_walk(getattr(obj, f.name))) for f in dataclasses.fields(obj) if f.init],
+            tuple(f.name for f in dataclasses.fields(obj) if f.init),
         )
+    if names is not None:
+        return ("C", names[0], [(n, _key_walk(getattr(obj, n))) for n in names[1]])
     if isinstance(obj, PurePath):
         return ("P", obj.as_posix())
     module = t.__module__.split(".")[0]

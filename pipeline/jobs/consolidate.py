@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from pipeline.outputs.slices import SliceStore
     from pipeline.outputs.template import unit_forms
     from pipeline.read.textnorm import safe_filename
+    from pipeline.rules.figures import FigureTable
     from pipeline.rules.roster import Roster, load_roster
 
 # What only a consolidation (a snapshot miss) or the writing of its outputs needs loads
@@ -144,10 +145,11 @@ ROSTER_CACHE_NAME = "roster.xlsx#roster"  # the parse cache's name for a roster 
 @without_gc  # issue 6: see pipeline.infra.parallel.without_gc
 def write_outputs(
     c: Consolidation, stage: OutputStage, kept: WrittenCache | None = None, slices: SliceStore | None = None
-) -> None:
+) -> FigureTable:
     """Write the ledger, change report, feedback workbooks and branch ledgers into ``stage``.
     ``kept``: files of the last run to reuse where a unit's job did not change; ``slices``:
-    the ledger's unit slices of the last run (:mod:`pipeline.outputs.slices`)."""
+    the ledger's unit slices of the last run (:mod:`pipeline.outputs.slices`). Returns the
+    unit figures they were written with (for :func:`summary_lines`)."""
     from pipeline.jobs.changes import collect_changes
     from pipeline.outputs.changes import CHANGES_FILE, write_change_report
 
@@ -207,9 +209,10 @@ def write_outputs(
     report.wait()
     ledger.wait()
     kept.prune()
+    return table
 
 
-def _ledger_and_slices(c: Consolidation, path: Path, slices: SliceStore | None, table: Any) -> None:
+def _ledger_and_slices(c: Consolidation, path: Path, slices: SliceStore | None, table: FigureTable) -> None:
     """台账.xlsx, then the slices it did not use removed (a background task: its own process)."""
     _need("write_ledger")
     write_ledger(c, path, slices, table)
@@ -217,7 +220,9 @@ def _ledger_and_slices(c: Consolidation, path: Path, slices: SliceStore | None, 
         slices.prune()
 
 
-def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
+def summary_lines(c: Consolidation, out_dir: Path, table: FigureTable | None = None) -> list[str]:
+    """The run's summary for the console; ``table``: the figures the outputs were written
+    with (computed again when not given)."""
     _need("BRANCH_DIR")
     got = len(c.used)
     total = len(c.roster.codes)
@@ -244,7 +249,7 @@ def summary_lines(c: Consolidation, out_dir: Path) -> list[str]:
         lines.append(
             f"  已被新版本替代的文件 {len(c.superseded)} 个：{'、'.join(f.rel for f, _ in c.superseded)}"
         )
-    school = unit_figures(c).school
+    school = (table or unit_figures(c)).school
     excluded = f"（另有 {len(c.excluded)} 项党员编号有误，未纳入统计，见问题清单）" if len(c.excluded) else ""
     lines.append(
         f"党员承诺 {len(c.members)} 项{excluded}，组织承诺 {len(c.orgs)} 项；跟踪中承诺 {school.tracked} 项，"

@@ -151,6 +151,26 @@ class FilingResult:
     findings: list[Finding]
 
 
+def _item_index(members: pd.DataFrame, orgs: pd.DataFrame) -> dict[tuple[str, str, int], tuple[str, int]]:
+    """(unit code, item kind, 序号) -> (kind, row position) of the first item with content."""
+    index: dict[tuple[str, str, int], tuple[str, int]] = {}
+    seqs: dict[tuple[type, object], int | None] = {}  # few distinct 序号 values in a county
+    for kind, df in ((O.KIND_ORG, orgs), (O.KIND_MEMBER, members)):
+        for i, (code, seq, content) in enumerate(
+            zip(df["unit_code"].tolist(), df["seq"].tolist(), df["content"].tolist(), strict=True)
+        ):
+            if not content:
+                continue
+            key = (type(seq), seq)  # 1 and True are equal keys, but not the same 序号
+            try:
+                s = seqs[key] if key in seqs else seqs.setdefault(key, seq_int(seq))
+            except TypeError:  # not hashable
+                s = seq_int(seq)
+            if s is not None:
+                index.setdefault((str(code), kind, s), (kind, i))
+    return index
+
+
 def apply_filing(
     members: pd.DataFrame,
     orgs: pd.DataFrame,
@@ -168,14 +188,8 @@ def apply_filing(
     workbook's columns in ``office.attrs``/``upper.attrs`` ("field_cols"); ``field_cols``:
     the pledge workbooks' (file, layout sheet) -> field -> 1-based column."""
     findings: list[Finding] = []
-    index: dict[tuple[str, str, int], tuple[str, int]] = {}
-    for kind, df in ((O.KIND_ORG, orgs), (O.KIND_MEMBER, members)):
-        for i, (code, seq, content) in enumerate(
-            zip(df["unit_code"].tolist(), df["seq"].tolist(), df["content"].tolist(), strict=True)
-        ):
-            s = seq_int(seq)
-            if s is not None and content:
-                index.setdefault((str(code), kind, s), (kind, i))
+    # (unit, kind, 序号) -> row: only needed when there are decisions to apply
+    index = _item_index(members, orgs) if len(office) or len(upper) else {}
     states = {
         O.KIND_ORG: [""] * len(orgs),
         O.KIND_MEMBER: [""] * len(members),

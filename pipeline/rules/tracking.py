@@ -77,7 +77,7 @@ def seq_int(v: object) -> int | None:
         f = float(str(v).strip())
     except ValueError:
         return None
-    return int(f) if not math.isnan(f) and f == int(f) else None
+    return int(f) if math.isfinite(f) and f == int(f) else None  # "inf" and "nan" are no 序号
 
 
 def norm_ref(text: object) -> str:

@@ -22,6 +22,7 @@ from pipeline.rules.tracking import (
     norm_ref,
     overdue_list,
     overdue_milestones,
+    seq_int,
     silent_members,
 )
 from tests.builders import d, deed, fault, load, make_inputs, org, write_return
@@ -239,3 +240,25 @@ def test_overdue_command(campaign: Path, tmp_path: Path, capsys: pytest.CaptureF
     rows = list(wb[SHEET_OVERDUE].iter_rows(min_row=3, values_only=True))
     assert [r[5] for r in rows] == ["组织-1", "党员-1", "党员-7"]
     assert len(list(wb[SHEET_SILENT].iter_rows(min_row=3, values_only=True))) == 2
+
+
+@pytest.mark.parametrize(
+    ("cell", "seq"),
+    [
+        ("3", 3),
+        (" 12 ", 12),
+        ("4.0", 4),
+        (5, 5),
+        (6.0, 6),
+        ("4.5", None),
+        ("", None),
+        ("inf", None),
+        ("-inf", None),
+        ("nan", None),
+        ("1e999", None),
+        ("三", None),
+        (None, None),
+    ],
+)
+def test_a_seq_cell_is_a_whole_number_or_nothing(cell: object, seq: int | None) -> None:
+    assert seq_int(cell) == seq
