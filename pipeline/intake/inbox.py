@@ -279,20 +279,33 @@ class Archive:
                     self.rows.append(row)
         self._known = {(r["sha256"], r["original_path"], r["form"]) for r in self.rows}
         self._stored = {r["sha256"] for r in self.rows}
+        # Rows by content and by (unit, form), in manifest order: a county's 2,000 units
+        # and their versions would otherwise scan the manifest once per file and per unit.
+        self._by_sha: dict[str, list[dict[str, str]]] = {}
+        self._by_unit: dict[tuple[str, str], list[dict[str, str]]] = {}
+        for r in self.rows:
+            self._index(r)
+
+    def _index(self, row: dict[str, str]) -> None:
+        self._by_sha.setdefault(row["sha256"], []).append(row)
+        self._by_unit.setdefault((row["unit_code"], row["form"]), []).append(row)
 
     def blob(self, sha256: str, suffix: str = "") -> Path:
         return self.root / sha256[:2] / f"{sha256}{suffix.lower()}"
 
+    def has_content(self, sha256: str) -> bool:
+        """Whether a manifest row records this content."""
+        return sha256 in self._by_sha
+
     def first_seen(self, sha256: str) -> str:
-        for r in self.rows:
-            if r["sha256"] == sha256:
-                return r["first_seen"]
+        for r in self._by_sha.get(sha256, ()):
+            return r["first_seen"]
         return ""
 
     def first_mtime(self, sha256: str) -> dt.datetime | None:
         """The modification time recorded when the content was first seen (local time)."""
-        for r in self.rows:
-            if r["sha256"] == sha256 and r["mtime"]:
+        for r in self._by_sha.get(sha256, ()):
+            if r["mtime"]:
                 try:
                     return dt.datetime.fromisoformat(r["mtime"]).astimezone()
                 except ValueError:
@@ -301,8 +314,8 @@ class Archive:
 
     def received(self, sha256: str, tz: dt.timezone) -> Received | None:
         """The received time recorded for this content, or None when it has none yet."""
-        for r in self.rows:
-            if r["sha256"] == sha256 and r["received"]:
+        for r in self._by_sha.get(sha256, ()):
+            if r["received"]:
                 got = Received.parse(r["received"], r["received_source"], tz)
                 if got is not None:
                     return got
@@ -320,7 +333,7 @@ class Archive:
         self, unit_code: str, form: str = FORM_PLEDGE, tz: dt.timezone = dt.UTC
     ) -> list[dict[str, str]]:
         """Archived versions of one unit's ``form``, oldest first (by received time)."""
-        rows = [r for r in self.rows if r["unit_code"] == unit_code and r["form"] == form]
+        rows = self._by_unit.get((unit_code, form), [])
         seen: dict[str, dict[str, str]] = {}
         for r in sorted(
             rows, key=lambda r: (self.row_received(r, tz).at, r["first_seen"], r["original_path"])
@@ -351,9 +364,7 @@ class Archive:
             self._stored.add(f.sha256)
         received = received or f.received
         if received is not None:
-            for r in self.rows:
-                if r["sha256"] != f.sha256:
-                    continue
+            for r in self._by_sha.get(f.sha256, ()):
                 old = r["received_source"]
                 if not r["received"] or (
                     received.source != old and TRUST[received.source] < TRUST.get(old, 9)
@@ -362,23 +373,23 @@ class Archive:
         if (f.sha256, f.rel, form) in self._known:
             return
         self._known.add((f.sha256, f.rel, form))
-        recorded = next((r for r in self.rows if r["sha256"] == f.sha256 and r["received"]), None)
-        self.rows.append(
-            {
-                "sha256": f.sha256,
-                "original_path": f.rel,
-                "mtime": f.mtime_text,
-                "size": str(f.size),
-                "unit_code": unit_code,
-                "template_version": template_version,
-                "first_seen": now.strftime("%Y-%m-%d %H:%M:%S"),
-                "received": recorded["received"] if recorded else (received.stored() if received else ""),
-                "received_source": recorded["received_source"]
-                if recorded
-                else (received.source if received else ""),
-                "form": form,
-            }
-        )
+        recorded = next((r for r in self._by_sha.get(f.sha256, ()) if r["received"]), None)
+        row = {
+            "sha256": f.sha256,
+            "original_path": f.rel,
+            "mtime": f.mtime_text,
+            "size": str(f.size),
+            "unit_code": unit_code,
+            "template_version": template_version,
+            "first_seen": now.strftime("%Y-%m-%d %H:%M:%S"),
+            "received": recorded["received"] if recorded else (received.stored() if received else ""),
+            "received_source": recorded["received_source"]
+            if recorded
+            else (received.source if received else ""),
+            "form": form,
+        }
+        self.rows.append(row)
+        self._index(row)
 
     def save(self) -> None:
         buf = io.StringIO()

@@ -150,7 +150,7 @@ def run_rectification(
         f = InboxFile(
             path, f"{ISSUED}/{as_of.isoformat()}/{name}", file_hash(path), path.stat().st_size, at_issue
         )
-        if not any(r["sha256"] == f.sha256 for r in archive.rows):
+        if not archive.has_content(f.sha256):
             archive.add(f, code, O.RECTIFY.name, now)
     archive.save()
     # Follow up the versions in use now that this run's forms are issued (the first
