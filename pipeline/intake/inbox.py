@@ -147,12 +147,20 @@ def _name_variants(unit_name: str) -> frozenset[str]:
     return frozenset(v for v in variants if len(v) >= 3)
 
 
+def _codes_by_upper(roster: Roster) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for code in roster.names:
+        out.setdefault(code.upper(), []).append(code)
+    return out
+
+
 def identify_by_name(file_name: str, roster: Roster) -> str:
     """A unit code from a file name: its code as a whole token, else a unique match of
     one of its name variants (longest first); "" when nothing or several match."""
     stem = Path(file_name).stem
     tokens = {norm_code(t) for t in re.split(r"[\s_\-—.、，,（）()【】\[\]]+", stem)}
-    codes = [c for c in roster.names if c.upper() in tokens]
+    by_upper = roster.memo("_codes_by_upper", lambda: _codes_by_upper(roster))
+    codes = [c for t in tokens for c in by_upper.get(t, ())]
     if len(codes) == 1:
         return codes[0]
     key = _name_key(stem)
