@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import io
 import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pipeline.infra.atomic import write_bytes_atomic
+from pipeline.outputs.slices import Chunk, compress
+from pipeline.outputs.zip_splice import rewrite_bytes
 
 # GB/T 9704-2012 page and type (7.1, 7.2, 7.3).
 PAGE_W_MM, PAGE_H_MM = 210, 297
@@ -235,8 +238,10 @@ class OfficialDocument:
         # Every document starts as the same set-up blank one (page, styles, footer),
         # built once per process and opened from its bytes: opening is cheaper than
         # setting the styles up again (issue 16); the file is the same.
-        blank, self._style_ids, self._table_style_id = _blank_document()
-        self.doc = Document(io.BytesIO(blank))
+        _, self._style_ids, self._table_style_id = _blank_document()
+        # ... without its two largest parts, which no document changes (_light_blank)
+        light, self._static = _light_blank()
+        self.doc = Document(io.BytesIO(light))
         self._attachment_notes: list[str] = []
 
     @classmethod
@@ -589,7 +594,17 @@ class OfficialDocument:
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         self.doc.save(buf)
-        return buf.getvalue()
+        static: dict[str, tuple[bytes, Chunk]] | None = getattr(self, "_static", None)
+        if not static:  # the blank itself (_build_blank)
+            return buf.getvalue()
+
+        def real_part(name: str, xml: bytes) -> list[Chunk]:
+            stub, chunk = static[name]
+            if xml != stub:  # never happens: the styles are read once, from the blank
+                raise RuntimeError(f"{name} was changed after the blank document was set up")
+            return [chunk]
+
+        return rewrite_bytes(buf.getvalue(), real_part, static.__contains__)
 
     def save(self, path: Path) -> None:
         write_bytes_atomic(path, self.to_bytes())
@@ -602,3 +617,40 @@ _ROW_TEMPLATES: dict[tuple[str, tuple[Any, ...]], Any] = {}
 @functools.cache
 def _blank_document() -> tuple[bytes, dict[str, str | None], str | None]:
     return OfficialDocument._build_blank()
+
+
+# The blank's two largest parts (word/styles.xml ~350 KB, word/stylesWithEffects.xml
+# ~440 KB: nine tenths of a short document's XML) are the same in every document: the
+# styles are set up in the blank, and a document refers to them by the ids looked up
+# there (never by reading the styles part). Every document is opened with these parts
+# stubbed and saved with the blank's own parts put back, compressed once per process:
+# python-docx would parse, serialise and compress them again for each document (most of
+# the time of a branch's bulletin, issue 16). The saved file has the same parts.
+_STATIC_PARTS = ("word/styles.xml", "word/stylesWithEffects.xml")
+_STUB = (
+    b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+)
+
+
+@functools.cache
+def _light_blank() -> tuple[bytes, dict[str, tuple[bytes, Chunk]]]:
+    """The blank with its static parts stubbed, and for each static part (the stub as a
+    save writes it back, the blank's part compressed)."""
+    real: dict[str, Chunk] = {}
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_blank_document()[0])) as src,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename in _STATIC_PARTS:
+                real[info.filename] = compress(data)
+                data = _STUB
+            dst.writestr(info, data)
+    light = buf.getvalue()
+    saved = io.BytesIO()
+    Document(io.BytesIO(light)).save(saved)
+    with zipfile.ZipFile(saved) as z:
+        return light, {name: (z.read(name), chunk) for name, chunk in real.items()}

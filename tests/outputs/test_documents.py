@@ -460,3 +460,28 @@ def test_command_names_match_the_job() -> None:
 
     assert (cmd.BULLETIN_FILE, cmd.BULLETIN_DOCX) == (job.BULLETIN_FILE, job.BULLETIN_DOCX)
     assert f"{REGISTER_DIR}/{REGISTER_FILE}" == cmd.REGISTER
+
+
+def test_every_document_has_the_blank_documents_styles(tmp_path: Path) -> None:
+    """A document is opened without its styles parts and saved with the blank's own put
+    back (pipeline.outputs.official._light_blank): the saved file has the blank's parts,
+    every one readable, and python-docx finds the styles by name."""
+    import io
+    import zipfile
+
+    from pipeline.outputs.official import STYLE_BODY, STYLE_TABLE, OfficialDocument, _blank_document
+
+    d = OfficialDocument()
+    d.para("正文")
+    d.table(["甲", "乙"], [["1", "2"]], [60, 60])
+    path = tmp_path / "x.docx"
+    d.save(path)
+    with zipfile.ZipFile(io.BytesIO(_blank_document()[0])) as blank, zipfile.ZipFile(path) as saved:
+        assert saved.testzip() is None
+        assert sorted(saved.namelist()) == sorted(blank.namelist())
+        for name in blank.namelist():
+            if name != "word/document.xml":
+                assert saved.read(name) == blank.read(name), name
+    doc = Document(str(path))
+    assert doc.styles[STYLE_BODY] is not None and doc.styles[STYLE_TABLE] is not None
+    assert "正文" in texts(doc)
