@@ -485,3 +485,37 @@ def test_every_document_has_the_blank_documents_styles(tmp_path: Path) -> None:
     doc = Document(str(path))
     assert doc.styles[STYLE_BODY] is not None and doc.styles[STYLE_TABLE] is not None
     assert "正文" in texts(doc)
+
+
+def test_the_blank_document_kept_between_runs(tmp_path: Path) -> None:
+    """use_cache keeps the prepared blank in the outputs' cache: a document made from the
+    kept one has the same parts; an edited or truncated entry is rebuilt, not used."""
+    import zipfile
+
+    from pipeline.outputs import official as O
+
+    def made(name: str) -> dict[str, bytes]:
+        d = O.OfficialDocument()
+        d.para("正文")
+        d.table(["甲", "乙"], [["1", "2"]], [60, 60])
+        d.save(tmp_path / name)
+        with zipfile.ZipFile(tmp_path / name) as z:
+            return {n: z.read(n) for n in z.namelist()}
+
+    try:
+        O.use_cache(None)
+        fresh = made("fresh.docx")
+        O.use_cache(tmp_path / ".cache")
+        assert made("stored.docx") == fresh
+        (entry,) = (tmp_path / ".cache" / O.BLANK_DIR).glob("blank-*.json")
+        O.use_cache(tmp_path / ".cache")  # a new process: loads the entry
+        assert made("kept.docx") == fresh
+        for broken in (
+            entry.read_bytes()[:-50],
+            entry.read_bytes().replace(b'"light": "', b'"light": "AAAA'),
+        ):
+            entry.write_bytes(broken)
+            O.use_cache(tmp_path / ".cache")
+            assert made("rebuilt.docx") == fresh
+    finally:
+        O.use_cache(None)
