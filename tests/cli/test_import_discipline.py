@@ -1,7 +1,8 @@
 """Commands import only what they need (issue 16): ``--help`` loads no library, and a
-command that reuses the consolidation's snapshot validates no schema (no pandera) and
-loads no writer it does not use. Checked by the modules a real ``python -m pipeline``
-process has loaded when it ends, not by timing (speed is measured by ``make bench``)."""
+command that reuses the consolidation's snapshot validates no schema (no pandera), starts
+no worker pool (no multiprocessing) and loads no writer it does not use. Checked by the
+modules a real ``python -m pipeline`` process has loaded when it ends, not by timing
+(speed is measured by ``make bench``)."""
 
 from __future__ import annotations
 
@@ -66,9 +67,10 @@ def consolidated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("command", "absent"),
     [
-        ("overdue", {"pandera", "docx", "jinja2", "openpyxl"}),
-        ("cards", {"pandera", "docx", "xlsxwriter", "openpyxl"}),
-        ("notice", {"pandera", "openpyxl"}),
+        ("overdue", {"pandera", "docx", "jinja2", "openpyxl", "multiprocessing"}),
+        ("cards", {"pandera", "docx", "xlsxwriter", "openpyxl", "multiprocessing"}),
+        ("notice", {"pandera", "openpyxl", "multiprocessing"}),
+        ("bulletin", {"pandera", "openpyxl", "multiprocessing"}),
     ],
 )
 def test_a_snapshot_hit_validates_no_schema_and_loads_only_its_writers(
