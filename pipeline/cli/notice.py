@@ -18,10 +18,12 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.jobs.consolidate import run_consolidation
     from pipeline.outputs.documents import document_settings
     from pipeline.outputs.notice import NOTICE_DOCX, NOTICE_HTML, NOTICE_XLSX, not_posted_line, write_notice
+    from pipeline.outputs.official import use_cache as use_docx_cache
     from pipeline.rules.calendar import outside_campaign
 
     out_dir = args.outputs / args.as_of.isoformat()
     document_settings(load_settings(args.inputs))  # a wrong [documents] key stops before any work
+    use_docx_cache(args.outputs / ".cache" if not args.no_cache else None)  # the set-up blank document
     with run_lock(args.outputs):
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
         with OutputStage(out_dir, owned={NOTICE_HTML, NOTICE_XLSX, NOTICE_DOCX}) as stage:

@@ -25,15 +25,16 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
-import multiprocessing as mp
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:  # multiprocessing loads when a pool starts (a snapshot hit starts none: issue 16)
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -136,6 +137,8 @@ def _ready() -> None:
 
 def _context(method: str) -> Any | None:
     try:
+        import multiprocessing as mp
+
         return mp.get_context(method)
     except ValueError:
         return None
@@ -151,6 +154,8 @@ def start_method(preferred: str) -> Any:
             ctx = _context(method)
             if ctx is not None:
                 return ctx
+    import multiprocessing as mp
+
     return mp.get_context("spawn")
 
 
@@ -172,6 +177,8 @@ def pool_map(
             if on_result:
                 on_result()
         return out
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(
         workers, mp_context=start_method("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
     ) as pool:
@@ -211,6 +218,8 @@ class Jobs:
     def _start(self) -> None:
         if self.workers <= 1 or self._pool is not None:
             return
+        from concurrent.futures import ProcessPoolExecutor
+
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=start_method("spawn"),

@@ -20,6 +20,7 @@ from pipeline.outputs.branch_bulletin import BRANCH_DIR, branch_contexts, render
 from pipeline.outputs.bulletin import bulletin_context, render_context
 from pipeline.outputs.bulletin_docx import branch_document, bulletin_document, document_context
 from pipeline.outputs.documents import KIND_BULLETIN, Entry, Issued, Register, document_settings
+from pipeline.outputs.official import use_cache as use_docx_cache
 
 BULLETIN_FILE = "通报.html"
 BULLETIN_DOCX = "通报.docx"
@@ -38,6 +39,7 @@ def issue_bulletin(
     inputs: Path, outputs: Path, as_of: dt.date, override: int | None = None, use_cache: bool = True
 ) -> BulletinRun:
     ds = document_settings(load_settings(inputs))  # a wrong [documents] key stops before any work
+    use_docx_cache(outputs / ".cache" if use_cache else None)  # the set-up blank document
     register = Register.open(outputs)  # so does an unreadable register
     c = run_consolidation(inputs, outputs, as_of, use_cache=use_cache)
     issued = register.assign(KIND_BULLETIN, as_of, ds, override=override)

@@ -52,11 +52,16 @@ def member_ranking(c: Consolidation, code: str) -> list[dict[str, Any]]:
         if mid and mid not in order:  # pledged but not on this unit's roster: still shown
             order[mid] = len(order)
             names[mid] = "" if name is None else str(name)
+    # each member's tracked statuses, in one pass (not one frame filter per member)
+    statuses: dict[object, list[object]] = {}
+    tracked_set = set(TRACKED)
+    for mid, status in zip(mine["member_id"], mine["status"], strict=True):
+        if status in tracked_set:
+            statuses.setdefault(mid, []).append(status)
     rows: list[dict[str, Any]] = []
     for mid in order:
-        st = mine.loc[mine["member_id"] == mid, "status"]
-        st = st[st.isin(TRACKED)]
-        on_time, late = int((st == DONE).sum()), int((st == DONE_LATE).sum())
+        st = statuses.get(mid, [])
+        on_time, late = st.count(DONE), st.count(DONE_LATE)
         tracked, done = len(st), on_time + late
         rows.append(
             {
@@ -66,8 +71,8 @@ def member_ranking(c: Consolidation, code: str) -> list[dict[str, Any]]:
                 "on_time": on_time,
                 "done_late": late,
                 "done_total": done,
-                "overdue": int((st == OVERDUE).sum()),
-                "due_soon": int((st == DUE_SOON).sum()),
+                "overdue": st.count(OVERDUE),
+                "due_soon": st.count(DUE_SOON),
                 "rate": done / tracked if tracked else None,
                 "rate_text": _pct(done / tracked) if tracked else "—",
             }

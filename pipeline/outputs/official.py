@@ -16,11 +16,15 @@ documents from the same context data as the HTML pages.
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import functools
+import hashlib
 import io
+import json
 import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,8 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pipeline.infra.atomic import write_bytes_atomic
+from pipeline.outputs.slices import Chunk, compress
+from pipeline.outputs.zip_splice import rewrite_bytes
 
 # GB/T 9704-2012 page and type (7.1, 7.2, 7.3).
 PAGE_W_MM, PAGE_H_MM = 210, 297
@@ -235,8 +241,10 @@ class OfficialDocument:
         # Every document starts as the same set-up blank one (page, styles, footer),
         # built once per process and opened from its bytes: opening is cheaper than
         # setting the styles up again (issue 16); the file is the same.
-        blank, self._style_ids, self._table_style_id = _blank_document()
-        self.doc = Document(io.BytesIO(blank))
+        # ... without its two largest parts, which no document changes (_light_blank); kept
+        # between runs in the outputs' cache when a command asks for it (use_cache)
+        light, self._static, self._style_ids, self._table_style_id = _prepared()
+        self.doc = Document(io.BytesIO(light))
         self._attachment_notes: list[str] = []
 
     @classmethod
@@ -589,7 +597,17 @@ class OfficialDocument:
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         self.doc.save(buf)
-        return buf.getvalue()
+        static: dict[str, tuple[bytes, Chunk]] | None = getattr(self, "_static", None)
+        if not static:  # the blank itself (_build_blank)
+            return buf.getvalue()
+
+        def real_part(name: str, xml: bytes) -> list[Chunk]:
+            stub, chunk = static[name]
+            if xml != stub:  # never happens: the styles are read once, from the blank
+                raise RuntimeError(f"{name} was changed after the blank document was set up")
+            return [chunk]
+
+        return rewrite_bytes(buf.getvalue(), real_part, static.__contains__)
 
     def save(self, path: Path) -> None:
         write_bytes_atomic(path, self.to_bytes())
@@ -602,3 +620,136 @@ _ROW_TEMPLATES: dict[tuple[str, tuple[Any, ...]], Any] = {}
 @functools.cache
 def _blank_document() -> tuple[bytes, dict[str, str | None], str | None]:
     return OfficialDocument._build_blank()
+
+
+# The blank's two largest parts (word/styles.xml ~350 KB, word/stylesWithEffects.xml
+# ~440 KB: nine tenths of a short document's XML) are the same in every document: the
+# styles are set up in the blank, and a document refers to them by the ids looked up
+# there (never by reading the styles part). Every document is opened with these parts
+# stubbed and saved with the blank's own parts put back, compressed once per process:
+# python-docx would parse, serialise and compress them again for each document (most of
+# the time of a branch's bulletin, issue 16). The saved file has the same parts.
+_STATIC_PARTS = ("word/styles.xml", "word/stylesWithEffects.xml")
+_STUB = (
+    b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+)
+
+
+@functools.cache
+def _light_blank() -> tuple[bytes, dict[str, tuple[bytes, Chunk]]]:
+    """The blank with its static parts stubbed, and for each static part (the stub as a
+    save writes it back, the blank's part compressed)."""
+    real: dict[str, Chunk] = {}
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_blank_document()[0])) as src,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename in _STATIC_PARTS:
+                real[info.filename] = compress(data)
+                data = _STUB
+            dst.writestr(info, data)
+    light = buf.getvalue()
+    saved = io.BytesIO()
+    Document(io.BytesIO(light)).save(saved)
+    with zipfile.ZipFile(saved) as z:
+        return light, {name: (z.read(name), chunk) for name, chunk in real.items()}
+
+
+# -- the prepared blank, kept between runs -------------------------------------------------
+# Setting up the blank (python-docx's default template opened, styles added, saved) and
+# lightening it take ~0.1 s, in every process that writes a document. A command that owns
+# an outputs folder keeps the result in ``outputs/.cache/docx/`` (use_cache): plain JSON
+# (the zip and the compressed parts in base64, the style ids), under a key of the code
+# fingerprint and the python-docx version, with a digest of its content; a missing,
+# foreign, truncated or edited entry is rebuilt.
+BLANK_FORMAT = 1
+BLANK_DIR = "docx"
+_blank_cache: list[Path | None] = [None]
+
+
+def use_cache(root: Path | None) -> None:
+    """Keep the prepared blank document under ``root/docx/`` (``None``: build it in this
+    process only)."""
+    _blank_cache[0] = root / BLANK_DIR if root is not None else None
+    _prepared.cache_clear()
+
+
+Prepared = tuple[bytes, dict[str, tuple[bytes, Chunk]], dict[str, str | None], str | None]
+
+
+def _blank_key() -> str:
+    import docx
+
+    from pipeline.infra.fingerprint import code_fingerprint
+
+    text = f"{BLANK_FORMAT}\n{code_fingerprint()}\n{getattr(docx, '__version__', '-')}\n"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _payload(p: Prepared) -> dict[str, Any]:
+    light, static, style_ids, table_style_id = p
+
+    def b64(b: bytes) -> str:
+        return base64.b64encode(b).decode("ascii")
+
+    return {
+        "light": b64(light),
+        "static": {n: [b64(stub), b64(c.data), c.length, c.crc] for n, (stub, c) in static.items()},
+        "style_ids": style_ids,
+        "table_style_id": table_style_id,
+    }
+
+
+def _digest(key: str, payload: dict[str, Any]) -> str:
+    return hashlib.sha256((key + json.dumps(payload, sort_keys=True)).encode()).hexdigest()
+
+
+def _load_prepared(folder: Path, key: str) -> Prepared | None:
+    try:
+        entry = json.loads((folder / f"blank-{key}.json").read_bytes())
+        payload = entry["payload"]
+        if entry.get("key") != key or entry.get("digest") != _digest(key, payload):
+            return None
+        static = {
+            str(n): (base64.b64decode(stub), Chunk(base64.b64decode(data), int(length), int(crc)))
+            for n, (stub, data, length, crc) in payload["static"].items()
+        }
+        ids = {str(k): (None if v is None else str(v)) for k, v in payload["style_ids"].items()}
+        table_id = payload["table_style_id"]
+        return base64.b64decode(payload["light"]), static, ids, None if table_id is None else str(table_id)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _store_prepared(folder: Path, key: str, p: Prepared) -> None:
+    payload = _payload(p)
+    data = json.dumps({"key": key, "digest": _digest(key, payload), "payload": payload}).encode()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(folder / f"blank-{key}.json", data)
+        for old in folder.glob("blank-*.json"):
+            if old.name != f"blank-{key}.json":
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only cache: the next run builds it again
+
+
+@functools.cache
+def _prepared() -> Prepared:
+    """(light blank, its static parts, paragraph style ids, table style id)."""
+    folder = _blank_cache[0]
+    key = _blank_key() if folder is not None else ""
+    if folder is not None:
+        kept = _load_prepared(folder, key)
+        if kept is not None:
+            return kept
+    _, style_ids, table_style_id = _blank_document()
+    light, static = _light_blank()
+    p = (light, static, style_ids, table_style_id)
+    if folder is not None:
+        _store_prepared(folder, key, p)
+    return p

@@ -15,6 +15,7 @@ refused (ValueError) before anything is written, and the caller writes them the 
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zipfile
@@ -82,58 +83,86 @@ def rewrite_members(
     """Rewrite ``path``: each member for which ``candidate(name)`` holds is inflated and
     passed to ``pieces_of(name, xml)``; a list it returns replaces the member's content.
     The new file replaces the old one in one step (a temporary file beside it)."""
-    entries: list[tuple[zipfile.ZipInfo, bytes, int, int, int]] = []  # info, data, method, crc, size
     with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
-        for info in zf.infolist():
-            pieces = pieces_of(info.filename, zf.read(info)) if candidate(info.filename) else None
-            if pieces is None:
-                entries.append((info, _raw(fh, info), info.compress_type, info.CRC, info.file_size))
-                continue
-            data, size, crc = deflate_pieces(pieces)
-            entries.append((info, data, zipfile.ZIP_DEFLATED, crc, size))
-    total = sum(len(e[1]) + 30 + len(e[0].filename.encode()) for e in entries)
-    if total >= _LIMIT or any(e[4] >= _LIMIT for e in entries):
-        raise ValueError("zip member of 4 GiB or more: not spliced")
+        entries = _entries(zf, fh, pieces_of, candidate)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.splice")
-    central: list[bytes] = []
     try:
         with open(tmp, "wb") as out:
-            for info, data, method, crc, size in entries:
-                name = info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
-                flags = info.flag_bits & ~0x08  # sizes are in the local header: no descriptor
-                t, d = _dos(info.date_time)
-                offset = out.tell()
-                out.write(
-                    _LOCAL.pack(0x04034B50, 20, flags, method, t, d, crc, len(data), size, len(name), 0)
-                )
-                out.write(name)
-                out.write(data)
-                central.append(
-                    _CENTRAL.pack(
-                        0x02014B50,
-                        20,
-                        20,
-                        flags,
-                        method,
-                        t,
-                        d,
-                        crc,
-                        len(data),
-                        size,
-                        len(name),
-                        0,
-                        0,
-                        0,
-                        0,
-                        info.external_attr,
-                        offset,
-                    )
-                    + name
-                )
-            start = out.tell()
-            for c in central:
-                out.write(c)
-            out.write(_END.pack(0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0))
+            _write(out, entries)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def rewrite_bytes(
+    data: bytes,
+    pieces_of: Callable[[str, bytes], Sequence[Any] | None],
+    candidate: Callable[[str], bool],
+) -> bytes:
+    """:func:`rewrite_members` of a zip held in memory: the rewritten zip's bytes."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        entries = _entries(zf, io.BytesIO(data), pieces_of, candidate)
+    out = io.BytesIO()
+    _write(out, entries)
+    return out.getvalue()
+
+
+_Entry = tuple[zipfile.ZipInfo, bytes, int, int, int]  # info, data, method, crc, size
+
+
+def _entries(
+    zf: zipfile.ZipFile,
+    fh: BinaryIO,
+    pieces_of: Callable[[str, bytes], Sequence[Any] | None],
+    candidate: Callable[[str], bool],
+) -> list[_Entry]:
+    entries: list[_Entry] = []
+    for info in zf.infolist():
+        pieces = pieces_of(info.filename, zf.read(info)) if candidate(info.filename) else None
+        if pieces is None:
+            entries.append((info, _raw(fh, info), info.compress_type, info.CRC, info.file_size))
+            continue
+        data, size, crc = deflate_pieces(pieces)
+        entries.append((info, data, zipfile.ZIP_DEFLATED, crc, size))
+    total = sum(len(e[1]) + 30 + len(e[0].filename.encode()) for e in entries)
+    if total >= _LIMIT or any(e[4] >= _LIMIT for e in entries):
+        raise ValueError("zip member of 4 GiB or more: not spliced")
+    return entries
+
+
+def _write(out: BinaryIO, entries: list[_Entry]) -> None:
+    central: list[bytes] = []
+    for info, data, method, crc, size in entries:
+        name = info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        flags = info.flag_bits & ~0x08  # sizes are in the local header: no descriptor
+        t, d = _dos(info.date_time)
+        offset = out.tell()
+        out.write(_LOCAL.pack(0x04034B50, 20, flags, method, t, d, crc, len(data), size, len(name), 0))
+        out.write(name)
+        out.write(data)
+        central.append(
+            _CENTRAL.pack(
+                0x02014B50,
+                20,
+                20,
+                flags,
+                method,
+                t,
+                d,
+                crc,
+                len(data),
+                size,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                info.external_attr,
+                offset,
+            )
+            + name
+        )
+    start = out.tell()
+    for c in central:
+        out.write(c)
+    out.write(_END.pack(0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0))

@@ -1,7 +1,8 @@
 """Commands import only what they need (issue 16): ``--help`` loads no library, and a
-command that reuses the consolidation's snapshot validates no schema (no pandera) and
-loads no writer it does not use. Checked by the modules a real ``python -m pipeline``
-process has loaded when it ends, not by timing (speed is measured by ``make bench``)."""
+command that reuses the consolidation's snapshot validates no schema (no pandera), starts
+no worker pool (no multiprocessing) and loads no writer it does not use. Checked by the
+modules a real ``python -m pipeline`` process has loaded when it ends, not by timing
+(speed is measured by ``make bench``)."""
 
 from __future__ import annotations
 
@@ -54,9 +55,11 @@ def consolidated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("imports")
     shutil.copytree(DEMO, root / "inputs")
     mods = loaded("--quiet", "consolidate", "--as-of", AS_OF, cwd=root)
-    assert "pandera" in mods  # a real consolidation validates the roster
-    # ... without the data-synthesis strategies pandera loads when hypothesis (a dev-only
-    # package) is installed: the program runs as a clerk's installation does
+    # a real consolidation checks the roster, but a clean one without pandera
+    # (schemas/roster.py: is_clean); pandera validates only a roster with errors
+    assert "pandera" not in mods
+    # ... and never the data-synthesis strategies pandera loads when hypothesis (a
+    # dev-only package) is installed: the program runs as a clerk's installation does
     assert "hypothesis" not in mods
     return root
 
@@ -64,9 +67,10 @@ def consolidated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("command", "absent"),
     [
-        ("overdue", {"pandera", "docx", "jinja2", "openpyxl"}),
-        ("cards", {"pandera", "docx", "xlsxwriter", "openpyxl"}),
-        ("notice", {"pandera", "openpyxl"}),
+        ("overdue", {"pandera", "docx", "jinja2", "openpyxl", "multiprocessing"}),
+        ("cards", {"pandera", "docx", "xlsxwriter", "openpyxl", "multiprocessing"}),
+        ("notice", {"pandera", "openpyxl", "multiprocessing"}),
+        ("bulletin", {"pandera", "openpyxl", "multiprocessing"}),
     ],
 )
 def test_a_snapshot_hit_validates_no_schema_and_loads_only_its_writers(
@@ -75,3 +79,27 @@ def test_a_snapshot_hit_validates_no_schema_and_loads_only_its_writers(
     mods = loaded("--quiet", command, "--as-of", AS_OF, cwd=consolidated)
     assert "pandas" in mods
     assert not mods & absent, f"{command} loaded {sorted(mods & absent)}"
+
+
+def test_a_roster_with_errors_is_validated_by_pandera(tmp_path: Path) -> None:
+    """The other side of the clean-roster shortcut: pandera names every bad cell."""
+    from tests.builders import ROSTER_ROWS, write_roster
+
+    shutil.copytree(DEMO, tmp_path / "inputs")
+    rows = [list(r) for r in ROSTER_ROWS]
+    rows[2][3] = rows[1][3]  # a duplicate member id
+    write_roster(tmp_path / "inputs" / "roster.xlsx", [tuple(r) for r in rows])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    probe = PROBE.replace("sys.exit(code)", "sys.exit(0)")
+    r = subprocess.run(
+        [sys.executable, "-c", probe, "--quiet", "consolidate", "--as-of", AS_OF],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "重复" in r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("LOADED "))
+    assert "pandera" in line.split()

@@ -460,3 +460,62 @@ def test_command_names_match_the_job() -> None:
 
     assert (cmd.BULLETIN_FILE, cmd.BULLETIN_DOCX) == (job.BULLETIN_FILE, job.BULLETIN_DOCX)
     assert f"{REGISTER_DIR}/{REGISTER_FILE}" == cmd.REGISTER
+
+
+def test_every_document_has_the_blank_documents_styles(tmp_path: Path) -> None:
+    """A document is opened without its styles parts and saved with the blank's own put
+    back (pipeline.outputs.official._light_blank): the saved file has the blank's parts,
+    every one readable, and python-docx finds the styles by name."""
+    import io
+    import zipfile
+
+    from pipeline.outputs.official import STYLE_BODY, STYLE_TABLE, OfficialDocument, _blank_document
+
+    d = OfficialDocument()
+    d.para("正文")
+    d.table(["甲", "乙"], [["1", "2"]], [60, 60])
+    path = tmp_path / "x.docx"
+    d.save(path)
+    with zipfile.ZipFile(io.BytesIO(_blank_document()[0])) as blank, zipfile.ZipFile(path) as saved:
+        assert saved.testzip() is None
+        assert sorted(saved.namelist()) == sorted(blank.namelist())
+        for name in blank.namelist():
+            if name != "word/document.xml":
+                assert saved.read(name) == blank.read(name), name
+    doc = Document(str(path))
+    assert doc.styles[STYLE_BODY] is not None and doc.styles[STYLE_TABLE] is not None
+    assert "正文" in texts(doc)
+
+
+def test_the_blank_document_kept_between_runs(tmp_path: Path) -> None:
+    """use_cache keeps the prepared blank in the outputs' cache: a document made from the
+    kept one has the same parts; an edited or truncated entry is rebuilt, not used."""
+    import zipfile
+
+    from pipeline.outputs import official as O
+
+    def made(name: str) -> dict[str, bytes]:
+        d = O.OfficialDocument()
+        d.para("正文")
+        d.table(["甲", "乙"], [["1", "2"]], [60, 60])
+        d.save(tmp_path / name)
+        with zipfile.ZipFile(tmp_path / name) as z:
+            return {n: z.read(n) for n in z.namelist()}
+
+    try:
+        O.use_cache(None)
+        fresh = made("fresh.docx")
+        O.use_cache(tmp_path / ".cache")
+        assert made("stored.docx") == fresh
+        (entry,) = (tmp_path / ".cache" / O.BLANK_DIR).glob("blank-*.json")
+        O.use_cache(tmp_path / ".cache")  # a new process: loads the entry
+        assert made("kept.docx") == fresh
+        for broken in (
+            entry.read_bytes()[:-50],
+            entry.read_bytes().replace(b'"light": "', b'"light": "AAAA'),
+        ):
+            entry.write_bytes(broken)
+            O.use_cache(tmp_path / ".cache")
+            assert made("rebuilt.docx") == fresh
+    finally:
+        O.use_cache(None)

@@ -195,3 +195,28 @@ def test_rules_are_registered_once_and_are_functions() -> None:
         assert len(set(rules)) == len(rules) and all(callable(r) for r in rules)
     # every per-row rule of the org sheet also runs on the member sheet
     assert set(pledges.ORG_RULES) <= set(pledges.MEMBER_RULES)
+
+
+def test_small_and_large_sheets_give_the_same_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small sheet makes its row objects once (Sheet.rows), a large one per rule: the
+    same findings either way, for a workbook that breaks many rules."""
+    import pipeline.rules.pledges as P
+
+    def edit(fill: Any) -> None:
+        for i, kw in enumerate(
+            [
+                {"deadline": None, "effect": ""},
+                {"member_id": "999999", "review": "待审核"},
+                {"content": "王建国的实事一", "progress": "已完成"},
+                {"name": "王健国", "kind": ""},
+            ]
+        ):
+            fill.member_rows[i].update(kw)
+
+    small = [f.one_line() for f in run_with(tmp_path / "small", edit).findings]
+    monkeypatch.setattr(P, "SMALL_SHEET", 0)
+    large = [f.one_line() for f in run_with(tmp_path / "large", edit).findings]
+    assert len(small) >= 6
+    assert small == large

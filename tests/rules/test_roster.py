@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.core.errors import RosterError
@@ -92,3 +95,73 @@ def test_optional_unit_email_column(tmp_path: Path) -> None:
     assert index == {"dzb1@example.edu.cn": "D01", "wang@qq.com": "D01", "dzb2@example.edu.cn": "D02"}
     # an old roster without the column still loads, with no addresses
     assert _load(tmp_path, ROSTER_ROWS).emails == {}
+
+
+def _roster_frame() -> pd.DataFrame:
+    from pipeline.rules.roster import COLUMNS
+
+    return pd.DataFrame([(*r, "") for r in ROSTER_ROWS], columns=list(COLUMNS)).astype(str)
+
+
+def _broken(change: str) -> pd.DataFrame:
+    df = _roster_frame()
+    if change == "no email column":
+        return df.drop(columns="email")
+    if change == "no category column":
+        return df.drop(columns="category")
+    if change == "a number":
+        df["post"] = df["post"].astype(object)
+        df.at[1, "post"] = 3
+        return df
+    if change == "empty frame":
+        return df.iloc[0:0]
+    column, row, value = change.split("|")
+    df.at[int(row), column] = value
+    return df
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "clean",
+        "no email column",
+        "no category column",
+        "a number",
+        "empty frame",
+        "unit_code|1|",
+        "unit_name|2|",
+        "unit_name|2|一支部",
+        "unit_type|2|总支",
+        "unit_type|0|党支部",
+        "gender|1|M",
+        "member_id|2|010001",
+        "member_id|0|010001",
+        "name|1|",
+        "category|3|入党积极分子",
+        "category|0|随便",
+        "party_role|1|任意文字",
+    ],
+)
+def test_quick_check_agrees_with_the_schema(change: str) -> None:
+    """``is_clean`` (plain pandas) passes exactly the frames the pandera schema passes:
+    a roster it calls clean skips pandera, so it must never be more lenient."""
+    import pandera.pandas as pa
+    from pipeline.schemas.roster import is_clean, roster_schema
+
+    df = _roster_frame() if change == "clean" else _broken(change)
+    try:
+        roster_schema().validate(df, lazy=True)
+        passes = True
+    except pa.errors.SchemaErrors:
+        passes = False
+    assert is_clean(df) == passes
+
+
+def test_a_clean_roster_loads_without_pandera(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom pipeline.rules.roster import load_roster\n"
+        f"load_roster(Path({str(tmp_path)!r}))\nprint('pandera' in sys.modules)\n"
+    )
+    write_roster(tmp_path / "roster.xlsx", ROSTER_ROWS)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "False"
