@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from pipeline.cli import main
+from pipeline.infra import background
 from pipeline.outputs import slices as S
 from pipeline.outputs.zip_splice import deflate_pieces
 from pipeline.tooling.stamp import stamp_saved_time
@@ -119,6 +120,8 @@ def test_a_warm_run_after_a_change_gives_the_cells_of_a_cold_run(
         put(self, key, chunk)
 
     monkeypatch.setattr(S.SliceStore, "put", spy)
+    # the spy sees this process only: 台账 written here, not by a forked child (infra.background)
+    monkeypatch.setattr(background, "can_fork", lambda: False)
     warm = consolidate(project)
     # the cold run: the same inputs and archive, nothing kept
     shutil.copytree(project / "outputs" / "archive", project / "cold" / "archive")
