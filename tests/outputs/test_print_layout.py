@@ -84,7 +84,9 @@ _CELL_TEXT = st.one_of(
     st.lists(st.sampled_from([4.0, 5.2, 8, 12.0, 14.0, 20, 28.0, 48]), min_size=4, max_size=4),
     st.booleans(),
 )
-def test_row_heights_equal_each_rows_height(rows: list[list[object]], widths: list[float], fresh: bool) -> None:
+def test_row_heights_equal_each_rows_height(
+    rows: list[list[object]], widths: list[float], fresh: bool
+) -> None:
     """The bulk heights (memoised by text and width, ASCII short-cut) are exactly each
     row's own :func:`row_height` from :func:`line_count`, whatever was measured before."""
     width = max(len(r) for r in rows)
