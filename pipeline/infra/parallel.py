@@ -216,6 +216,8 @@ class Background:
         if (workers or default_workers()) > 1 and ctx.get_start_method() == "fork":
             key = id(fn)
             _INHERITED[key] = fn
+            # What the child inherits stays out of its collections (and its pages shared).
+            gc.freeze()
             try:
                 self._pool = ProcessPoolExecutor(
                     1, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
@@ -223,6 +225,7 @@ class Background:
                 # A fork pool starts its worker inside submit: the call is inherited by then.
                 self._future = self._pool.submit(_call_inherited, key)
             finally:
+                gc.unfreeze()
                 _INHERITED.pop(key, None)
             self._fn = None
 
