@@ -276,6 +276,7 @@ def fit_width(
     """A column width from its header and the longest of (up to ``sample``) values; text
     longer than ``hi`` wraps."""
     longest = 0.0
+    seen: set[str] = set()  # a column repeats its texts: each measured once
     for i, v in enumerate(values):
         if i >= sample:
             break
@@ -284,6 +285,9 @@ def fit_width(
             continue
         if isinstance(v, float):
             s = f"{v:.4g}"
+        if s in seen:
+            continue
+        seen.add(s)
         for line in s.split("\n"):
             longest = max(longest, display_width(line))
     return float(min(hi, max(lo, header_width(header), math.ceil(longest + 1.5))))
