@@ -4,8 +4,6 @@
   (Linux, macOS) the worker processes are *forked* at the start of a run, while this
   process is still small (settings and roster), an optimisation: they start at once.
   Elsewhere (Windows) they are *spawned*. Results come back in input order.
-- :class:`Background` runs one call in a forked process beside this one (the roll-up's
-  bulletin while this process writes its ledger), or here where nothing forks.
 - :class:`Jobs` writes one workbook per unit (feedback, branch ledgers) in *spawned*
   workers while this process writes the school ledger. Forking after consolidation would
   share the big frames copy-on-write, but CPython's reference counts write to every page
@@ -189,72 +187,6 @@ def pool_map(
             if on_result:
                 on_result()
     return out
-
-
-# Calls handed to a forked Background process: inherited at the fork, never serialised.
-_INHERITED: dict[int, Callable[[], Any]] = {}
-
-
-def _call_inherited(key: int) -> Any:
-    return _INHERITED.pop(key)()
-
-
-class Background:
-    """``fn()`` in a *forked* process beside this one (it sees this process's objects as
-    they are now, without pickling them; only its result comes back), where the platform
-    forks and more than one worker is allowed; otherwise here, at :meth:`result`. For one
-    output written while this process writes another from the same frames.
-
-    As a context manager: leaving the block waits for ``fn`` and re-raises its failure
-    (a failure of the block itself wins)."""
-
-    def __init__(self, fn: Callable[[], Any], workers: int | None = None) -> None:
-        self._fn: Callable[[], Any] | None = fn
-        self._pool: ProcessPoolExecutor | None = None
-        self._future: Future[Any] | None = None
-        ctx = start_method("fork")
-        if (workers or default_workers()) > 1 and ctx.get_start_method() == "fork":
-            key = id(fn)
-            _INHERITED[key] = fn
-            # What the child inherits stays out of its collections (and its pages shared).
-            gc.freeze()
-            try:
-                self._pool = ProcessPoolExecutor(
-                    1, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
-                )
-                # A fork pool starts its worker inside submit: the call is inherited by then.
-                self._future = self._pool.submit(_call_inherited, key)
-            finally:
-                gc.unfreeze()
-                _INHERITED.pop(key, None)
-            self._fn = None
-
-    def result(self) -> Any:
-        if self._fn is not None:
-            fn, self._fn = self._fn, None
-            return fn()
-        if self._future is None:
-            return None
-        try:
-            return self._future.result()
-        finally:
-            self._future = None
-            self._close()
-
-    def _close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def __enter__(self) -> Background:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.result()
-            return
-        self._fn = None
-        self._close()
 
 
 class Jobs:

@@ -5,8 +5,8 @@ in ``inputs/下级台账/`` (or ``--from``) → ``outputs/<AS_OF>/汇总上报/`
 Needs only the level above's own ``campaign.toml`` (no roster, no member workbooks).
 The caller holds the run lock; the outputs are written through one
 :class:`~pipeline.infra.atomic.OutputStage` and the register only after it is in place.
-The bulletin is written in a forked process (:class:`~pipeline.infra.parallel.Background`)
-while this one writes the ledger; where nothing forks, after it.
+The bulletin is written in a forked child (:mod:`pipeline.infra.background`) while this
+process writes the ledger; where nothing forks, before it, here.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.settings import load_settings
+from pipeline.infra import background
 from pipeline.infra.atomic import OutputStage
-from pipeline.infra.parallel import Background
 from pipeline.intake.inbox import Archive
 from pipeline.jobs.rollup import INBOX, Rollup, rollup
 from pipeline.outputs.documents import DocumentSettings, Issued, Register, document_settings
@@ -62,9 +62,11 @@ def run_rollup(
         if issued is None:
             write_rollup_ledger(r, ledger)
         else:
-            doc = stage.path(f"{OUT_DIR}/{BULLETIN}")
-            with Background(lambda: _write_bulletin(r, ds, issued, doc)):
+            task = background.start(_write_bulletin, r, ds, issued, stage.path(f"{OUT_DIR}/{BULLETIN}"))
+            try:
                 write_rollup_ledger(r, ledger)
+            finally:
+                task.wait()  # in the stage before it is committed (a failed child: written here)
     if register is not None and issued is not None:
         register.record(issued)
     return RollupRun(r, out_dir / OUT_DIR, issued)

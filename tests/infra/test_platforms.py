@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.infra import parallel
-from pipeline.infra.parallel import Background, Jobs, pool_map, start_method
+from pipeline.infra.parallel import Jobs, pool_map, start_method
 from tests.demo_project import DemoProject, copy_project
 from tests.early import Early
 
@@ -88,46 +88,6 @@ def test_pools_spawn_when_there_is_no_fork(
     assert start_method("fork").get_start_method() == "spawn"
     assert pool_map(_square, list(range(10)), min_items=2, workers=2) == [x * x for x in range(10)]
     assert "ctypes.CDLL" not in no_fork_platform  # only asked of the (spawned, real) workers
-
-
-def test_background_runs_here_where_nothing_forks(no_fork_platform: list[str]) -> None:
-    """Background: where the platform does not fork, the call runs here, when the block ends."""
-    here = os.getpid()
-    got: list[int] = []
-    with Background(lambda: got.append(os.getpid())):
-        assert got == []  # not yet: runs when the block ends
-    assert got == [here]  # no fork (this fixture): in this process
-
-
-@pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="no fork here")
-def test_background_in_a_forked_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The call sees this process's objects (a closure, nothing serialised) in another
-    process; its result and its failure come back."""
-    monkeypatch.setenv("PLEDGE_WORKERS", "2")
-    here = os.getpid()
-    seen = {"key": "这里的对象"}
-    out = tmp_path / "out.txt"
-
-    def job() -> int:
-        out.write_text(f"{seen['key']} {os.getpid()}", encoding="utf-8")
-        return 7
-
-    b = Background(job)
-    assert b.result() == 7
-    text, pid = out.read_text(encoding="utf-8").split()
-    assert text == "这里的对象" and int(pid) != here
-
-    def fails() -> None:
-        raise ValueError("坏了")
-
-    with pytest.raises(ValueError, match="坏了"), Background(fails):
-        pass
-    monkeypatch.setenv("PLEDGE_WORKERS", "1")  # parallelism off: here
-    pids: list[int] = []
-    Background(lambda: pids.append(os.getpid())).result()
-    assert pids == [here]
-    with pytest.raises(RuntimeError, match="块"), Background(fails):  # the block's own failure wins
-        raise RuntimeError("块")
 
 
 def test_worker_guard_without_prctl(no_fork_platform: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
