@@ -32,6 +32,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -671,8 +672,10 @@ class _XlsxExtent(_Extent):
         self._col = -1
 
     _C_ANY = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c(?=[\s/>])")
+    # The tag's rest up to its first ``>``, the ``/`` before it (a self-closing cell) as
+    # group 3: the same matches as ``[^>]*?(/?)>``, in about half the time.
     _C_REF = re.compile(
-        rb"<(?:[A-Za-z_][\w.\-]*:)?c\s[^>]*?(?<![\w:.\-])r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'][^>]*?(/?)>"
+        rb"<(?:[A-Za-z_][\w.\-]*:)?c\s[^>]*?(?<![\w:.\-])r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'](?:[^>]*(/)|[^>]*)>"
     )
 
     def _scan(self, data: bytes) -> None:
@@ -685,14 +688,20 @@ class _XlsxExtent(_Extent):
     def _scan_refs(self, refs: list[tuple[bytes, bytes, bytes]]) -> None:
         if not refs:
             return
-        for letters, digits, _slash in refs:
-            if (len(letters) > 3 or len(digits) > 7) and not _is_addressable(letters, digits):
-                self.bad_ref = (letters + digits).decode("ascii")
-                return
-        valued = [(letters, digits) for letters, digits, slash in refs if not slash]
-        if valued:
-            self.max_row = max(self.max_row, max(int(d) for _, d in valued) - 1)
-            far = max((letters.upper() for letters, _ in valued), key=lambda s: (len(s), s))
+        letters, digits, slashes = zip(*refs, strict=True)  # column-wise: the loops below run in C
+        if max(map(len, letters)) > 3 or max(map(len, digits)) > 7:
+            for ref_letters, ref_digits, _slash in refs:
+                if (len(ref_letters) > 3 or len(ref_digits) > 7) and not _is_addressable(
+                    ref_letters, ref_digits
+                ):
+                    self.bad_ref = (ref_letters + ref_digits).decode("ascii")
+                    return
+        if any(slashes):  # self-closing cells hold no value
+            valued = [not slash for slash in slashes]
+            letters, digits = tuple(compress(letters, valued)), tuple(compress(digits, valued))
+        if digits:
+            self.max_row = max(self.max_row, max(map(int, digits)) - 1)
+            far = max(set(map(bytes.upper, letters)), key=lambda s: (len(s), s))
             col = 0
             for ch in far:
                 col = col * 26 + ch - 64

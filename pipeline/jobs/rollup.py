@@ -45,8 +45,8 @@ from pipeline.outputs.ledger_meta import (
     SCOPE_COLUMN,
     SHEET_META,
     LedgerMeta,
+    columns_digest,
     parse_meta,
-    rows_digest,
 )
 from pipeline.read import layout as L
 from pipeline.read.reader import SheetGrid, find_header, read_workbook
@@ -189,9 +189,10 @@ def _text(v: object) -> str:
 
 def _sheet_rows(
     grid: SheetGrid | None, fields: dict[str, str], digest_cols: tuple[str, ...], sheet: str, rel: str
-) -> tuple[pd.DataFrame, list[tuple[object, ...]]] | str:
+) -> tuple[pd.DataFrame, list[list[object]]] | str:
     """The data rows of one visible sheet as a frame (fields named as in ``fields``'
-    values) and the raw cells of ``digest_cols``; or a Chinese reason why not."""
+    values) and the raw cells of ``digest_cols``, one list per column; or a Chinese reason
+    why not. Column by column: a county's ledgers hold tens of thousands of rows (issue 16)."""
     if grid is None:
         return f"缺少工作表“{sheet}”"
     need = [*digest_cols, "承诺事项"]
@@ -199,24 +200,36 @@ def _sheet_rows(
     if match is None or match.missing:
         return f"工作表“{sheet}”的表头被改动"
     cols = {fields[name]: c for name, c in match.colmap.items()}
-    digest_idx = [match.colmap[name] for name in digest_cols]
     content_col = match.colmap["承诺事项"]
-    data: dict[str, list[Any]] = {f: [] for f in [*fields.values(), "office_cell", "scope"]}
-    raw: list[tuple[object, ...]] = []
     scope_col = match.colmap.get(SCOPE_COLUMN)
-    for r in range(match.row + 1, grid.n_rows):
-        row = grid.rows[r]
-        if not any(v not in (None, "") for v in row):
-            continue
-        raw.append(tuple(row[c] if c < len(row) else None for c in digest_idx))
-        for f, c in cols.items():
-            v = row[c] if c < len(row) else None
-            data[f].append(_day(v) if f in _DATE_FIELDS else _text(v))
-        for f in fields.values():
-            if f not in cols:
-                data[f].append(None if f in _DATE_FIELDS else "")
-        data["office_cell"].append(f"{rel}!{sheet}!{col_letter(content_col + 1)}{r + 1}")
-        data["scope"].append(_text(row[scope_col]) if scope_col is not None and scope_col < len(row) else "")
+    body = grid.rows[match.row + 1 : grid.n_rows]
+    width = max([len(row) for row in body], default=0)
+    kept = [
+        r
+        for r, row in enumerate(body, start=match.row + 1)
+        if len(row) - row.count(None) - row.count("") > 0  # not an empty row
+    ]
+    rows = [grid.rows[r] for r in kept]
+    if any(len(row) != width for row in rows):
+        rows = [[*row, *[None] * (width - len(row))] for row in rows]
+    columns: list[tuple[object, ...]] = list(zip(*rows, strict=True)) if rows else [()] * width
+    empty: tuple[object, ...] = (None,) * len(rows)
+
+    def column(c: int | None) -> tuple[object, ...]:
+        return columns[c] if c is not None and c < width else empty
+
+    raw = [list(column(match.colmap[name])) for name in digest_cols]
+    data: dict[str, list[Any]] = {}
+    for f in fields.values():
+        if f not in cols:
+            data[f] = [None if f in _DATE_FIELDS else ""] * len(rows)
+        elif f in _DATE_FIELDS:
+            data[f] = [_day(v) for v in column(cols[f])]
+        else:
+            data[f] = [v if type(v) is str else _text(v) for v in column(cols[f])]
+    at = f"{rel}!{sheet}!{col_letter(content_col + 1)}"
+    data["office_cell"] = [f"{at}{r + 1}" for r in kept]
+    data["scope"] = [v if type(v) is str else _text(v) for v in column(scope_col)]
     return pd.DataFrame(data), raw
 
 
@@ -246,7 +259,7 @@ def read_ledger(f: InboxFile) -> LedgerRead | tuple[str, str]:
             return "F151", f"台账与生成时不一致（{got}），为保证数字可靠未采用。{FIX}，不要手工修改后报送。"
     assert not isinstance(got_m, str) and not isinstance(got_o, str)
     (members, raw_m), (orgs, raw_o) = got_m, got_o
-    if (len(members), len(orgs)) != (meta.member_rows, meta.org_rows) or rows_digest(
+    if (len(members), len(orgs)) != (meta.member_rows, meta.org_rows) or columns_digest(
         raw_m, raw_o
     ) != meta.digest:
         return (

@@ -5,6 +5,8 @@ in ``inputs/下级台账/`` (or ``--from``) → ``outputs/<AS_OF>/汇总上报/`
 Needs only the level above's own ``campaign.toml`` (no roster, no member workbooks).
 The caller holds the run lock; the outputs are written through one
 :class:`~pipeline.infra.atomic.OutputStage` and the register only after it is in place.
+The bulletin is written in a forked child (:mod:`pipeline.infra.background`) while this
+process writes the ledger; where nothing forks, before it, here.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.settings import load_settings
+from pipeline.infra import background
 from pipeline.infra.atomic import OutputStage
 from pipeline.intake.inbox import Archive
 from pipeline.jobs.rollup import INBOX, Rollup, rollup
-from pipeline.outputs.documents import Issued, Register, document_settings
-from pipeline.outputs.rollup_bulletin import KIND_ROLLUP, rollup_document, title_of
+from pipeline.outputs.documents import DocumentSettings, Issued, Register, document_settings
+from pipeline.outputs.rollup_bulletin import KIND_ROLLUP, title_of
 from pipeline.outputs.rollup_ledger import write_rollup_ledger
 
 OUT_DIR = "汇总上报"
@@ -53,10 +56,23 @@ def run_rollup(
     r = read_rollup(inputs, outputs, as_of, source)
     issued = register.assign(KIND_ROLLUP, as_of, ds, title=title_of(r)) if register else None
     out_dir = outputs / as_of.isoformat()
+    r.table()  # the figures both outputs show, computed once before the bulletin's fork
     with OutputStage(out_dir, owned={OUT_DIR}) as stage:
-        write_rollup_ledger(r, stage.path(f"{OUT_DIR}/{LEDGER}"))
-        if issued is not None:
-            rollup_document(r, ds, issued).save(stage.path(f"{OUT_DIR}/{BULLETIN}"))
+        ledger = stage.path(f"{OUT_DIR}/{LEDGER}")
+        if issued is None:
+            write_rollup_ledger(r, ledger)
+        else:
+            task = background.start(_write_bulletin, r, ds, issued, stage.path(f"{OUT_DIR}/{BULLETIN}"))
+            try:
+                write_rollup_ledger(r, ledger)
+            finally:
+                task.wait()  # in the stage before it is committed (a failed child: written here)
     if register is not None and issued is not None:
         register.record(issued)
     return RollupRun(r, out_dir / OUT_DIR, issued)
+
+
+def _write_bulletin(r: Rollup, ds: DocumentSettings, issued: Issued, path: Path) -> None:
+    from pipeline.outputs.rollup_bulletin import rollup_document  # python-docx only here
+
+    rollup_document(r, ds, issued).save(path)

@@ -74,6 +74,9 @@ _PLAIN_NOT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff&<>
 _PLAIN_MAX = EXCEL_CELL_LIMIT // 2  # at most 2 UTF-16 units a character: never cut
 
 
+_TEXT_MEMO_LEN = 64  # texts up to this long are rendered once per append (longer ones rarely repeat)
+
+
 def cell_text_xml(s: str) -> str:
     """``<is>`` content for user text ``s`` (made safe as ``safe_cell_text`` does); the
     common plain short string takes one regex search."""
@@ -217,6 +220,7 @@ class FastSheet(Worksheet):
         max_col = -1
         last_written = -1
         render = self._render
+        texts: dict[str, str] = {}  # short texts repeat down a column (unit names, states)
         # the XML of a row of blank cells in every column, when every column has a style
         width = len(letters)
         blank_row = (
@@ -260,7 +264,12 @@ class FastSheet(Worksheet):
                 sa = mark[0] if mark else s_attr[j]
                 if type(v) is str:  # "" too: xlsxwriter writes an empty string, not a blank
                     if v or blank_cells or mark:
-                        parts.append(f'<c r="{letters[j]}{n}"{sa} t="inlineStr">{cell_text_xml(v)}</c>')
+                        x = texts.get(v)
+                        if x is None:
+                            x = cell_text_xml(v)
+                            if len(v) <= _TEXT_MEMO_LEN:
+                                texts[v] = x
+                        parts.append(f'<c r="{letters[j]}{n}"{sa} t="inlineStr">{x}</c>')
                     else:
                         continue
                 elif (

@@ -118,10 +118,15 @@ def frames_digest(members: pd.DataFrame, orgs: pd.DataFrame) -> str:
     the same digest, without a :func:`canonical` call per text cell (issue 16)."""
     from pipeline.infra.plain import frame_columns
 
+    return columns_digest(frame_columns(members), frame_columns(orgs))
+
+
+def columns_digest(member_columns: Sequence[list[object]], org_columns: Sequence[list[object]]) -> str:
+    """:func:`rows_digest` of rows given as their columns (digest order, equal lengths)."""
     h = hashlib.sha256()
-    for tag, df in (("M", members), ("O", orgs)):
-        columns = [_canonical_column(col) for col in frame_columns(df)]
-        if not columns or not len(df):
+    for tag, cols in (("M", member_columns), ("O", org_columns)):
+        columns = [_canonical_column(col) for col in cols]
+        if not columns or not len(columns[0]):
             continue
         start, end = tag + "\x1f", "\x1e"
         h.update("".join([start + "\x1f".join(row) + end for row in zip(*columns, strict=True)]).encode())  # type: ignore[arg-type]

@@ -217,23 +217,43 @@ def row_height(
     return lines_height(most) if most > 1 else None
 
 
+# Lines of the texts seen so far, by (text, width): a ledger's columns repeat their unit
+# names, member numbers and pledge texts row after row (issue 16).
+_LINES: dict[tuple[str, float], int] = {}
+_LINES_MAX = 200_000
+_ASCII_EXACT = round(UNITS_PER_LATIN * _EXACT)  # an ASCII character other than a tab
+
+
 def row_heights(
     columns: Sequence[Sequence[Any]], widths: Sequence[float], wrap: Sequence[bool] | None = None
 ) -> list[float | None]:
-    """:func:`row_height` of every row of a frame given as column lists."""
+    """:func:`row_height` of every row of a frame given as column lists (each distinct
+    text of a column counted once; ASCII text that fits a line is not tokenised)."""
     if not columns:
         return []
     n = len(columns[0])
     out: list[float | None] = [None] * n
     most = [1] * n
+    known = _LINES
     for j, col in enumerate(columns):
         if j >= len(widths) or (wrap is not None and not wrap[j]):
             continue
         w = widths[j]
-        quick = capacity(w) / UNITS_PER_CJK
+        cap = capacity(w)
+        quick = cap / UNITS_PER_CJK
+        # One line whatever its characters when no longer than this (exact units, as
+        # _greedy_lines decides; an ASCII character is 1.25 units, a tab the only wider one).
+        ascii_fit = round(cap * _EXACT) // _ASCII_EXACT
         for i, v in enumerate(col):
             if type(v) is str and (len(v) > quick or "\n" in v or "\t" in v):
-                k = line_count(v, w)
+                k = known.get((v, w))
+                if k is None:
+                    if len(v) <= ascii_fit and v.isascii() and "\n" not in v and "\t" not in v:
+                        k = 1
+                    else:
+                        k = line_count(v, w)
+                        if len(known) < _LINES_MAX:
+                            known[(v, w)] = k
                 if k > most[i]:
                     most[i] = k
     for i, k in enumerate(most):
@@ -256,6 +276,7 @@ def fit_width(
     """A column width from its header and the longest of (up to ``sample``) values; text
     longer than ``hi`` wraps."""
     longest = 0.0
+    seen: set[str] = set()  # a column repeats its texts: each measured once
     for i, v in enumerate(values):
         if i >= sample:
             break
@@ -264,6 +285,9 @@ def fit_width(
             continue
         if isinstance(v, float):
             s = f"{v:.4g}"
+        if s in seen:
+            continue
+        seen.add(s)
         for line in s.split("\n"):
             longest = max(longest, display_width(line))
     return float(min(hi, max(lo, header_width(header), math.ceil(longest + 1.5))))

@@ -9,11 +9,14 @@ not reported; 附件1 one row per office, 附件2 one row per unit of every offi
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from pipeline.jobs.rollup import Rollup
 from pipeline.outputs.documents import DocumentSettings, Issued
-from pipeline.outputs.official import OfficialDocument, cn_ordinal
 from pipeline.rules import figures as F
+
+if TYPE_CHECKING:
+    from pipeline.outputs.official import OfficialDocument
 
 # Column widths (mm), each row summing to the 156 mm text width (a 五号 character is 3.7 mm).
 W_OFFICES = (10, 44, 20, 15, 15, 15, 15, 22)
@@ -40,6 +43,8 @@ def title_of(r: Rollup) -> str:
 
 
 def rollup_document(r: Rollup, ds: DocumentSettings, issued: Issued | None) -> OfficialDocument:
+    from pipeline.outputs.official import OfficialDocument, cn_ordinal  # python-docx: only when writing one
+
     s = r.settings
     table = r.table()
     total = table.school

@@ -557,3 +557,70 @@ def test_never_raises_on_mutated_containers(tmp_path: Path) -> None:
         v = check_file(p)
         assert isinstance(v, FileVerdict)
         assert v.ok or v.message
+
+
+# The cell scan as it was before it was made faster (issue 16): the fast scan must find
+# exactly the same reach, bad references and last position.
+_OLD_C_REF = re.compile(
+    rb"<(?:[A-Za-z_][\w.\-]*:)?c\s[^>]*?(?<![\w:.\-])r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'][^>]*?(/?)>"
+)
+
+
+def _old_scan_refs(ext: object, refs: list[tuple[bytes, bytes, bytes]]) -> None:
+    from pipeline.intake.filecheck import _is_addressable, _parse_ref
+
+    if not refs:
+        return
+    for letters, digits, _slash in refs:
+        if (len(letters) > 3 or len(digits) > 7) and not _is_addressable(letters, digits):
+            ext.bad_ref = (letters + digits).decode("ascii")  # type: ignore[attr-defined]
+            return
+    valued = [(letters, digits) for letters, digits, slash in refs if not slash]
+    if valued:
+        ext.max_row = max(ext.max_row, max(int(d) for _, d in valued) - 1)  # type: ignore[attr-defined]
+        far = max((letters.upper() for letters, _ in valued), key=lambda s: (len(s), s))
+        col = 0
+        for ch in far:
+            col = col * 26 + ch - 64
+        ext.max_col = max(ext.max_col, col - 1)  # type: ignore[attr-defined]
+    last = _parse_ref(refs[-1][0] + refs[-1][1])
+    if last is not None:
+        ext._row, ext._col = last  # type: ignore[attr-defined]
+
+
+def _cell_tags(rng: random.Random) -> bytes:
+    parts = []
+    for _ in range(rng.randint(0, 30)):
+        letters = "".join(rng.choice("ABCXYZaz") for _ in range(rng.choice([1, 1, 2, 3, 4])))
+        digits = str(rng.choice([1, 7, 99, 1048576, 10_000_000, 123_456_789_012]))
+        lead = rng.choice(["", "0", "00000000"]) if rng.random() < 0.1 else ""
+        prefix = rng.choice(["", "", "x:"])
+        attrs = rng.choice(["", ' s="1"', ' t="s" ', ' s="/"', " a='/>'"[:-1]])
+        q = rng.choice(['"', "'"])
+        tail = rng.choice(["/>", ">", " />", "></c>", "><v>1</v></" + prefix + "c>"])
+        before = rng.choice(["", ' t="n"', ' xr="B2"'])
+        parts.append(f"<{prefix}c{before} r={q}{letters}{lead}{digits}{q}{attrs}{tail}")
+        if rng.random() < 0.1:
+            parts.append(rng.choice(['<row r="3">', "</row>", "<c>", "text > / <", '<cc r="A1"/>']))
+    return "".join(parts).encode()
+
+
+def test_fast_cell_scan_equals_the_old_scan() -> None:
+    from pipeline.intake.filecheck import _XlsxExtent
+
+    rng = random.Random(16)
+    for _ in range(3000):
+        data = _cell_tags(rng)
+        assert _XlsxExtent._C_REF.findall(data) == _OLD_C_REF.findall(data), data
+        refs = _OLD_C_REF.findall(data)
+        new, old = _XlsxExtent(), _XlsxExtent()
+        new.max_row, new.max_col = old.max_row, old.max_col = rng.choice([(-1, -1), (5, 2), (10**6, 30)])
+        new._scan_refs(refs)
+        _old_scan_refs(old, refs)
+        assert (new.max_row, new.max_col, new.bad_ref, new._row, new._col) == (
+            old.max_row,
+            old.max_col,
+            old.bad_ref,
+            old._row,
+            old._col,
+        ), data

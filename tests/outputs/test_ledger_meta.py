@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.outputs.ledger import digest_of
-from pipeline.outputs.ledger_meta import MEMBER_DIGEST, ORG_DIGEST, frames_digest, rows_digest
+from pipeline.outputs.ledger_meta import MEMBER_DIGEST, ORG_DIGEST, columns_digest, frames_digest, rows_digest
 
 
 def _rows(df: pd.DataFrame) -> list[tuple[object, ...]]:
@@ -40,3 +40,22 @@ def test_frames_digest_is_the_rows_digest() -> None:
     changed.loc[1, "承诺类型"] = "组织"
     assert frames_digest(changed, orgs) != want
     assert list(members.columns) == list(MEMBER_DIGEST)
+
+
+def test_columns_digest_is_the_rows_digest() -> None:
+    """What the roll-up computes over the cells it reads (one list per column) is the
+    row-by-row digest: text, None, whole and other floats, ints, dates, datetimes, bools."""
+    rows = [
+        ("B0001", "001", 1.0, dt.date(2026, 9, 1), True, None),
+        ("B0001", 2, 2.5, dt.datetime(2026, 9, 2, 8, 30), False, ""),
+        (None, "x", float("nan"), None, None, "承诺"),
+    ]
+    org_rows = [("B0002", 3, "通过")]
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    org_columns = [list(c) for c in zip(*org_rows, strict=True)]
+    want = rows_digest(rows, org_rows)
+    assert columns_digest(columns, org_columns) == want
+    assert columns_digest([[] for _ in columns], org_columns) == rows_digest([], org_rows)
+    assert columns_digest([], []) == rows_digest([], [])
+    columns[0][2] = "B0002"
+    assert columns_digest(columns, org_columns) != want

@@ -69,6 +69,37 @@ def test_row_height_follows_the_most_wrapped_cell() -> None:
     assert P.row_heights([["a", long], [long, "b"]], [70, 20]) == [4 * P.LINE_PT + P.ROW_PAD_PT, None]
 
 
+_CELL_TEXT = st.one_of(
+    st.text(alphabet="党员承诺事项，。）“”ab1-  \t\n·é" + "x" * 3, max_size=60),
+    st.text(alphabet="S0123456789-: abc!~\r", max_size=40),  # ASCII around a line's length
+    st.sampled_from(["", "S01B0000", "2026-11-20 18:00:00", "中共第01学校委员会", "x" * 16]),
+    st.none(),
+    st.integers(0, 10**9),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(_CELL_TEXT, min_size=1, max_size=4), min_size=1, max_size=12),
+    st.lists(st.sampled_from([4.0, 5.2, 8, 12.0, 14.0, 20, 28.0, 48]), min_size=4, max_size=4),
+    st.booleans(),
+)
+def test_row_heights_equal_each_rows_height(
+    rows: list[list[object]], widths: list[float], fresh: bool
+) -> None:
+    """The bulk heights (memoised by text and width, ASCII short-cut) are exactly each
+    row's own :func:`row_height` from :func:`line_count`, whatever was measured before."""
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    rows = rows + rows[: len(rows) // 2]  # repeated texts, as in a ledger
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    if fresh:
+        P._LINES.clear()
+    expected = [P.row_height(r, widths) for r in rows]
+    assert P.row_heights(columns, widths) == expected
+    assert P.row_heights(columns, widths) == expected  # again, from the memo
+
+
 def test_plan_page_portrait_landscape_fit_or_bands() -> None:
     assert P.plan_page([10] * 6) == P.PagePlan(False, False, 1.0, 0, (10,) * 6)  # 48 units: portrait
     assert P.plan_page([10] * 12).landscape and not P.plan_page([10] * 12).fit_to_width
