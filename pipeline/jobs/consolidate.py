@@ -20,7 +20,7 @@ from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.core.settings import load_settings
 from pipeline.infra import background
 from pipeline.infra.atomic import OutputStage
-from pipeline.infra.parallel import without_gc
+from pipeline.infra.parallel import MIN_JOBS, without_gc
 from pipeline.intake.inbox import Archive, discover
 from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate, unit_figures
 from pipeline.jobs.office import apply_office, filing_summary
@@ -79,6 +79,7 @@ def _need(*names: str) -> None:
 
 
 LEDGER = "台账.xlsx"
+POOL_AFTER = 12  # per-unit jobs not reused before a warm run starts its worker processes
 FEEDBACK_DIR = "反馈"
 
 
@@ -174,10 +175,15 @@ def write_outputs(
     ledger = background.start(_ledger_and_slices, c, stage.path(LEDGER), slices, table)
     # One workbook per unit (feedback, branch ledger) goes to worker processes where there
     # are enough to write: every file is independent of the others (issue 6). The workers
-    # start at once only when few of the last run's files are kept (a cold run).
-    expected = 2 * len(c.used) - kept.kept_count()
+    # start at once when few of the last run's files are kept (a cold run), else once
+    # POOL_AFTER jobs are not reused (a warm run after 1 % of the units re-sent writes ~40
+    # workbooks: on one core that is longer than starting the workers).
+    warm = kept.kept_count()
+    expected = 2 * len(c.used) - warm
     with Jobs(
-        expected=expected, preload=("pipeline.outputs.feedback", "pipeline.outputs.branch_ledger_xlsx")
+        min_jobs=POOL_AFTER if warm else MIN_JOBS,
+        expected=expected if expected >= MIN_JOBS else 0,
+        preload=("pipeline.outputs.feedback", "pipeline.outputs.branch_ledger_xlsx"),
     ) as jobs:
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
