@@ -35,17 +35,48 @@ from pipeline.infra.parallel import START_METHOD_ENV, default_workers, die_with_
 _running: list[Task] = []
 
 
+BACKGROUND_ENV = "PLEDGE_BACKGROUND"  # "0": every task inline (less memory, one core)
+
+
 def can_fork() -> bool:
     """Whether :func:`start` forks: the platform has fork, more than one worker is
-    allowed, no start method other than fork is forced and no other thread runs."""
+    allowed, no start method other than fork is forced, ``PLEDGE_BACKGROUND`` is not
+    ``0``, no other thread runs and the machine has the memory for a child."""
     if not hasattr(os, "fork") or sys.platform == "win32":
         return False
-    if default_workers() <= 1:
+    if default_workers() <= 1 or os.environ.get(BACKGROUND_ENV, "").strip() == "0":
         return False
     forced = os.environ.get(START_METHOD_ENV, "").strip().lower()
     # Only from a single-threaded process: a lock another thread holds at the fork would
     # stay held in the child for ever.
-    return forced in ("", "fork") and not other_threads()
+    return forced in ("", "fork") and not other_threads() and memory_for_a_child()
+
+
+def memory_for_a_child() -> bool:
+    """Whether the free memory holds another copy of this process (a child ends up copying
+    most of what it reads: CPython's reference counts write to every page they are on);
+    True where the platform does not say."""
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return True
+    return free > 2 * resident_bytes()
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux), else its peak so far; 0 when unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak if sys.platform == "darwin" else peak * 1024)
+    except (ImportError, OSError, ValueError):
+        return 0
 
 
 def other_threads() -> bool:

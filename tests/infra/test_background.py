@@ -67,11 +67,15 @@ def test_a_cache_write_that_fails_in_the_child_is_skipped(tmp_path: Path, forkin
 
 
 @pytest.mark.parametrize(
-    "env", [{"PLEDGE_WORKERS": "1"}, {"PLEDGE_START_METHOD": "spawn"}], ids=["one worker", "spawn"]
+    "env",
+    [{"PLEDGE_WORKERS": "1"}, {"PLEDGE_START_METHOD": "spawn"}, {"PLEDGE_BACKGROUND": "0"}],
+    ids=["one worker", "spawn", "background off"],
 )
 def test_without_fork_the_work_is_done_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
 ) -> None:
+    monkeypatch.setenv("PLEDGE_WORKERS", "2")
+    monkeypatch.setattr(background, "other_threads", lambda: False)  # only ``env`` says no
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     _must_not_fork(monkeypatch)
@@ -102,3 +106,13 @@ def test_the_run_lock_waits_for_every_task(tmp_path: Path, forking: None) -> Non
         tasks = [background.start(_write, p, str(k)) for k, p in enumerate(targets)]
     assert all(t.pid is None for t in tasks)
     assert [p.read_text(encoding="utf-8") for p in targets] == ["0", "1", "2"]
+
+
+def test_no_fork_without_the_memory_for_a_child(
+    tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert background.resident_bytes() > 0
+    monkeypatch.setattr(background, "resident_bytes", lambda: 1 << 62)  # more than any machine has
+    _must_not_fork(monkeypatch)
+    task = background.start(_write, tmp_path / "out.txt", "丁")
+    assert not task.forked and (tmp_path / "out.txt").read_text(encoding="utf-8") == "丁"
