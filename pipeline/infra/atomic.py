@@ -152,10 +152,17 @@ def run_lock(outputs: Path) -> Iterator[None]:
         raise LockedError(
             f"另一个汇总任务正在使用 {outputs}/（可能有人同时在运行）。请等它结束后再运行；若确认没有其他任务，请稍后重试。"
         ) from None
+    # No background write outlives the run (infra.background); after a failure the
+    # children are only waited for: their work is not redone into an aborted stage.
     try:
         yield
-    finally:
+    except BaseException:
         try:
-            background.wait_all()  # no background write outlives the run (infra.background)
+            background.wait_all(rerun=False)
         finally:
             lock.release()
+        raise
+    try:
+        background.wait_all()  # on success a failed child's work is done here
+    finally:
+        lock.release()

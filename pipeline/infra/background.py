@@ -97,8 +97,9 @@ class Task:
         self.forked = pid is not None
         self.failed_in_child = False
 
-    def wait(self) -> None:
-        """Return once the work is done; run it here if the child did not finish it."""
+    def wait(self, rerun: bool = True) -> None:
+        """Return once the work is done; run it here if the child did not finish it
+        (``rerun=False``: not even then, e.g. while an error is already on its way)."""
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
@@ -111,7 +112,7 @@ class Task:
             ok = False
         if not ok:
             self.failed_in_child = True
-            if self.rerun:
+            if self.rerun and rerun:
                 self.fn(*self.args)
 
 
@@ -145,7 +146,7 @@ def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
     return task
 
 
-def wait_all() -> None:
-    """Wait for every task still running (in the order they started)."""
+def wait_all(rerun: bool = True) -> None:
+    """Wait for every task still running (in the order they started); see :meth:`Task.wait`."""
     while _running:
-        _running[0].wait()
+        _running[0].wait(rerun)

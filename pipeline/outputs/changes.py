@@ -1,7 +1,8 @@
 """Write the change report (变更记录.xlsx): 变更概况, 变更明细 and 提醒 (T101).
 
-:func:`write_changes` is called by ``pledge consolidate`` (``write_outputs``); it returns
-the T101 findings so they also reach 问题清单 and the units' feedback workbooks.
+:func:`write_change_report` is called by ``pledge consolidate`` (``write_outputs``, on the
+other core where it can) with the changes of :func:`pipeline.jobs.changes.collect_changes`,
+whose T101 findings also reach 问题清单 and the units' feedback workbooks.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.findings import Finding, findings_frame
-from pipeline.infra.atomic import OutputStage, atomic_path
-from pipeline.jobs.changes import collect_changes
+from pipeline.core.findings import findings_frame
+from pipeline.infra.atomic import atomic_path
 from pipeline.jobs.consolidation import Consolidation
 from pipeline.outputs.sheet import write_frame
 from pipeline.outputs.xlsx import formats, new_workbook
@@ -78,16 +78,3 @@ def write_change_report(c: Consolidation, changes: list[UnitChanges], path: Path
                 title=title,
             )
         wb.close()
-
-
-def write_changes(
-    c: Consolidation, stage: OutputStage, outputs: Path | None = None, use_cache: bool = True
-) -> list[Finding]:
-    """Compare every used workbook with its previous archived version, write
-    ``变更记录.xlsx`` into ``stage`` and return the T101 findings.
-
-    ``outputs`` (the folder holding ``archive/``) defaults to the stage target's parent."""
-    outputs = outputs if outputs is not None else stage.target.parent
-    changes = collect_changes(c, outputs, use_cache)
-    write_change_report(c, changes, stage.path(CHANGES_FILE))
-    return [f for u in changes for f in u.findings]

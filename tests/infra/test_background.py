@@ -116,3 +116,14 @@ def test_no_fork_without_the_memory_for_a_child(
     _must_not_fork(monkeypatch)
     task = background.start(_write, tmp_path / "out.txt", "丁")
     assert not task.forked and (tmp_path / "out.txt").read_text(encoding="utf-8") == "丁"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_after_a_failed_run_a_failed_child_is_not_done_again(tmp_path: Path, forking: None) -> None:
+    target = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError, match="the run failed"), run_lock(tmp_path / "outputs"):
+        background.start(_write_or_fail_in_child, target, os.getpid())
+        raise RuntimeError("the run failed")
+    assert not target.exists()  # waited for, not redone
+    with run_lock(tmp_path / "outputs"):  # and the lock is free again
+        pass
