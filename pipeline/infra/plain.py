@@ -23,7 +23,7 @@ import functools
 import json
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -73,20 +73,24 @@ def frame_columns(df: Any) -> list[list[Any]]:
     """The cells of a DataFrame as Python objects, one list per column: what
     ``df.to_numpy(dtype=object).T.tolist()`` gives, column by column (a frame of mixed
     dtypes is not interleaved into one object block first: issue 16)."""
+    return list(iter_frame_columns(df))
+
+
+def iter_frame_columns(df: Any) -> Iterator[list[Any]]:
+    """:func:`frame_columns` one column at a time."""
     import numpy as np
 
     if not df.shape[0]:
-        return [[] for _ in df.columns]
-    out = []
+        yield from ([] for _ in df.columns)
+        return
     for i in range(df.shape[1]):
         values = df._mgr.iget_values(i)
         if isinstance(values, np.ndarray) and values.dtype.kind in "biufO":
-            out.append(values.tolist())  # Python ints, floats, bools; objects as they are
+            yield values.tolist()  # Python ints, floats, bools; objects as they are
         elif isinstance(values, np.ndarray):  # datetimes, timedeltas: as pandas' scalars
-            out.append(df.iloc[:, i].to_numpy(dtype=object).tolist())
+            yield df.iloc[:, i].to_numpy(dtype=object).tolist()
         else:  # extension arrays (text): their own conversion
-            out.append(values.to_numpy(dtype=object).tolist())
-    return out
+            yield values.to_numpy(dtype=object).tolist()
 
 
 def frame_dtypes(df: Any) -> list[str]:
@@ -206,6 +210,44 @@ def _other(obj: Any) -> Any:
 def dumps(obj: Any) -> bytes:
     """``obj`` as compact UTF-8 JSON (:class:`PlainError` when it cannot be)."""
     return json.dumps(to_plain(obj), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def dump_chunks(obj: Any, depth: int = 3) -> Iterator[bytes]:
+    """:func:`dumps` in pieces: their concatenation is the same bytes. Dataclasses, dicts
+    of plain keys and frames down to ``depth`` levels are written member by member, so
+    a large value (a county's consolidation snapshot) never exists as one JSON text, its
+    UTF-8 bytes and their copy at once (issue 16: a forked writer's memory)."""
+    t = obj.__class__
+    if depth <= 0:
+        yield dumps(obj)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        yield b'{"$c":' + _json(t.__qualname__) + b',"v":'
+        yield from _members(
+            [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init], depth
+        )
+        yield b"}"
+    elif t is dict and all(k.__class__ is str and not k.startswith("$") for k in obj):
+        yield from _members(list(obj.items()), depth)
+    elif t.__module__.split(".")[0] == "pandas" and t.__name__ == "DataFrame":
+        yield b'{"$df":[' + _json([to_plain(c) for c in obj.columns]) + b","
+        yield _json(frame_dtypes(obj)) + b"," + _json(to_plain(obj.index.tolist())) + b",["
+        for i, col in enumerate(iter_frame_columns(obj)):
+            yield (b"," if i else b"") + _json(to_plain(col))
+        yield b"]]}"
+    else:
+        yield dumps(obj)
+
+
+def _members(items: list[tuple[str, Any]], depth: int) -> Iterator[bytes]:
+    yield b"{"
+    for i, (k, v) in enumerate(items):
+        yield (b"," if i else b"") + _json(k) + b":"
+        yield from dump_chunks(v, depth - 1)
+    yield b"}"
+
+
+def _json(plain_value: Any) -> bytes:
+    return json.dumps(plain_value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- reading

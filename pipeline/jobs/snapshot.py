@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.infra import plain
-from pipeline.infra.atomic import write_bytes_atomic
+from pipeline.infra.atomic import atomic_path
 from pipeline.infra.fingerprint import code_fingerprint
 from pipeline.intake.inbox import file_hash
 
@@ -114,12 +114,16 @@ class SnapshotStore:
         frames = [getattr(c, n) for n in _FRAMES] + [c.roster.units, c.roster.members]
         if any(str(d) not in plain.FRAME_DTYPES for df in frames for d in df.dtypes):
             return False
-        try:
-            data = plain.dumps(dataclasses.replace(c, settings=cast(Any, None), timings={}))
-        except (plain.PlainError, ValueError):
-            return False
         self.root.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(self._path(key), self._header(key) + data)
+        try:
+            # written piece by piece (plain.dump_chunks): a county's snapshot is ~80 MB of
+            # JSON, which as one text, its bytes and a copy would triple this writer's memory
+            with atomic_path(self._path(key)) as tmp, open(tmp, "wb") as fh:
+                fh.write(self._header(key))
+                for chunk in plain.dump_chunks(dataclasses.replace(c, settings=cast(Any, None), timings={})):
+                    fh.write(chunk)
+        except (plain.PlainError, ValueError):
+            return False  # nothing written: the temporary file is removed
         self._prune(keep=self._path(key))
         return True
 

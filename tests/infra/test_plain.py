@@ -156,3 +156,30 @@ def test_long_columns_keep_every_value_and_type(column: list[object]) -> None:
     got = plain.loads(plain.dumps(Box(column)), Box).v
     assert repr(got) == repr(column)
     assert [type(v) for v in got] == [type(v) for v in column]
+
+
+@given(values, st.integers(min_value=0, max_value=4))
+def test_chunks_join_to_the_same_bytes(value: object, depth: int) -> None:
+    """plain.dump_chunks writes a large value piece by piece: the same bytes as dumps."""
+
+    @dataclass
+    class Box:
+        v: object
+        w: dict[str, object] = field(default_factory=dict)
+
+    box = Box(value, {"a": value, "b": [value]})
+    assert b"".join(plain.dump_chunks(box, depth)) == plain.dumps(box)
+
+
+def test_chunks_of_frames_and_escaped_keys_are_the_same_bytes() -> None:
+    import pandas as pd
+
+    d = dt.date(2026, 9, 1)
+    frame = pd.DataFrame(
+        {"姓名": ["王建国", None] * 20, "n": range(40), "x": [1.5, float("nan")] * 20, "d": [d] * 40}
+    )
+    value = Outer(rows={"f": [frame]}, odd={"$c": 1, 2: "two"})
+    for obj in (value, {"frame": frame, "$x": 1}, {"frame": frame}, frame, frame.iloc[:0]):
+        assert b"".join(plain.dump_chunks(obj)) == plain.dumps(obj)
+    pieces = list(plain.dump_chunks({"frame": frame}))
+    assert len(pieces) > 4 and max(map(len, pieces)) < len(plain.dumps(frame)) / 2
