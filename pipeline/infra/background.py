@@ -17,6 +17,13 @@ A task never changes what is written, only where it runs:
 - a child ends with ``os._exit`` (no atexit handlers, no flushing of this process's
   buffers) and dies with its parent (``PR_SET_PDEATHSIG`` on Linux, else a watchdog).
 
+Children work **one at a time**, in the order they were started (a lane): each is forked
+at once, so it sees the objects as they are when it is started, but begins its work only
+once the child before it has ended (a pipe each child holds open until it exits). With
+two cores, this process and one child use both; two children working at once would only
+share the second core, and each copies the pages it reads (CPython's reference counts
+write to them): a county's warm run held three such copies at once.
+
 A task's function must only write files (atomically) and return nothing the caller needs.
 """
 
@@ -33,6 +40,7 @@ from typing import Any
 from pipeline.infra.parallel import START_METHOD_ENV, default_workers, die_with_parent
 
 _running: list[Task] = []
+_lane: int | None = None  # read end of a pipe: EOF once the last child started has ended
 
 
 BACKGROUND_ENV = "PLEDGE_BACKGROUND"  # "0": every task inline (less memory, one core)
@@ -122,31 +130,58 @@ def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
     ``rerun=False`` for a cache write whose arguments this process goes on changing: if
     the child fails, nothing is written (a miss next time) rather than a write of the
     changed objects."""
+    global _lane
     if not can_fork():
         fn(*args)
         return Task(fn, args, None)
     for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
+    if not _running and _lane is not None:  # every child before has been waited for
+        os.close(_lane)
+        _lane = None
+    before = _lane
     parent = os.getpid()
+    done_r, done_w = os.pipe()  # this child holds done_w open until it exits
     pid = os.fork()
     if pid == 0:  # the child
         code = 1
         try:
             gc.disable()  # a collection would walk (and so copy) every inherited object
             die_with_parent(parent)
+            os.close(done_r)
+            if before is not None:
+                _wait_for_eof(before)  # the child before this one has ended
             fn(*args)
             code = 0
         except BaseException:  # the parent runs fn again and sees the error
             code = 1
         finally:
             os._exit(code)
+    os.close(done_w)  # else the next child would inherit it and wait for itself
+    if before is not None:
+        os.close(before)
+    _lane = done_r
     task = Task(fn, args, pid, rerun)
     _running.append(task)
     return task
 
 
+def _wait_for_eof(fd: int) -> None:
+    """Block until every holder of the pipe's write end has closed it (or exited)."""
+    while True:
+        try:
+            if not os.read(fd, 4096):
+                return
+        except InterruptedError:
+            continue
+
+
 def wait_all(rerun: bool = True) -> None:
     """Wait for every task still running (in the order they started); see :meth:`Task.wait`."""
+    global _lane
     while _running:
         _running[0].wait(rerun)
+    if _lane is not None:
+        os.close(_lane)
+        _lane = None

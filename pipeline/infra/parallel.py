@@ -215,6 +215,11 @@ class Jobs:
         if expected >= min_jobs:
             self._start()
 
+    @property
+    def started(self) -> bool:
+        """Whether the workers run (jobs submitted now go to them)."""
+        return self._pool is not None
+
     def _start(self) -> None:
         if self.workers <= 1 or self._pool is not None:
             return

@@ -171,8 +171,6 @@ def write_outputs(
     c.findings.extend(f for u in changes for f in u.findings)
     report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
     table = unit_figures(c)  # once for 汇总 and the branch ledgers' 概况
-    # The school ledger (and its slices' pruning) on the other core too, where it can.
-    ledger = background.start(_ledger_and_slices, c, stage.path(LEDGER), slices, table)
     # One workbook per unit (feedback, branch ledger) goes to worker processes where there
     # are enough to write: every file is independent of the others (issue 6). The workers
     # start at once when few of the last run's files are kept (a cold run), else once
@@ -185,6 +183,15 @@ def write_outputs(
         expected=expected if expected >= MIN_JOBS else 0,
         preload=("pipeline.outputs.feedback", "pipeline.outputs.branch_ledger_xlsx"),
     ) as jobs:
+        # The school ledger (and its slices' pruning): where the workers already use both
+        # cores (a cold run) it is written here once every job is queued; else on the
+        # other core where it can (a forked child would copy the pages of the frames it
+        # reads: a cold county run's tree stayed under 1 GB only without it).
+        ledger = (
+            None
+            if jobs.started
+            else background.start(_ledger_and_slices, c, stage.path(LEDGER), slices, table)
+        )
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
             keep = kept.job(fn, path, *args)
@@ -212,8 +219,11 @@ def write_outputs(
                 c.settings,
             )
         write_branch_ledgers(c, stage, submit, table)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
+        if ledger is None:
+            _ledger_and_slices(c, stage.path(LEDGER), slices, table)
     report.wait()
-    ledger.wait()
+    if ledger is not None:
+        ledger.wait()
     kept.prune()
     return table
 

@@ -1137,9 +1137,11 @@ def targets(r: dict[str, Any]) -> dict[str, bool]:
         )
     if "cold_over_floor" in q:
         t["issue 16: cold <= 0.4x floor"] = q["cold_over_floor"] <= 0.4
-    t["issue 16: peak RSS <= 1 GB"] = (
-        max(r["cold"]["rss_mb"], r["cold"]["pss_mb"], r.get("warm", {}).get("pss_mb", 0)) <= 1024
-    )
+    # the issue's target is the cold run's; the warm run's tree (its forked writers
+    # included) is held to the same bound, shown apart
+    t["issue 16: cold peak RSS and tree PSS <= 1 GB"] = max(r["cold"]["rss_mb"], r["cold"]["pss_mb"]) <= 1024
+    if "warm" in r:
+        t["warm tree PSS <= 1 GB (forked writers included)"] = r["warm"]["pss_mb"] <= 1024
     if "templates_over_plain_xlsxwriter" in q:
         t["issue 16: templates <= 0.5x plain xlsxwriter on every core"] = (
             q["templates_over_plain_xlsxwriter"] <= 0.5

@@ -127,3 +127,38 @@ def test_after_a_failed_run_a_failed_child_is_not_done_again(tmp_path: Path, for
     assert not target.exists()  # waited for, not redone
     with run_lock(tmp_path / "outputs"):  # and the lock is free again
         pass
+
+
+def _log_span(path: Path, pause: float) -> None:
+    import time
+
+    start = time.monotonic()
+    time.sleep(pause)
+    path.write_text(f"{start} {time.monotonic()}", encoding="utf-8")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_children_work_one_at_a_time_in_the_order_started(tmp_path: Path, forking: None) -> None:
+    """Each child is forked at once but starts its work when the one before has ended."""
+    first, second, third = (tmp_path / f"{n}.txt" for n in ("a", "b", "c"))
+    tasks = [background.start(_log_span, p, 0.3) for p in (first, second, third)]
+    assert all(t.forked for t in tasks)
+    background.wait_all()
+    spans = [tuple(map(float, p.read_text(encoding="utf-8").split())) for p in (first, second, third)]
+    assert spans[0][1] <= spans[1][0] and spans[1][1] <= spans[2][0], spans
+    assert background._lane is None  # the pipe is closed once every child is waited for
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_killed_child_does_not_hold_up_the_next(tmp_path: Path, forking: None) -> None:
+    import signal
+    import time
+
+    stuck = background.start(time.sleep, 60, rerun=False)
+    after = background.start(_write, tmp_path / "after.txt", "乙")
+    assert stuck.pid is not None
+    os.kill(stuck.pid, signal.SIGKILL)
+    after.wait()
+    assert (tmp_path / "after.txt").read_text(encoding="utf-8") == "乙"
+    stuck.wait()
+    assert stuck.failed_in_child
