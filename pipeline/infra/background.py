@@ -137,9 +137,8 @@ def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
     for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
-    if not _running and _lane is not None:  # every child before has been waited for
-        os.close(_lane)
-        _lane = None
+    if not _running:  # every child before has been waited for
+        _close_lane()
     before = _lane
     parent = os.getpid()
     done_r, done_w = os.pipe()  # this child holds done_w open until it exits
@@ -179,9 +178,14 @@ def _wait_for_eof(fd: int) -> None:
 
 def wait_all(rerun: bool = True) -> None:
     """Wait for every task still running (in the order they started); see :meth:`Task.wait`."""
-    global _lane
     while _running:
         _running[0].wait(rerun)
+    _close_lane()
+
+
+def _close_lane() -> None:
+    """Close the read end of the last child's pipe (once no child runs)."""
+    global _lane
     if _lane is not None:
         os.close(_lane)
         _lane = None
