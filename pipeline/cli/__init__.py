@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -164,10 +165,35 @@ DEV_ONLY_IMPORTS = ("hypothesis",)
 
 def entry() -> int:
     """The ``pledge`` program (console script, ``python -m pipeline``, the Makefile): as
-    :func:`main`, in a process of its own, without the development-only packages."""
+    :func:`main`, in a process of its own, without the development-only packages, and
+    ended without the interpreter's teardown (:func:`exit_now`)."""
     for name in DEV_ONLY_IMPORTS:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: "not installed"
-    return main()
+    code = main()
+    exit_now(code)
+    return code
+
+
+def exit_now(code: int) -> None:
+    """End the process with ``code`` at once: the exit handlers run and the standard
+    streams are flushed, but the interpreter does not free every object one by one (with
+    pandas loaded that teardown takes ~0.15-0.25 s of a 1 s command; mypy ends the same
+    way). Every file the program writes is closed by then (atomic writes). Returns, for
+    the ordinary exit, while another thread runs or where the interpreter has no
+    ``atexit._run_exitfuncs`` (CPython and PyPy have it)."""
+    import atexit
+    import contextlib
+    import threading
+
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None or threading.active_count() > 1:
+        return
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe: what the ordinary exit would also fail to write
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -394,11 +394,22 @@ def load_settings(inputs: Path) -> Settings:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SettingsError(f"{path}: 文件不是 UTF-8 编码。请用记事本“另存为”UTF-8 编码后再运行。") from None
+    kept = _LOADED.get((str(path), text))
+    if kept is not None:  # the same text checked before in this process (Settings is frozen)
+        return kept
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise toml_error(str(path), text, exc) from None
-    return check_settings(data, str(path), key_lines(text))
+    settings = check_settings(data, str(path), key_lines(text))
+    _LOADED.clear()  # one file's settings at a time
+    _LOADED[(str(path), text)] = settings
+    return settings
+
+
+# (path, text) -> its checked settings: a command that reads the file twice (the bulletin
+# checks [documents] before consolidating) checks it once; a changed text is checked anew.
+_LOADED: dict[tuple[str, str], Settings] = {}
 
 
 def check_settings(

@@ -19,16 +19,17 @@ DEMO = ROOT / "inputs"
 AS_OF = "2026-11-20"
 
 # Runs the CLI as `python -m pipeline` does, then prints the top-level packages loaded.
+# The print is an exit handler: the CLI ends through `exit_now` (os._exit after the
+# handlers), so code after run_module would not run.
 PROBE = """
-import runpy, sys
+import atexit, runpy, sys
+
+def report():
+    print("LOADED", " ".join(sorted({m.split(".")[0] for m, mod in sys.modules.items() if mod is not None})))
+
+atexit.register(report)
 sys.argv = ["pipeline", *sys.argv[1:]]
-code = 0
-try:
-    runpy.run_module("pipeline", run_name="__main__", alter_sys=True)
-except SystemExit as exc:
-    code = exc.code or 0
-print("LOADED", " ".join(sorted({m.split(".")[0] for m, mod in sys.modules.items() if mod is not None})))
-sys.exit(code)
+runpy.run_module("pipeline", run_name="__main__", alter_sys=True)
 """
 
 
