@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,21 @@ def kept_entries(root: Path | None, pattern: re.Pattern[str]) -> list[tuple[Path
     except OSError:
         return []
     return [(p, m) for p in names if (m := pattern.fullmatch(p.name))]
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A job argument built only when the job is not reused: keyed by ``plain.key_bytes``
+    of ``value``, which must equal the key bytes of ``build(value)`` (a branch ledger of
+    row ranges and the ledger built from them). :func:`resolved` builds it."""
+
+    value: Any
+    build: Callable[[Any], Any]
+
+
+def resolved(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with every :class:`Deferred` built (before they go to a worker)."""
+    return tuple(a.build(a.value) if isinstance(a, Deferred) else a for a in args)
 
 
 def run_kept(fn: Callable[..., None], path: Path, args: tuple[Any, ...], keep: Path | None) -> None:
@@ -102,6 +118,8 @@ class WrittenCache:
         """:func:`plain.key_bytes` of one argument; a frozen dataclass (the settings,
         passed to every feedback job) is walked once a run and its bytes reused while it
         lives (the memo holds it, so its id is not reused)."""
+        if isinstance(arg, Deferred):
+            return plain.key_bytes(arg.value)
         params = getattr(arg.__class__, "__dataclass_params__", None)
         if params is None or not params.frozen:
             return plain.key_bytes(arg)

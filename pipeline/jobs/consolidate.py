@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pipeline.infra.cache import ParseCache
     from pipeline.infra.parallel import Jobs
     from pipeline.infra.progress import file_progress
-    from pipeline.infra.written_cache import WrittenCache, run_kept
+    from pipeline.infra.written_cache import WrittenCache, resolved, run_kept
     from pipeline.outputs.branch_ledger import BRANCH_DIR
     from pipeline.outputs.branch_ledger_xlsx import write_branch_ledgers
     from pipeline.outputs.feedback import write_feedback
@@ -53,6 +53,7 @@ _LAZY = {
     "file_progress": "pipeline.infra.progress",
     "WrittenCache": "pipeline.infra.written_cache",
     "run_kept": "pipeline.infra.written_cache",
+    "resolved": "pipeline.infra.written_cache",
     "BRANCH_DIR": "pipeline.outputs.branch_ledger",
     "write_branch_ledgers": "pipeline.outputs.branch_ledger_xlsx",
     "write_feedback": "pipeline.outputs.feedback",
@@ -158,6 +159,7 @@ def write_outputs(
         "Jobs",
         "WrittenCache",
         "run_kept",
+        "resolved",
         "write_branch_ledgers",
         "write_feedback",
         "write_ledger",
@@ -196,7 +198,7 @@ def write_outputs(
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
             keep = kept.job(fn, path, *args)
             if keep is not True:  # not reused: written by a worker (and kept for the next run)
-                jobs.submit(run_kept, fn, path, args, keep or None)
+                jobs.submit(run_kept, fn, path, resolved(args), keep or None)
 
         stage.owned = (stage.owned or set()) | {FEEDBACK_DIR}
         by_file: dict[tuple[str, str], list[Finding]] = defaultdict(list)

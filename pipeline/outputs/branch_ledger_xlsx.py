@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 from pipeline.infra.atomic import OutputStage
+from pipeline.infra.plain import built
+from pipeline.infra.written_cache import Deferred
 from pipeline.jobs.consolidation import Consolidation
 from pipeline.outputs.branch_ledger import (
     BRANCH_DIR,
@@ -44,6 +46,7 @@ def _mark(ws: Any, df: pd.DataFrame, column: str, value: str, fmt: Any) -> None:
 
 
 def write_branch_ledger(path: Path, b: BranchLedger) -> None:
+    b = built(b)
     wb = new_workbook(path)
     fmt = formats(wb)
     red = wb.add_format({"bg_color": "#FF9999"})
@@ -77,13 +80,14 @@ def write_branch_ledgers(
 ) -> list[Path]:
     """Write every branch ledger into ``stage`` (the folder is owned: rebuilt each run);
     through ``submit(fn, path, *args)`` (worker processes, reuse of unchanged files:
-    issue 6) when given."""
+    issue 6) when given, the ledger as a :class:`Deferred` argument: keyed as the built
+    ledger, built only when the job is not reused."""
     stage.owned = (stage.owned or set()) | {BRANCH_DIR}
     paths = []
-    for b in branch_ledgers(c, table):
+    for b in branch_ledgers(c, table, build=False):
         path = stage.path(f"{BRANCH_DIR}/{b.filename}")
-        if submit is not None:
-            submit(write_branch_ledger, path, b)
+        if submit is not None:  # keyed by its rows; its frames are built only if it is written
+            submit(write_branch_ledger, path, Deferred(b, built))
         else:
             write_branch_ledger(path, b)
         paths.append(path)

@@ -14,6 +14,7 @@ from pandas.testing import assert_frame_equal
 
 from pipeline.cli import main
 from pipeline.core.findings import findings_frame
+from pipeline.infra.plain import FrameRows, built, key_bytes
 from pipeline.jobs.consolidate import run_consolidation
 from pipeline.outputs.branch_ledger import (
     BRANCH_DIR,
@@ -189,3 +190,27 @@ def test_frames_are_the_school_frames_cut_by_unit(run: tuple[Path, Path], tmp_pa
         else d01.plans["承诺序号"].tolist() == ["党员-1", "党员-1", "组织-1"]
     )
     assert ledgers[1].plans.empty and list(ledgers[1].plans.columns) == list(d01.plans.columns)
+
+
+@pytest.mark.parametrize("odd", [False, True])
+def test_unbuilt_ledgers_key_as_the_built_ones(run: tuple[Path, Path], tmp_path: Path, odd: bool) -> None:
+    """``build=False`` (what a run keys its branch ledger jobs by): row ranges whose key
+    bytes are the built ledger's, byte for byte, and which build to the same frames; so
+    a kept file is reused exactly when the ledger it holds is unchanged (D02: no plan
+    steps; odd: the frames built unit by unit)."""
+    inputs, _ = run
+    c = run_consolidation(inputs, tmp_path / "outputs", dt.date.fromisoformat(AS_OF))
+    if odd:
+        c = replace(c, plans=c.plans.assign(pledge_ref=np.nan))
+    lazy, ready = branch_ledgers(c, build=False), branch_ledgers(c)
+    assert any(isinstance(b.members, FrameRows) for b in lazy)
+    for b, want in zip(lazy, ready, strict=True):
+        assert key_bytes(b) == key_bytes(want)
+        got = built(b)
+        for name in ("overview", "members", "orgs", "urge", "plans", "findings"):
+            assert isinstance(getattr(got, name), pd.DataFrame)
+            assert_frame_equal(getattr(got, name), getattr(want, name))
+    # a changed cell changes the key: D01's first pledge content
+    changed = replace(c, members=c.members.assign(content=["改过的内容", *c.members["content"].tolist()[1:]]))
+    again = branch_ledgers(changed, build=False)
+    assert key_bytes(again[0]) != key_bytes(lazy[0]) and key_bytes(again[1]) == key_bytes(lazy[1])
