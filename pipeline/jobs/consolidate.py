@@ -167,12 +167,15 @@ def write_outputs(
         "safe_filename",
     )
     kept = kept or WrittenCache(None)
+    clock = _Clock(c.timings, "write.")
     # 变更记录.xlsx (issue 4): its T101 notices join 问题清单; the workbook itself is written
     # on the other core where it can (infra.background) while this process goes on.
     changes = collect_changes(c, stage.target.parent, use_cache=kept.root is not None)
     c.findings.extend(f for u in changes for f in u.findings)
+    clock("changes")
     report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
     table = unit_figures(c)  # once for 汇总 and the branch ledgers' 概况
+    clock("figures")
     # One workbook per unit (feedback, branch ledger) goes to worker processes where there
     # are enough to write: every file is independent of the others (issue 6). The workers
     # start at once when few of the last run's files are kept (a cold run), else once
@@ -220,14 +223,31 @@ def write_outputs(
                 forms.get(code),
                 c.settings,
             )
+        clock("feedback")
         write_branch_ledgers(c, stage, submit, table)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
+        clock("branch_ledgers")
         if ledger is None:
             _ledger_and_slices(c, stage.path(LEDGER), slices, table)
+            clock("ledger")
+    clock("workers")
     report.wait()
     if ledger is not None:
         ledger.wait()
+    clock("background")
     kept.prune()
     return table
+
+
+class _Clock:
+    """Seconds per stage into ``timings`` (``prefix`` + stage: the benchmark's phases)."""
+
+    def __init__(self, timings: dict[str, float], prefix: str) -> None:
+        self.timings, self.prefix, self.last = timings, prefix, time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[self.prefix + stage] = round(now - self.last, 4)
+        self.last = now
 
 
 def _ledger_and_slices(c: Consolidation, path: Path, slices: SliceStore | None, table: FigureTable) -> None:

@@ -26,7 +26,7 @@ def t102_log_pledge_missing(
 ) -> list[Finding]:
     if logs.empty:
         return []
-    resolved = resolve_plans(logs[["unit_code", "pledge_ref"]], members, orgs)
+    resolved = resolve_plans(logs[["unit_code", "pledge_ref"]], members, orgs, fields=())
     raw = logs["pledge_ref"].tolist()
     hits = [
         i for i, (r, found) in enumerate(zip(raw, resolved["found"].tolist(), strict=True)) if r and not found

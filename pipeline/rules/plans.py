@@ -25,6 +25,7 @@ its milestone state (the branch ledgers).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -60,10 +61,21 @@ def norm_pledge_ref(value: object) -> str:
     """Canonical ``党员-12`` / ``组织-3`` for a 承诺序号 cell; "" when it is not a reference.
 
     A bare number means a member pledge (``12`` -> ``党员-12``)."""
+    if type(value) is str:  # a county's 130,000 references are a few hundred texts
+        return _norm_ref_text(value)
+    return _norm_ref(value)
+
+
+def _norm_ref(value: object) -> str:
     m = _REF_RE.match(norm_code(value))
     if not m or int(m.group(2)) == 0:
         return ""
     return f"{m.group(1) or L.REF_MEMBER}-{int(m.group(2))}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm_ref_text(value: str) -> str:
+    return _norm_ref(value)
 
 
 def _seq_key(value: object) -> int | None:
@@ -94,10 +106,13 @@ def _pledge_index(df: pd.DataFrame, prefix: str) -> dict[tuple[str, str], int]:
     return out
 
 
-def resolve_plans(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
+def resolve_plans(
+    plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame, fields: tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """A copy of ``plans`` with ``ref`` (canonical reference, "" if unreadable), ``found``
     and the referenced pledge's fields (``member_id, name, kind, content, deadline,
-    review, progress`` and ``status`` when the frames carry it; blank when not found)."""
+    review, progress`` and ``status`` when the frames carry it; blank when not found).
+    ``fields``: only these of them (``()``: none, for a caller that needs ``found``)."""
     frames = (members, orgs)
     # (unit_code, ref) -> (frame number, row position); the two prefixes never collide.
     index: dict[tuple[str, str], tuple[int, int]] = {}
@@ -117,7 +132,7 @@ def resolve_plans(plans: pd.DataFrame, members: pd.DataFrame, orgs: pd.DataFrame
             slots.append(-1)
     out["ref"] = pd.Series(refs, index=out.index, dtype=str)
     out["found"] = pd.Series([h is not None for h in hits], index=out.index, dtype=bool)
-    for f in _PLEDGE_FIELDS:
+    for f in _PLEDGE_FIELDS if fields is None else fields:
         blank: Any = None if f == "deadline" else ""
         got = [
             df[f].take(rows[k]).tolist() if f in df.columns and rows[k] else [] for k, df in enumerate(frames)

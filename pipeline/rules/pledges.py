@@ -139,6 +139,13 @@ class Sheet:
     unit_name_of: Mapping[str, str] = field(default_factory=dict)  # member id -> roster unit name
     _cols: dict[str, list[Any]] = field(default_factory=dict)
     _rows: list[Row] | None = None  # every row, for a small sheet (rows)
+    _with_content: list[int] | None = None  # positions of the rows with a 承诺事项
+
+    def with_content(self) -> list[int]:
+        """Positions of the rows with a 承诺事项 (found once for the rules that need them)."""
+        if self._with_content is None:
+            self._with_content = [i for i, c in enumerate(self.col("content")) if c]
+        return self._with_content
 
     def col(self, name: str) -> list[Any]:
         if name not in self._cols:
@@ -180,8 +187,8 @@ def _hits(
     ]
 
 
-def _with_content(sheet: Sheet) -> Iterator[int]:
-    return (i for i, c in enumerate(sheet.col("content")) if c)
+def _with_content(sheet: Sheet) -> list[int]:
+    return sheet.with_content()
 
 
 def p105_content_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:

@@ -382,6 +382,7 @@ def child_consolidate(argv: list[str], report: Path, profile: Path | None) -> No
         t = time.perf_counter()
         r = inner_write(*a, **k)
         phases["write"] = time.perf_counter() - t
+        phases.update({k: v for k, v in getattr(a[0], "timings", {}).items() if k.startswith("write.")})
         return r
 
     cmd.run_consolidation, cmd.write_outputs = run_consolidation, write_outputs  # type: ignore[assignment]
