@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -23,6 +24,7 @@ from pipeline.read.reader import read_workbook
 from pipeline.rules import figures as F
 from pipeline.tooling.rollup_synth import RollupData, ensure_rollup_data
 from pipeline.tooling.stamp import stamp_saved_time
+from tests.early import Early
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "inputs" / "campaign.toml"
@@ -304,39 +306,59 @@ def test_make_target() -> None:
 # ------------------------------------------------------------------ print
 
 
-def test_outputs_print_on_a4_without_clipping(data: RollupData, tmp_path: Path) -> None:
-    """LibreOffice renders 汇总台账.xlsx and 汇总通报.docx as a clerk prints them: A4, inside
-    the printable area, nothing printed over anything else (tests/pdf_check.py)."""
+def render_rollup(root: Path) -> None:
+    """Three schools' ledgers rolled up, and 汇总台账.xlsx and 汇总通报.docx converted to PDF
+    in ``root/pdf`` by LibreOffice (one ``soffice`` call). Run by ``python -m
+    tests.jobs.test_rollup FOLDER``, started with the session (tests/early.py)."""
     import subprocess
 
-    from tests import pdf_check
-
     exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None or shutil.which("pdftotext") is None:
-        pytest.skip("LibreOffice (soffice) or poppler's pdftotext is not installed (make office)")
-    got = run_rollup(data.level, tmp_path / "out", data.as_of)
-    src = tmp_path / "src"
+    assert exe is not None
+    data = ensure_rollup_data(root / "data", SETTINGS, schools=3)
+    got = run_rollup(data.level, root / "out", data.as_of)
+    src = root / "src"
     src.mkdir()
     shutil.copy(got.out_dir / LEDGER, src / "ledger.xlsx")
     shutil.copy(got.out_dir / BULLETIN, src / "bulletin.docx")
-    pdf_dir = tmp_path / "pdf"
     subprocess.run(
         [
             exe,
-            f"-env:UserInstallation=file://{tmp_path / 'lo'}",
+            f"-env:UserInstallation=file://{root / 'lo'}",
             "--headless",
             "--convert-to",
             "pdf",
             "--outdir",
-            str(pdf_dir),
+            str(root / "pdf"),
             str(src / "ledger.xlsx"),
             str(src / "bulletin.docx"),
         ],
         check=True,
-        capture_output=True,
         timeout=300,
     )
+
+
+def _rollup_pdf_command(folder: Path) -> list[str] | None:
+    if (shutil.which("soffice") or shutil.which("libreoffice")) is None or shutil.which("pdftotext") is None:
+        return None
+    return [sys.executable, "-m", "tests.jobs.test_rollup", str(folder)]
+
+
+@pytest.mark.early("rollup-pdf", _rollup_pdf_command)
+def test_outputs_print_on_a4_without_clipping(early: Early) -> None:
+    """LibreOffice renders 汇总台账.xlsx and 汇总通报.docx as a clerk prints them: A4, inside
+    the printable area, nothing printed over anything else (tests/pdf_check.py)."""
+    from tests import pdf_check
+
+    run = early.result("rollup-pdf")
+    if run.argv is None:
+        pytest.skip("LibreOffice (soffice) or poppler's pdftotext is not installed (make office)")
+    assert run.returncode == 0, run.output
+    pdf_dir = run.folder / "pdf"
     # 3 schools' ledgers: about as many pages as their own three ledgers' pledge sheets
     for name, lo, hi in (("ledger", 40, 700), ("bulletin", 2, 12)):
         report = pdf_check.check(pdf_dir / f"{name}.pdf", lo, hi, name=name)
         assert report.ok, str(report)
+
+
+if __name__ == "__main__":
+    render_rollup(Path(sys.argv[1]))
