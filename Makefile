@@ -14,9 +14,6 @@ OUTPUTS ?= outputs
 # pipeline.cli.make_run, which prints the code and its Chinese meaning before make's own
 # "Error N" line; scripts that need the exact code call `pledge` directly (README).
 CLI := $(PY) -m pipeline.cli.make_run --inputs $(INPUTS) --outputs $(OUTPUTS)
-# The core of the suite once more with the spawn start method (as on Windows, where there
-# is no fork): the demo consolidation, the parse cache, the worker pools and the roll-up.
-SPAWN_TESTS := tests/jobs tests/tooling tests/infra -k "test_demo_consolidate or pool_map or test_jobs_ or warm_equals_cold or test_rollup_equals_single_run"
 
 .PHONY: help venv consolidate test check templates eval-templates demo overdue bulletin notice ratings cards bench clean
 
@@ -93,9 +90,8 @@ uses: $(STAMP)  ## outputs/<AS_OF>/考评结果运用.xlsx: recommendation and r
 bench: $(STAMP)  ## benchmark at SCALE=school|city|county against the floor and a naive baseline
 	$(PY) -m pipeline bench --scale $(SCALE) --as-of $(AS_OF)
 
-test: $(STAMP) office  ## run the test suite (then its core again with the spawn start method)
+test: $(STAMP) office  ## run the test suite (its core runs again with spawned workers beside it: tests/infra/test_spawn_pass.py)
 	$(PY) -m pytest
-	PLEDGE_START_METHOD=spawn $(PY) -m pytest -q $(SPAWN_TESTS)
 
 # LibreOffice and poppler render outputs to PDF for the print checks (tests/outputs/
 # test_print_pdf.py) and `make preview`; Carlito is Calibri's metric twin, so column widths

@@ -132,12 +132,12 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def test_long_chinese_paths_with_spaces(tmp_path: Path) -> None:
+def test_long_chinese_paths_with_spaces(tmp_path: Path, demo_build: DemoProject) -> None:
     """A folder a clerk might pick: Chinese, spaces, deep and long (Windows' old 260
     limit is the clerk's concern; the program must not shorten or mangle names)."""
     deep = tmp_path / "某某大学 党委组织部" / ("二〇二六年度 公开承诺活动 " * 4).strip() / "汇总 材料"
     project = deep / "第一次 汇总"
-    assert main(["-C", str(project), "--quiet", "demo"]) == 0
+    copy_project(demo_build, project)  # the demo's inputs (`pledge demo` there: tests/tooling)
     assert main(["-C", str(project), "--quiet", "consolidate", "--as-of", AS_OF]) == 0
     out = project / "outputs" / AS_OF
     assert (out / "台账.xlsx").is_file() and any((out / "反馈").iterdir())
