@@ -22,7 +22,7 @@ from pipeline.infra import background
 from pipeline.infra.atomic import OutputStage
 from pipeline.infra.parallel import MIN_JOBS, without_gc
 from pipeline.intake.inbox import Archive, discover
-from pipeline.jobs.consolidation import INBOX, Consolidation, consolidate, unit_figures
+from pipeline.jobs.consolidation import INBOX, Consolidation, Laps, consolidate, unit_figures
 from pipeline.jobs.office import apply_office, filing_summary
 from pipeline.jobs.snapshot import SnapshotStore, inputs_digest, snapshot_key
 from pipeline.rules.calendar import outside_campaign
@@ -167,7 +167,7 @@ def write_outputs(
         "safe_filename",
     )
     kept = kept or WrittenCache(None)
-    clock = _Clock(c.timings, "write.")
+    clock = Laps(c.timings, "write.")
     # 变更记录.xlsx (issue 4): its T101 notices join 问题清单; the workbook itself is written
     # on the other core where it can (infra.background) while this process goes on.
     changes = collect_changes(c, stage.target.parent, use_cache=kept.root is not None)
@@ -236,18 +236,6 @@ def write_outputs(
     clock("background")
     kept.prune()
     return table
-
-
-class _Clock:
-    """Seconds per stage into ``timings`` (``prefix`` + stage: the benchmark's phases)."""
-
-    def __init__(self, timings: dict[str, float], prefix: str) -> None:
-        self.timings, self.prefix, self.last = timings, prefix, time.perf_counter()
-
-    def __call__(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.timings[self.prefix + stage] = round(now - self.last, 4)
-        self.last = now
 
 
 def _ledger_and_slices(c: Consolidation, path: Path, slices: SliceStore | None, table: FigureTable) -> None:

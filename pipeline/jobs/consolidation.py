@@ -182,6 +182,19 @@ def own_members(members: pd.DataFrame, roster: Roster) -> pd.Series:
     return pd.Series(keep, index=members.index, dtype=bool)
 
 
+class Laps:
+    """Seconds per stage into ``timings`` (``prefix`` + stage), each lap from the one
+    before: the benchmark's phases (``Consolidation.timings``)."""
+
+    def __init__(self, timings: dict[str, float], prefix: str = "") -> None:
+        self.timings, self.prefix, self.last = timings, prefix, time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[self.prefix + stage] = round(now - self.last, 4)
+        self.last = now
+
+
 @without_gc  # millions of long-lived objects at county scale (issue 6)
 def consolidate(
     inputs: Path,
@@ -197,13 +210,7 @@ def consolidate(
     now = now or dt.datetime.now()
     cache = cache or ParseCache(None, settings.fingerprint())
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        t = time.perf_counter()
-        timings[stage] = round(t - clock, 4)
-        clock = t
+    lap = Laps(timings)
 
     files = discover(inputs / INBOX)
     lap("discover")

@@ -187,10 +187,6 @@ def _hits(
     ]
 
 
-def _with_content(sheet: Sheet) -> list[int]:
-    return sheet.with_content()
-
-
 def p105_content_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     """A row with other fields filled but no 承诺事项 (every row kept has a user field)."""
     hits = [i for i, c in enumerate(sheet.col("content")) if not c]
@@ -207,7 +203,7 @@ def p105_content_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
 
 def p106_deadline_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     deadline = sheet.col("deadline")
-    hits = [i for i in _with_content(sheet) if deadline[i] is None]
+    hits = [i for i in sheet.with_content() if deadline[i] is None]
     hits = [i for i, row in sheet.rows(hits) if ctx.unreported(row, sheet.layout, "deadline")]
     return _hits(
         sheet,
@@ -223,7 +219,7 @@ def p106_deadline_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
 def p107_deadline_outside_campaign(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     lo, hi = ctx.settings.deadline_window
     deadline = sheet.col("deadline")
-    hits = [i for i in _with_content(sheet) if deadline[i] is not None and not lo <= deadline[i] <= hi]
+    hits = [i for i in sheet.with_content() if deadline[i] is not None and not lo <= deadline[i] <= hi]
     return _hits(
         sheet,
         ctx,
@@ -240,7 +236,7 @@ def p107_deadline_outside_campaign(sheet: Sheet, ctx: RuleContext) -> list[Findi
 def p108_deed_without_effect(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     effect = sheet.col("effect")
     hits = [
-        i for i in _with_content(sheet) if sheet.kinds[i] and sheet.kinds[i] != L.KIND_FAULT and not effect[i]
+        i for i in sheet.with_content() if sheet.kinds[i] and sheet.kinds[i] != L.KIND_FAULT and not effect[i]
     ]
     return _hits(
         sheet,
@@ -255,7 +251,7 @@ def p108_deed_without_effect(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
 
 def p109_fault_without_measures(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     measures = sheet.col("measures")
-    hits = [i for i in _with_content(sheet) if sheet.kinds[i] == L.KIND_FAULT and not measures[i]]
+    hits = [i for i in sheet.with_content() if sheet.kinds[i] == L.KIND_FAULT and not measures[i]]
     return _hits(
         sheet, ctx, hits, ERROR, "P109", "measures", lambda r: "改正缺点须写明“措施”。请补写具体的改正措施。"
     )
@@ -263,7 +259,7 @@ def p109_fault_without_measures(sheet: Sheet, ctx: RuleContext) -> list[Finding]
 
 def p110_review_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     review = sheet.col("review")
-    hits = [i for i in _with_content(sheet) if not review[i]]
+    hits = [i for i in sheet.with_content() if not review[i]]
     hits = [i for i, row in sheet.rows(hits) if ctx.unreported(row, sheet.layout, "review")]
     header = sheet.review_header
     return _hits(
@@ -279,7 +275,7 @@ def p110_review_missing(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
 
 def p111_review_pending(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     review = sheet.col("review")
-    hits = [i for i in _with_content(sheet) if review[i] == L.REVIEW_PENDING]
+    hits = [i for i in sheet.with_content() if review[i] == L.REVIEW_PENDING]
     return _hits(
         sheet,
         ctx,
@@ -293,7 +289,7 @@ def p111_review_pending(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
 
 def p116_done_without_date(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     progress, done_on = sheet.col("progress"), sheet.col("done_on")
-    hits = [i for i in _with_content(sheet) if progress[i] == L.PROGRESS_DONE and done_on[i] is None]
+    hits = [i for i in sheet.with_content() if progress[i] == L.PROGRESS_DONE and done_on[i] is None]
     hits = [i for i, row in sheet.rows(hits) if ctx.unreported(row, sheet.layout, "done_on")]
     return _hits(
         sheet,
@@ -313,7 +309,7 @@ def p117_done_after_received(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     progress, done_on, files = sheet.col("progress"), sheet.col("done_on"), sheet.col("file")
     hits = [
         i
-        for i in _with_content(sheet)
+        for i in sheet.with_content()
         if progress[i] == L.PROGRESS_DONE
         and done_on[i] is not None
         and done_on[i] > ctx.received_by(files[i])
@@ -334,7 +330,7 @@ def p117_done_after_received(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
 
 def p120_date_without_done(sheet: Sheet, ctx: RuleContext) -> list[Finding]:
     progress, done_on = sheet.col("progress"), sheet.col("done_on")
-    hits = [i for i in _with_content(sheet) if progress[i] != L.PROGRESS_DONE and done_on[i] is not None]
+    hits = [i for i in sheet.with_content() if progress[i] != L.PROGRESS_DONE and done_on[i] is not None]
     return _hits(
         sheet,
         ctx,
