@@ -391,9 +391,29 @@ def key_bytes(obj: Any) -> bytes:
     ``True``, ``'1'``, ``datetime.date(...)``); containers, dataclasses, paths and
     frames are tagged; a frame's cells are taken column by column in one conversion and
     written by ``repr`` without a walk per cell (frames hold text, numbers, dates and
-    pandas' missing values, whose reprs tell them apart). Anything else is a
+    pandas' missing values, whose reprs tell them apart), and that text goes into the
+    key as it is (:class:`_Raw`), not repr'd again. Anything else is a
     :class:`PlainError` (no key: written every time, never kept)."""
     return repr(_key_walk(obj)).encode("utf-8", "surrogatepass")
+
+
+class _Raw:
+    """Text that goes into a key's ``repr`` as it is, being a ``repr`` already (a frame's
+    cells): not quoted and escaped a second time, which doubled the cost of a county's
+    branch-ledger keys (issue 16). A raw text is a list's repr, so it starts with ``[``
+    where a text value's repr starts with a quote: the two never meet."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_DATE_CELLS = frozenset((dt.date, type(None)))
+_TEXT_CELLS = frozenset((str, type(None)))
 
 
 class FrameCells:
@@ -401,12 +421,14 @@ class FrameCells:
     many :class:`FrameRows` of it: a county's branch ledgers are 2,000 row ranges of six
     frames, keyed without converting or building 12,000 small frames (issue 16)."""
 
-    __slots__ = ("_cells", "df", "dtypes")
+    __slots__ = ("_cells", "_reprs", "columns", "df", "dtypes")
 
     def __init__(self, df: Any) -> None:
         self.df = df
         self.dtypes = frame_dtypes(df)
+        self.columns = [_key_walk(c) for c in df.columns]
         self._cells: list[list[Any]] | None = None
+        self._reprs: list[list[str] | None] | None = None
 
     @property
     def cells(self) -> list[list[Any]]:
@@ -416,6 +438,35 @@ class FrameCells:
 
     def rows(self, start: int, stop: int) -> FrameRows:
         return FrameRows(self, start, stop)
+
+    def cells_repr(self, start: int, stop: int) -> str:
+        """``repr([col[start:stop] for col in self.cells])``. A column of dates (and
+        None) is written from each distinct date's repr, made once: ``repr`` of a date
+        costs a microsecond, and a county's member rows hold 500,000 of them."""
+        if self._reprs is None:
+            self._reprs = [_row_reprs(col) for col in self.cells]
+        parts = [
+            repr(col[start:stop]) if reprs is None else "[" + ", ".join(reprs[start:stop]) + "]"
+            for col, reprs in zip(self.cells, self._reprs, strict=True)
+        ]
+        return "[" + ", ".join(parts) + "]"
+
+
+def _row_reprs(col: list[Any]) -> list[str] | None:
+    """Each cell's repr, made once per distinct value, for a long column of dates, or of
+    texts that repeat (kinds, statuses, names), with None (else None: the slices are
+    repr'd as they are). Only types whose equal values have equal reprs are pooled
+    (never numbers: ``1 == 1.0 == True``)."""
+    if len(col) < _COLUMN_MIN:
+        return None
+    kinds = set(map(type, col))
+    if not (kinds <= _DATE_CELLS or kinds <= _TEXT_CELLS):
+        return None
+    distinct = set(col)
+    if kinds <= _TEXT_CELLS and len(distinct) * 4 > len(col):  # mostly distinct texts
+        return None
+    text = {v: repr(v) for v in distinct}
+    return list(map(text.__getitem__, col))
 
 
 class FrameRows:
@@ -438,13 +489,13 @@ class FrameRows:
     def _key(self) -> Any:
         a, b = self.start, self.stop
         df = self.of.df
-        cells = self.of.cells if b > a else [[] for _ in range(df.shape[1])]
+        cells = self.of.cells_repr(a, b) if b > a else repr([[] for _ in range(df.shape[1])])
         return (
             "F",
-            [_key_walk(c) for c in df.columns],
+            self.of.columns,
             self.of.dtypes,
-            repr(list(range(b - a))),
-            repr([col[a:b] for col in cells]),
+            _Raw(repr(list(range(b - a)))),
+            _Raw(cells),
         )
 
 
@@ -501,11 +552,17 @@ def _key_walk(obj: Any) -> Any:
                 "F",
                 [_key_walk(c) for c in obj.columns],
                 frame_dtypes(obj),
-                repr(obj.index.tolist()),
-                repr(cells),
+                _Raw(repr(obj.index.tolist())),
+                _Raw(repr(cells)),
             )
         if isinstance(obj, pd.Series):
-            return ("S", _key_walk(obj.name), str(obj.dtype), repr(obj.index.tolist()), repr(obj.tolist()))
+            return (
+                "S",
+                _key_walk(obj.name),
+                str(obj.dtype),
+                _Raw(repr(obj.index.tolist())),
+                _Raw(repr(obj.tolist())),
+            )
         if obj is pd.NA or obj is pd.NaT or isinstance(obj, pd.Timestamp | np.generic):
             return ("N", repr(obj))
     if isinstance(obj, _SCALARS):  # subclasses of str, int, date...

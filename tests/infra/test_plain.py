@@ -183,3 +183,48 @@ def test_chunks_of_frames_and_escaped_keys_are_the_same_bytes() -> None:
         assert b"".join(plain.dump_chunks(obj)) == plain.dumps(obj)
     pieces = list(plain.dump_chunks({"frame": frame}))
     assert len(pieces) > 4 and max(map(len, pieces)) < len(plain.dumps(frame)) / 2
+
+
+cells = st.one_of(
+    st.none(),
+    st.sampled_from(["甲", "乙", "None", "['a']", "'", ""]),  # texts that repeat, and look like reprs
+    st.text(max_size=4),
+    st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2026, 1, 5)),
+)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["D01", "D02", "D03"]), cells, cells), min_size=0, max_size=60),
+    st.sampled_from(["text", "dates", "mixed"]),
+)
+def test_row_ranges_key_as_the_frames_they_build(rows: list[tuple[str, object, object]], kind: str) -> None:
+    """A unit's rows of a frame of all units (``FrameRows``, what a run keys its branch
+    ledgers by) have the key bytes of the frame built from them, for columns of repeated
+    texts, dates and None (written from each distinct value's repr, made once); two ranges
+    key alike exactly when their frames hold equal cells."""
+    import pandas as pd
+
+    if kind == "text":
+        rows = [(u, a if isinstance(a, str) else None, b if isinstance(b, str) else None) for u, a, b in rows]
+    elif kind == "dates":
+        rows = [(u, a if isinstance(a, dt.date) else None, b) for u, a, b in rows]
+    rows.sort(key=lambda r: r[0])
+    df = pd.DataFrame([r[1:] for r in rows], columns=["a", "b"], dtype=object)  # the unit's cells
+    whole = plain.FrameCells(df)
+    bounds, start = {}, 0
+    for unit in ("D01", "D02", "D03"):
+        n = sum(r[0] == unit for r in rows)
+        bounds[unit], start = (start, start + n), start + n
+    keys = {}
+    for unit, (a, b) in bounds.items():
+        part = whole.rows(a, b)
+        assert plain.key_bytes(part) == plain.key_bytes(part.frame()), unit
+        keys[unit] = plain.key_bytes(part)
+        if b > a:
+            assert "_Raw" not in keys[unit].decode()
+    for u in keys:
+        for v in keys:
+            same = [r[1:] for r in rows if r[0] == u] == [r[1:] for r in rows if r[0] == v] and [
+                [type(x) for x in r[1:]] for r in rows if r[0] == u
+            ] == [[type(x) for x in r[1:]] for r in rows if r[0] == v]
+            assert (keys[u] == keys[v]) is same, (u, v)
