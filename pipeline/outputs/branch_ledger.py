@@ -181,6 +181,18 @@ class _Columns(dict[str, list[Any]]):
         return self.by_unit.get(code, [])
 
 
+_YMD: dict[Any, str] = {}
+
+
+def _ymd(day: Any) -> str:
+    """``f"{day:%Y-%m-%d}"``, formatted once per date (a county's urge lists hold
+    ~100,000 dates of a few hundred days; strftime costs microseconds)."""
+    text = _YMD.get(day)
+    if text is None:
+        text = _YMD[day] = f"{day:%Y-%m-%d}"
+    return text
+
+
 def _urge_rows(
     code: str, roster: _Columns, items: _Columns, steps: _Columns, late_steps: list[int]
 ) -> list[tuple[Any, ...]]:
@@ -220,13 +232,11 @@ def _urge_rows(
             )
         if late:
             reasons.append(f"承诺逾期 {len(late)} 项")
-            details += [
-                f"{content[i]}（期限 {deadline[i]:%Y-%m-%d}，逾期 {days_overdue[i]} 天）" for i in late
-            ]
+            details += [f"{content[i]}（期限 {_ymd(deadline[i])}，逾期 {days_overdue[i]} 天）" for i in late]
         if ms:
             reasons.append(f"计划步骤逾期 {len(ms)} 个")
             details += [
-                f"{steps['ref'][i]} {steps['step'][i]}（计划 {steps['planned_on'][i]:%Y-%m-%d}，逾期 {steps['days_overdue'][i]} 天）"
+                f"{steps['ref'][i]} {steps['step'][i]}（计划 {_ymd(steps['planned_on'][i])}，逾期 {steps['days_overdue'][i]} 天）"
                 for i in ms
             ]
         if not reasons:
