@@ -38,6 +38,9 @@ class ParseCache:
         self.root = root / f"parse-{version}" if root is not None else None
         self.hits = 0
         self.misses = 0
+        # the bytes of values decoded here (and of values encoded elsewhere and stored
+        # here): the consolidation snapshot writes them as they are (issue 16)
+        self.encoded = plain.Encoded()
         if root is not None:
             _remove_stale(root, keep=self.root)
 
@@ -47,9 +50,10 @@ class ParseCache:
     def _header(self, key: str) -> bytes:
         return MAGIC + key.encode("ascii") + b"\n"
 
-    def get(self, sha256: str, name: str, expect: type) -> Any | None:
+    def get(self, sha256: str, name: str, expect: type, keep: str = "") -> Any | None:
         """The stored ``expect`` instance, or None (a miss) when there is none, it cannot
-        be read or decoded, it was stored under another key, or it is not an ``expect``."""
+        be read or decoded, it was stored under another key, or it is not an ``expect``.
+        ``keep``: a field whose bytes :attr:`encoded` keeps (for the snapshot)."""
         if self.root is None:
             return None
         key = self.key(sha256, name)
@@ -64,6 +68,8 @@ class ParseCache:
             self.misses += 1
             return None
         self.hits += 1
+        if keep:
+            self.encoded.add_member(value, keep, memoryview(data)[len(header) :])
         return value
 
     def put(self, sha256: str, name: str, value: Any) -> None:

@@ -115,7 +115,7 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
     if use_cache and inputs_digest(inputs) == digest:  # nothing arrived meanwhile
         # keyed by the manifest as this run leaves it: what the next run starts from
         # on the other core where it can (infra.background): done before the run lock is released
-        background.start(snapshots.put, snapshot_key(digest, as_of, manifest), c, rerun=False)
+        background.start(snapshots.put, snapshot_key(digest, as_of, manifest), c, cache.encoded, rerun=False)
     # Filing decisions (inputs/office/, issue 15) after the snapshot, on every run: the
     # snapshot holds the consolidation of the returns; the office's decisions (part of
     # the inputs' digest) are applied to it afresh.

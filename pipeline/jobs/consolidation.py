@@ -232,7 +232,7 @@ def consolidate(
     advance = getattr(progress, "advance", None)
     todo: list[InboxFile] = []
     for f in unique:
-        res = cache.get(f.sha256, f.rel, expect=FileResult)
+        res = cache.get(f.sha256, f.rel, expect=FileResult, keep="parsed")
         if res is None:
             todo.append(f)
             continue
@@ -249,6 +249,7 @@ def consolidate(
             continue
         cache.put_encoded(f.sha256, f.rel, data)
         results[f.sha256] = plain.loads(data, FileResult)
+        cache.encoded.add_member(results[f.sha256], "parsed", data)
     lap("read")
 
     # 2. When each version was received (recorded once in the archive manifest); only

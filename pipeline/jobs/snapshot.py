@@ -107,8 +107,9 @@ class SnapshotStore:
         c.settings = settings
         return c
 
-    def put(self, key: str, c: Consolidation) -> bool:
-        """Store ``c``; False (nothing stored) when it holds what a snapshot cannot rebuild."""
+    def put(self, key: str, c: Consolidation, known: plain.Encoded | None = None) -> bool:
+        """Store ``c``; False (nothing stored) when it holds what a snapshot cannot rebuild.
+        ``known``: values whose bytes are kept (the parse cache's parsed workbooks)."""
         if self.root is None:
             return False
         frames = [getattr(c, n) for n in _FRAMES] + [c.roster.units, c.roster.members]
@@ -120,7 +121,8 @@ class SnapshotStore:
             # JSON, which as one text, its bytes and a copy would triple this writer's memory
             with atomic_path(self._path(key)) as tmp, open(tmp, "wb") as fh:
                 fh.write(self._header(key))
-                for chunk in plain.dump_chunks(dataclasses.replace(c, settings=cast(Any, None), timings={})):
+                value = dataclasses.replace(c, settings=cast(Any, None), timings={})
+                for chunk in plain.dump_chunks(value, known=known):
                     fh.write(chunk)
         except (plain.PlainError, ValueError):
             return False  # nothing written: the temporary file is removed

@@ -86,6 +86,39 @@ def test_the_snapshot_rebuilds_every_frame_and_finding(project: Path) -> None:
     assert warm.settings == cold.settings
 
 
+@pytest.mark.parametrize("when", ["cold", "warm", "one changed"])
+def test_kept_bytes_of_parsed_workbooks_write_the_same_snapshot(project: Path, when: str) -> None:
+    """The snapshot writes each parsed workbook from the bytes its parse-cache entry held
+    (or the worker encoded): byte for byte the snapshot encoded afresh, whether the
+    workbooks were parsed now, read from the cache, or both."""
+    from pipeline.core.settings import load_settings
+    from pipeline.infra.cache import ParseCache
+    from pipeline.infra.plain import Encoded
+    from pipeline.rules.roster import load_roster
+
+    inputs, outputs, as_of = project / "inputs", project / "outputs", dt.date.fromisoformat(AS_OF)
+    settings = load_settings(inputs)
+    roster = load_roster(inputs)
+
+    def run() -> tuple[Any, ParseCache]:
+        cache = ParseCache(outputs / ".cache", settings.fingerprint())
+        return job.consolidate(inputs, settings, roster, as_of, cache=cache), cache
+
+    if when != "cold":
+        run()
+    if when == "one changed":
+        _change_return(inputs)
+    c, cache = run()
+    assert len(c.used) > 3 and all(cache.encoded.get(u.parsed) for u in c.used.values())  # all kept
+    fresh, spliced = SnapshotStore(project / "a"), SnapshotStore(project / "b")
+    assert fresh.put("k", c) and spliced.put("k", c, cache.encoded)
+    assert (project / "a" / FOLDER / "k.json").read_bytes() == (
+        project / "b" / FOLDER / "k.json"
+    ).read_bytes()
+    # a kept value stands for exactly its own bytes: another object is encoded afresh
+    assert Encoded().get(next(iter(c.used.values())).parsed) is None
+
+
 def _change_return(inputs: Path) -> None:
     path = sorted((inputs / "returns").rglob("*.xlsx"))[0]
     wb = openpyxl.load_workbook(path)
