@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.infra import background
+from pipeline.jobs import consolidate as consolidate_job
 from pipeline.jobs.consolidate import run_consolidation
 from pipeline.tooling.bench import compare_outputs
 from pipeline.tooling.demo import DemoManifest
@@ -123,12 +124,24 @@ def test_strict_exit_code(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+@pytest.mark.parametrize(
+    ("min_jobs", "children"),
+    [
+        (None, ["_ledger_and_slices", "put"]),  # few jobs: written here, the ledger on the other core
+        (1, ["put", "write_change_report"]),  # workers started (a cold county): the ledger here
+    ],
+)
 def test_outputs_written_on_the_other_core_are_the_ones_written_here(
-    demo_consolidated: DemoProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_consolidated: DemoProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    min_jobs: int | None,
+    children: list[str],
 ) -> None:
-    """The snapshot, 变更记录 and 台账 written by forked children (infra.background), as a
-    CLI run does, give the same cells as the session's run, and the snapshot they leave is
-    the one a later command uses."""
+    """The snapshot and 台账 written by forked children (infra.background), as a CLI run
+    does (变更记录 too once the workers are started, else here meanwhile), give the
+    same cells as the session's run, and the snapshot they leave is the one a later
+    command uses."""
     project = DemoProject(tmp_path, demo_consolidated.manifest)
     shutil.copytree(demo_consolidated.inputs, project.inputs)
     monkeypatch.setenv("PLEDGE_WORKERS", "2")
@@ -144,8 +157,10 @@ def test_outputs_written_on_the_other_core_are_the_ones_written_here(
         return task
 
     monkeypatch.setattr(background, "start", counted)
+    if min_jobs is not None:
+        monkeypatch.setattr(consolidate_job, "MIN_JOBS", min_jobs)
     pledge(project, "consolidate", "--as-of", AS_OF)
-    assert sorted(forked) == ["_ledger_and_slices", "put", "write_change_report"]
+    assert sorted(forked) == children
     assert compare_outputs(project.out, demo_consolidated.out) == []
     snapshots = list((project.outputs / ".cache" / "consolidation").glob("*.json"))
     assert len(snapshots) == 1
