@@ -212,14 +212,8 @@ class Jobs:
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._futures: list[Future[Any]] = []
         self._pool: ProcessPoolExecutor | None = None
-        if self.starts_at_once(min_jobs, expected, self.workers):
+        if expected >= min_jobs:
             self._start()
-
-    @staticmethod
-    def starts_at_once(min_jobs: int, expected: int, workers: int | None = None) -> bool:
-        """Whether ``Jobs(min_jobs, workers, expected)`` starts its workers when created
-        (for a caller that forks before: no fork once the pool's threads run)."""
-        return expected >= min_jobs and (workers or default_workers()) > 1
 
     @property
     def started(self) -> bool:

@@ -168,10 +168,12 @@ def write_outputs(
     )
     kept = kept or WrittenCache(None)
     clock = Laps(c.timings, "write.")
-    # 变更记录.xlsx (issue 4): its T101 notices join 问题清单; the workbook is written below.
+    # 变更记录.xlsx (issue 4): its T101 notices join 问题清单; the workbook itself is written
+    # on the other core where it can (infra.background) while this process goes on.
     changes = collect_changes(c, stage.target.parent, use_cache=kept.root is not None)
     c.findings.extend(f for u in changes for f in u.findings)
     clock("changes")
+    report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
     table = unit_figures(c)  # once for 汇总 and the branch ledgers' 概况
     clock("figures")
     # One workbook per unit (feedback, branch ledger) goes to worker processes where there
@@ -181,19 +183,9 @@ def write_outputs(
     # workbooks: on one core that is longer than starting the workers).
     warm = kept.kept_count()
     expected = 2 * len(c.used) - warm
-    min_jobs, expected = (POOL_AFTER if warm else MIN_JOBS), (expected if expected >= MIN_JOBS else 0)
-    # 变更记录.xlsx: on the other core (forked before the workers' threads run) when the
-    # workers start at once and this process writes the ledger (a cold run); else here,
-    # once the unit files are queued, while the other core writes the snapshot and the
-    # ledger (a warm county run: ~1 s sooner).
-    report = (
-        background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
-        if Jobs.starts_at_once(min_jobs, expected)
-        else None
-    )
     with Jobs(
-        min_jobs=min_jobs,
-        expected=expected,
+        min_jobs=POOL_AFTER if warm else MIN_JOBS,
+        expected=expected if expected >= MIN_JOBS else 0,
         preload=("pipeline.outputs.feedback", "pipeline.outputs.branch_ledger_xlsx"),
     ) as jobs:
         # The school ledger (and its slices' pruning): where the workers already use both
@@ -234,15 +226,11 @@ def write_outputs(
         clock("feedback")
         write_branch_ledgers(c, stage, submit, table)  # 支部台账/ (pipeline.outputs.branch_ledger_xlsx)
         clock("branch_ledgers")
-        if report is None:
-            write_change_report(c, changes, stage.path(CHANGES_FILE))
-            clock("change_report")
         if ledger is None:
             _ledger_and_slices(c, stage.path(LEDGER), slices, table)
             clock("ledger")
     clock("workers")
-    if report is not None:
-        report.wait()
+    report.wait()
     if ledger is not None:
         ledger.wait()
     clock("background")

@@ -127,7 +127,7 @@ def test_strict_exit_code(
 @pytest.mark.parametrize(
     ("min_jobs", "children"),
     [
-        (None, ["_ledger_and_slices", "put"]),  # few jobs: written here, the ledger on the other core
+        (None, ["_ledger_and_slices", "put", "write_change_report"]),  # few jobs: written here
         (1, ["put", "write_change_report"]),  # workers started (a cold county): the ledger here
     ],
 )
@@ -138,10 +138,9 @@ def test_outputs_written_on_the_other_core_are_the_ones_written_here(
     min_jobs: int | None,
     children: list[str],
 ) -> None:
-    """The snapshot and 台账 written by forked children (infra.background), as a CLI run
-    does (变更记录 too once the workers are started, else here meanwhile), give the
-    same cells as the session's run, and the snapshot they leave is the one a later
-    command uses."""
+    """The snapshot, 变更记录 and 台账 written by forked children (infra.background), as a
+    CLI run does (台账 here once the workers are started), give the same cells as the
+    session's run, and the snapshot they leave is the one a later command uses."""
     project = DemoProject(tmp_path, demo_consolidated.manifest)
     shutil.copytree(demo_consolidated.inputs, project.inputs)
     monkeypatch.setenv("PLEDGE_WORKERS", "2")
