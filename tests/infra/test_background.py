@@ -66,6 +66,35 @@ def test_a_cache_write_that_fails_in_the_child_is_skipped(tmp_path: Path, forkin
     assert task.failed_in_child and not target.exists()
 
 
+class _Big:
+    """Stands for a large argument (the snapshot's kept bytes)."""
+
+
+def _use(path: Path, value: _Big) -> None:
+    path.write_text(type(value).__name__, encoding="utf-8")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_task_that_never_reruns_lets_its_arguments_go(tmp_path: Path, forking: None) -> None:
+    """This process lets go of a forked cache write's arguments at once (the child has
+    its own); a task that may run again here keeps them until it is waited for."""
+    import gc
+    import weakref
+
+    big, kept = _Big(), _Big()
+    gone, held = weakref.ref(big), weakref.ref(kept)
+    once = background.start(_use, tmp_path / "a.txt", big, rerun=False)
+    again = background.start(_use, tmp_path / "b.txt", kept)
+    assert once.forked and again.forked
+    del big, kept
+    gc.collect()
+    assert gone() is None and held() is not None
+    once.wait()
+    again.wait()
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "_Big"
+    assert (tmp_path / "b.txt").read_text(encoding="utf-8") == "_Big"
+
+
 @pytest.mark.parametrize(
     "env",
     [{"PLEDGE_WORKERS": "1"}, {"PLEDGE_START_METHOD": "spawn"}, {"PLEDGE_BACKGROUND": "0"}],
