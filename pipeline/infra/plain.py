@@ -222,9 +222,6 @@ class Encoded:
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[Any, bytes]] = {}
 
-    def __len__(self) -> int:
-        return len(self._by_id)
-
     def get(self, value: Any) -> bytes | None:
         kept = self._by_id.get(id(value))
         return kept[1] if kept is not None and kept[0] is value else None
@@ -534,13 +531,13 @@ class FrameRows:
         a, b = self.start, self.stop
         df = self.of.df
         cells = self.of.cells_repr(a, b) if b > a else repr([[] for _ in range(df.shape[1])])
-        return (
-            "F",
-            self.of.columns,
-            self.of.dtypes,
-            _Raw(repr(list(range(b - a)))),
-            _Raw(cells),
-        )
+        return _frame_key(self.of.columns, self.of.dtypes, repr(list(range(b - a))), cells)
+
+
+def _frame_key(columns: list[Any], dtypes: list[str], index: str, cells: str) -> Any:
+    """The key walk of a frame (built or row ranges: the same bytes for the same cells),
+    from its column keys, dtypes and the reprs of its index and of its cells' columns."""
+    return ("F", columns, dtypes, _Raw(index), _Raw(cells))
 
 
 def built(obj: Any) -> Any:
@@ -592,12 +589,8 @@ def _key_walk(obj: Any) -> Any:
 
         if isinstance(obj, pd.DataFrame):
             cells = frame_columns(obj)
-            return (
-                "F",
-                [_key_walk(c) for c in obj.columns],
-                frame_dtypes(obj),
-                _Raw(repr(obj.index.tolist())),
-                _Raw(repr(cells)),
+            return _frame_key(
+                [_key_walk(c) for c in obj.columns], frame_dtypes(obj), repr(obj.index.tolist()), repr(cells)
             )
         if isinstance(obj, pd.Series):
             return (
