@@ -181,9 +181,16 @@ def test_bench_command_smoke_run(early: Early) -> None:
     assert {"python -c pass", 'python -c "import pandas"', "pledge --help"} <= set(small)
     assert {name for name, _ in SMALL_COMMANDS} <= set(small)
     assert all(x["wall"] > 0 and len(x["runs"]) == 1 for x in small.values())
-    pandas = small['python -c "import pandas"']["wall"]
+    # each command against the baseline runs interleaved with its own (the machine's speed
+    # drifts between commands); the baselines themselves have none
+    assert all(len(small[name]["baseline_runs"]) == 1 for name, _ in SMALL_COMMANDS)
+    assert "baseline_wall" not in small['python -c "import pandas"']
+    pandas = small["notice"]["baseline_wall"]
     assert saved["ratios"]["notice / import pandas"] == round(small["notice"]["wall"] / pandas, 2)
     assert saved["targets"]["demo notice <= 2x import pandas"] == (small["notice"]["wall"] <= 2 * pandas)
+    assert saved["ratios"]["pledge --help / python -c pass"] == round(
+        small["pledge --help"]["wall"] / small["pledge --help"]["baseline_wall"], 2
+    )
     assert "pledge --help <= 12x python -c pass" in saved["targets"]
     assert "demo bulletin --no-cache <= 2x import pandas" not in saved["targets"]
     assert any("× import pandas" in line for line in lines)
