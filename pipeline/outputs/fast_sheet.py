@@ -47,7 +47,6 @@ _XML_SPECIAL = re.compile(r"[&<>]")
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _NEEDS_WORK = re.compile(r"[&<>]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 _CHUNK = 1 << 20
-_REFS = re.compile(r'(<row|<c) r="[A-Z]*[0-9]+"')  # markup only: text never holds "<"
 _MARKER = "<!--pledge-spliced-rows:{}-->"
 _IN_MEMORY = 8 << 20  # characters of rendered rows kept in memory per sheet
 
@@ -172,8 +171,9 @@ class FastSheet(Worksheet):
             None,
             heights,
             parts.append,
+            refs=False,
         )
-        xml = _REFS.sub(r"\1", "".join(parts))
+        xml = "".join(parts)
         cells = sum(len(r) for r in rows)
         if last != len(rows) - 1 or xml.count("<c") != cells or not all(rows):
             return None
@@ -204,9 +204,12 @@ class FastSheet(Worksheet):
         marked: Mapping[tuple[int, int], tuple[Format, Format]] | None,
         heights: Sequence[float | None] | None,
         emit: Any,
+        refs: bool = True,
     ) -> tuple[int, int, int]:
         """Render ``rows`` to SpreadsheetML, handing it to ``emit`` in chunks; returns
-        (next row, last column written, last row written)."""
+        (next row, last column written, last row written). ``refs=False``: rows and cells
+        without their ``r`` attribute (a slice, :meth:`render_rows`): Excel places such a
+        cell after the one before it."""
         s_attr = [_style(f) for f in styles]
         d_attr = [_style(f) for f in date_styles]
         n_attr = [_style(f) for f in number_styles]
@@ -224,8 +227,10 @@ class FastSheet(Worksheet):
         # the XML of a row of blank cells in every column, when every column has a style
         width = len(letters)
         blank_row = (
-            '<row r="{0}">'
-            + "".join(f'<c r="{letters[j]}{{0}}"{s_attr[j]}/>' for j in range(width))
+            ('<row r="{0}">' if refs else "<row>")
+            + "".join(
+                (f'<c r="{letters[j]}{{0}}"' if refs else "<c") + f"{s_attr[j]}/>" for j in range(width)
+            )
             + "</row>"
             if blank_cells and width and all(s_attr)
             else None
@@ -258,10 +263,12 @@ class FastSheet(Worksheet):
                     buf, size = [], 0
                 r += 1
                 continue
-            parts = [f'<row r="{n}" ht="{h:g}" customHeight="1">' if h else f'<row r="{n}">']
+            rr = f' r="{n}"' if refs else ""
+            parts = [f'<row{rr} ht="{h:g}" customHeight="1">' if h else f"<row{rr}>"]
             for j, v in enumerate(row):
                 mark = marks.get(j) if marks else None
                 sa = mark[0] if mark else s_attr[j]
+                ra = f' r="{letters[j]}{n}"' if refs else ""
                 if type(v) is str:  # "" too: xlsxwriter writes an empty string, not a blank
                     if v or blank_cells or mark:
                         x = texts.get(v)
@@ -269,20 +276,15 @@ class FastSheet(Worksheet):
                             x = cell_text_xml(v)
                             if len(v) <= _TEXT_MEMO_LEN:
                                 texts[v] = x
-                        parts.append(f'<c r="{letters[j]}{n}"{sa} t="inlineStr">{x}</c>')
+                        parts.append(f'<c{ra}{sa} t="inlineStr">{x}</c>')
                     else:
                         continue
                 elif (
                     v is None
-                    or (
-                        cell := render(
-                            f"{letters[j]}{n}", v, sa, *(mark[1:] if mark else (d_attr[j], n_attr[j]))
-                        )
-                    )
-                    is None
+                    or (cell := render(ra, v, sa, *(mark[1:] if mark else (d_attr[j], n_attr[j])))) is None
                 ):
                     if (blank_cells or mark) and sa:
-                        parts.append(f'<c r="{letters[j]}{n}"{sa}/>')
+                        parts.append(f"<c{ra}{sa}/>")
                     else:
                         continue
                 else:
@@ -359,11 +361,12 @@ class FastSheet(Worksheet):
         self._fast.write(xml)
 
     def _render(self, ref: str, v: Any, sa: str, da: str, na: str) -> str | None:
-        """One non-string cell as XML (``None``: blank). Mirrors ``write_cell``."""
+        """One non-string cell as XML (``None``: blank). Mirrors ``write_cell``. ``ref``:
+        the cell's ``r`` attribute with its leading space (`` r="B7"``), or empty."""
         if v is None or v is pd.NaT:
             return None
         if isinstance(v, bool):
-            return f'<c r="{ref}"{sa} t="inlineStr"><is><t>{"是" if v else "否"}</t></is></c>'
+            return f'<c{ref}{sa} t="inlineStr"><is><t>{"是" if v else "否"}</t></is></c>'
         if isinstance(v, dt.datetime | dt.date):
             serial = self._serials.get(v)
             if serial is None:  # deadlines repeat: convert each distinct date once
@@ -371,13 +374,13 @@ class FastSheet(Worksheet):
                 if not isinstance(d, dt.datetime):
                     d = dt.datetime.combine(d, dt.time())
                 serial = self._serials[v] = f"{self._convert_date_time(d):.16G}"
-            return f'<c r="{ref}"{da}><v>{serial}</v></c>'
+            return f"<c{ref}{da}><v>{serial}</v></c>"
         if isinstance(v, int | float):
             if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
                 return None
-            return f'<c r="{ref}"{na}><v>{v:.16G}</v></c>'
+            return f"<c{ref}{na}><v>{v:.16G}</v></c>"
         if isinstance(v, str):  # a str subclass
-            return f'<c r="{ref}"{sa} t="inlineStr">{cell_text_xml(str(v))}</c>'
+            return f'<c{ref}{sa} t="inlineStr">{cell_text_xml(str(v))}</c>'
         try:
             if pd.isna(v):
                 return None
@@ -385,7 +388,7 @@ class FastSheet(Worksheet):
             pass
         if hasattr(v, "item"):  # numpy scalars
             return self._render(ref, v.item(), sa, da, na)
-        return f'<c r="{ref}"{sa} t="inlineStr">{cell_text_xml(str(v))}</c>'
+        return f'<c{ref}{sa} t="inlineStr">{cell_text_xml(str(v))}</c>'
 
     # ------------------------------------------------------------------ assembling
     def _write_rows(self) -> None:

@@ -295,3 +295,36 @@ def test_probe_fails_when_the_sheet_xml_differs(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(fs.FastSheet, "_write_rows", lambda self: None)  # rows never reach the file
     assert "sheet XML differs" in fs._probe()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.lists(st.sampled_from(VALUES[:14] + VALUES[15:]), min_size=1, max_size=6),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(st.sampled_from([None, 15.0, 30.75]), min_size=8, max_size=8),
+)
+def test_a_slice_is_the_rows_xml_without_cell_references(
+    tmp_path: Path, rows: list[list[Any]], heights: list[float | None]
+) -> None:
+    """A slice (rendered once, spliced wherever its unit's rows land) is exactly the XML
+    the same rows get in place, less every row's and cell's ``r`` attribute."""
+    import re
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "s.xlsx"), dict(WORKBOOK_OPTIONS))
+    wb.worksheet_class = FastSheet
+    fmt = formats(wb)
+    ws = wb.add_worksheet("数据")
+    assert isinstance(ws, FastSheet)
+    width = max(len(r) for r in rows)
+    rows = [[*r, *[""] * (width - len(r))] for r in rows]  # a slice has no gaps
+    styles = ([fmt["cell"]] * width, [fmt["date"]] * width, [fmt["percent"]] * width)
+    got = ws.render_rows(rows, *styles, heights=heights[: len(rows)])
+    placed: list[str] = []
+    ws._rows_xml(37, rows, *styles, True, None, heights[: len(rows)], placed.append)
+    expected = re.sub(r'(<row|<c) r="[A-Z]*[0-9]+"', r"\1", "".join(placed))
+    assert got == expected
+    assert ' r="' not in (got or "").replace('<t xml:space="preserve">', "")  # no reference left
+    wb.close()
