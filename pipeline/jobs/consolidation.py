@@ -35,7 +35,7 @@ from pipeline.intake.inbox import (
 from pipeline.intake.received import plausibility, saved_time
 from pipeline.read import layout as L
 from pipeline.read.parse import ParsedWorkbook, date_fields, parse_workbook, typed_frame
-from pipeline.read.reader import formula_cells_without_value, read_workbook
+from pipeline.read.reader import FormulaCells, read_workbook
 from pipeline.rules.calendar import calendar_finding, outside_campaign
 from pipeline.rules.figures import FigureTable, figures
 from pipeline.rules.logs import log_rules
@@ -108,9 +108,8 @@ def read_one(f: InboxFile, year: int) -> FileResult:
     wb = read_workbook(f.path)
     if wb.error or not wb.verdict.ok:
         return FileResult(False, wb.verdict.kind, wb.error or wb.verdict.message)
-    parsed = parse_workbook(
-        wb, f.rel, year, formula_cells=lambda sheet: set(formula_cells_without_value(f.path, sheet))
-    )
+    with FormulaCells(f.path) as formulas:  # the zip opened once for the four sheets
+        parsed = parse_workbook(wb, f.rel, year, formula_cells=lambda sheet: set(formulas(sheet)))
     return FileResult(True, wb.verdict.kind, "", parsed, saved_time(f.path, wb.verdict.kind))
 
 

@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from defusedxml import ElementTree as DET
 
@@ -47,6 +48,7 @@ from pipeline.intake.filecheck import (
 )
 
 __all__ = [
+    "FormulaCells",
     "HeaderMatch",
     "SheetGrid",
     "WorkbookRead",
@@ -342,8 +344,59 @@ def formula_cells_without_value(path: Path, sheet_name: str, caps: Caps | None =
         return []
 
 
+class FormulaCells:
+    """:func:`formula_cells_without_value` for any sheet of one file, the zip opened and
+    its sheet list read once however many sheets are asked about (a return has four);
+    a context manager. Never raises: [] on any trouble, as the function."""
+
+    def __init__(self, path: Path, caps: Caps | None = None) -> None:
+        self.path = Path(path)
+        self.caps = caps or Caps()
+        self._zip: SafeZip | None = None
+        self._parts: list[Any] | None = None
+        self._failed = False
+
+    def __call__(self, sheet_name: str) -> list[str]:
+        if self._failed:
+            return []
+        try:
+            if self._zip is None:
+                self._zip = SafeZip(self.path)
+            if self._parts is None:
+                self._parts = [p for p in xlsx_sheet_parts(self._zip) if p.part in self._zip.by_name]
+        except Exception:
+            self._failed = True  # not an xlsx, or damaged: as the function, nothing to report
+            self.close()
+            return []
+        try:
+            part = _part_of(self._parts, sheet_name)
+            if part is None:
+                return []
+            info = self._zip.by_name[part]
+            if not _contains_formula(self._zip.iter_member(info, self.caps.max_member_bytes)):
+                return []
+            return _scan_formulas(self._zip.iter_member(info, self.caps.max_member_bytes))
+        except Exception:
+            return []  # this sheet's part is damaged or too large: as the function
+
+    def close(self) -> None:
+        if self._zip is not None:
+            with contextlib.suppress(Exception):
+                self._zip.close()
+            self._zip = None
+
+    def __enter__(self) -> FormulaCells:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _sheet_part(sz: SafeZip, sheet_name: str) -> str | None:
-    parts = [p for p in xlsx_sheet_parts(sz) if p.part in sz.by_name]
+    return _part_of([p for p in xlsx_sheet_parts(sz) if p.part in sz.by_name], sheet_name)
+
+
+def _part_of(parts: list[Any], sheet_name: str) -> str | None:
     for p in parts:
         if p.name == sheet_name:
             return p.part

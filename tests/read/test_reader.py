@@ -18,6 +18,7 @@ import xlsxwriter
 from pipeline.intake.filecheck import Caps, FileVerdict
 from pipeline.read import reader as xlsx_read
 from pipeline.read.reader import (
+    FormulaCells,
     HeaderMatch,
     SheetGrid,
     WorkbookRead,
@@ -236,6 +237,21 @@ def test_formula_without_cached_value(tmp_path: Path) -> None:
     assert formula_cells_without_value(p, "没有这个表") == []
     assert formula_cells_without_value(make_xls(tmp_path / "a.xls"), "承诺事项") == []
     assert formula_cells_without_value(tmp_path / "missing.xlsx", "承诺事项") == []
+
+
+def test_one_opened_file_answers_for_every_sheet_as_the_function_does(tmp_path: Path) -> None:
+    """FormulaCells (the zip opened once per return, issue 16) gives each sheet what
+    formula_cells_without_value gives it, in any order of asking, and [] for files that
+    are not xlsx or not there."""
+    p = make_pledge_book(tmp_path / "a.xlsx")
+    names = ["说明", "承诺事项", "没有这个表", "承诺事项"]
+    with FormulaCells(p) as cells:
+        assert [cells(n) for n in names] == [formula_cells_without_value(p, n) for n in names]
+    assert [cells(n) for n in names][1] == ["H6"]  # once closed, opened again on demand
+    cells.close()
+    for other in (make_xls(tmp_path / "a.xls"), tmp_path / "missing.xlsx"):
+        with FormulaCells(other) as cells:
+            assert cells("承诺事项") == [] and cells("说明") == []
 
 
 def test_formula_with_cached_value_is_not_reported(tmp_path: Path) -> None:
