@@ -12,6 +12,13 @@ A task never changes what is written, only where it runs:
 
 - :meth:`Task.wait` waits for the child; if the child failed (an exception, a signal) the
   function runs again here, so a failure surfaces exactly as it would have inline;
+- ``wait(take_over=True)``: a task whose child has not begun its work (its turn in the
+  lane has not come) is done here instead, while the lane goes on: this process would
+  otherwise sit idle beside one busy core. Each task has a one-byte token in a pipe; the
+  child or this process, whichever reads it first, does the work (a read of a pipe is
+  atomic, so exactly one of them gets it); the other finds the pipe empty. Only tasks that
+  may run again here (``rerun=True``) are taken over: they read nothing this process has
+  changed since (see :func:`start`);
 - :func:`wait_all` waits for every task still running; :func:`pipeline.infra.atomic.run_lock`
   calls it before the lock is released, so no background write outlives the run;
 - a child ends with ``os._exit`` (no atexit handlers, no flushing of this process's
@@ -96,7 +103,12 @@ class Task:
     """One function running in a forked child (``pid``), or already done here (``pid`` None)."""
 
     def __init__(
-        self, fn: Callable[..., Any], args: tuple[Any, ...], pid: int | None, rerun: bool = True
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        pid: int | None,
+        rerun: bool = True,
+        token: int | None = None,
     ) -> None:
         self.fn = fn
         # kept only to run again here; a task that never reruns lets its arguments go (a
@@ -106,15 +118,31 @@ class Task:
         self.rerun = rerun
         self.forked = pid is not None
         self.failed_in_child = False
+        self.taken_over = False  # done here: the child found no token
+        self._token = token  # read end of the token pipe (None: nothing to take over)
 
-    def wait(self, rerun: bool = True) -> None:
+    def wait(self, rerun: bool = True, take_over: bool = False) -> None:
         """Return once the work is done; run it here if the child did not finish it
-        (``rerun=False``: not even then, e.g. while an error is already on its way)."""
+        (``rerun=False``: not even then, e.g. while an error is already on its way).
+        ``take_over``: if the child has not begun it, do it here now (see the module doc)."""
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
         if self in _running:
             _running.remove(self)
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                mine = take_over and self.rerun and rerun and os.read(token, 1) == _TOKEN
+            finally:
+                os.close(token)
+            if mine:  # the child has not begun: done here, now (the child exits without it)
+                self.taken_over = True
+                try:
+                    self.fn(*self.args)
+                finally:
+                    _reap(pid)
+                return
         try:
             _, status = os.waitpid(pid, 0)
             ok = os.waitstatus_to_exitcode(status) == 0
@@ -126,12 +154,23 @@ class Task:
                 self.fn(*self.args)
 
 
+_TOKEN = b"t"
+
+
+def _reap(pid: int) -> None:
+    """Wait for a child that has nothing left to do (it ends once its turn comes)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
 def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
     """Run ``fn(*args)`` in a forked child where possible (see the module doc), else now.
 
     ``rerun=False`` for a cache write whose arguments this process goes on changing: if
     the child fails, nothing is written (a miss next time) rather than a write of the
-    changed objects."""
+    changed objects; nor is such a task taken over (:meth:`Task.wait`). A task with
+    ``rerun=True`` may run here later, with its arguments as they are then: its caller does
+    not change them after the start."""
     global _lane
     if not can_fork():
         fn(*args)
@@ -144,6 +183,9 @@ def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
     before = _lane
     parent = os.getpid()
     done_r, done_w = os.pipe()  # this child holds done_w open until it exits
+    token_r, token_w = os.pipe()  # the work, for whichever reads the token first
+    os.write(token_w, _TOKEN)
+    os.close(token_w)  # nobody writes again: once the token is read, the pipe reads as empty
     pid = os.fork()
     if pid == 0:  # the child
         code = 1
@@ -153,7 +195,8 @@ def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
             os.close(done_r)
             if before is not None:
                 _wait_for_eof(before)  # the child before this one has ended
-            fn(*args)
+            if os.read(token_r, 1) == _TOKEN:  # else the parent has taken the work over
+                fn(*args)
             code = 0
         except BaseException:  # the parent runs fn again and sees the error
             code = 1
@@ -163,7 +206,7 @@ def start(fn: Callable[..., Any], *args: Any, rerun: bool = True) -> Task:
     if before is not None:
         os.close(before)
     _lane = done_r
-    task = Task(fn, args, pid, rerun)
+    task = Task(fn, args, pid, rerun, token_r)
     _running.append(task)
     return task
 

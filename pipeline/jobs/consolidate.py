@@ -169,11 +169,11 @@ def write_outputs(
     kept = kept or WrittenCache(None)
     clock = Laps(c.timings, "write.")
     # 变更记录.xlsx (issue 4): its T101 notices join 问题清单; the workbook itself is written
-    # on the other core where it can (infra.background) while this process goes on.
+    # on the other core where it can (infra.background) while this process goes on, or
+    # here once this process is done with the rest.
     changes = collect_changes(c, stage.target.parent, use_cache=kept.root is not None)
     c.findings.extend(f for u in changes for f in u.findings)
     clock("changes")
-    report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
     table = unit_figures(c)  # once for 汇总 and the branch ledgers' 概况
     clock("figures")
     # One workbook per unit (feedback, branch ledger) goes to worker processes where there
@@ -197,6 +197,10 @@ def write_outputs(
             if jobs.started
             else background.start(_ledger_and_slices, c, stage.path(LEDGER), slices, table)
         )
+        # The change report after the ledger on the other core: by the time this process
+        # waits for it, it has usually not begun, and is written here beside the ledger
+        # (infra.background takes over a task whose turn has not come).
+        report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
             keep = kept.job(fn, path, *args)
@@ -230,7 +234,7 @@ def write_outputs(
             _ledger_and_slices(c, stage.path(LEDGER), slices, table)
             clock("ledger")
     clock("workers")
-    report.wait()
+    report.wait(take_over=True)  # here, if the other core has not begun it (its ledger first)
     if ledger is not None:
         ledger.wait()
     clock("background")

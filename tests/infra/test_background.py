@@ -191,3 +191,61 @@ def test_a_killed_child_does_not_hold_up_the_next(tmp_path: Path, forking: None)
     assert (tmp_path / "after.txt").read_text(encoding="utf-8") == "乙"
     stuck.wait()
     assert stuck.failed_in_child
+
+
+def _write_pid(path: Path, began: Path | None = None, pause: float = 0.0) -> None:
+    """Write "<pid of the writer> <monotonic time of the write>"."""
+    import time
+
+    if began is not None:
+        began.write_text("", encoding="utf-8")
+    time.sleep(pause)
+    path.write_text(f"{os.getpid()} {time.monotonic()}", encoding="utf-8")
+
+
+def _writer(path: Path) -> int:
+    return int(path.read_text(encoding="utf-8").split()[0])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_task_whose_turn_has_not_come_is_done_here_when_waited_for(tmp_path: Path, forking: None) -> None:
+    """The change report waits in the lane behind the ledger; this process, done with its
+    own work, writes it itself beside the ledger's child instead of waiting idle."""
+    slow, later = tmp_path / "slow.txt", tmp_path / "later.txt"
+    first = background.start(_log_span, slow, 1.0)
+    second = background.start(_write_pid, later)
+    second.wait(take_over=True)
+    assert second.taken_over and _writer(later) == os.getpid()
+    written_at = float(later.read_text(encoding="utf-8").split()[1])
+    _start, end = map(float, slow.read_text(encoding="utf-8").split())  # there: the wait reaped after it
+    assert written_at < end  # written here while the child before it worked
+    first.wait()
+    assert not first.taken_over and not first.failed_in_child
+    assert _writer(later) == os.getpid()  # its child did not write it again
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_task_its_child_has_begun_is_left_to_the_child(tmp_path: Path, forking: None) -> None:
+    import time
+
+    out, began = tmp_path / "out.txt", tmp_path / "began"
+    task = background.start(_write_pid, out, began, 0.3)
+    deadline = time.monotonic() + 30
+    while not began.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    task.wait(take_over=True)
+    assert not task.taken_over and _writer(out) != os.getpid()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_cache_write_or_a_plain_wait_is_never_taken_over(tmp_path: Path, forking: None) -> None:
+    """A task with ``rerun=False`` reads objects this process changes after its start: only
+    its child may write it. Without ``take_over`` a wait only waits."""
+    slow = background.start(_log_span, tmp_path / "slow.txt", 0.5)
+    cache = background.start(_write_pid, tmp_path / "cache.txt", None, 0.0, rerun=False)
+    plain_wait = background.start(_write_pid, tmp_path / "plain.txt")
+    cache.wait(take_over=True)
+    plain_wait.wait()
+    slow.wait()
+    for name, task in (("cache.txt", cache), ("plain.txt", plain_wait)):
+        assert not task.taken_over and _writer(tmp_path / name) != os.getpid()
