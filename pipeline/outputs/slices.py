@@ -13,7 +13,10 @@ splices a kept slice wherever its unit's rows now start.
 A slice is kept under ``outputs/.cache/slices/<key>`` where the key is the SHA-256 of the
 code fingerprint, the sheet's column widths and styles, and the slice's values (their
 ``repr``: types are told apart). Equal keys mean equal rows, so a hit is never stale; a
-damaged entry (its recorded length or CRC does not match) is a miss. Entries no run used
+damaged entry is a miss: its name records the CRC-32 of the XML (what the zip records
+for the sheet) and of the compressed bytes as written, and a kept slice is used only
+while its bytes have that CRC (inflating the same bytes gives the same XML: checking
+them costs a CRC of ~20 MB for a county, not inflating ~340 MB). Entries no run used
 are removed after a successful run, so the folder holds one ledger's worth. ``--no-cache``
 writes every row the ordinary way.
 
@@ -42,7 +45,8 @@ from pipeline.infra.written_cache import kept_entries
 
 SLICES_DIR = "slices"
 ALIASES = "aliases.json"  # layout key -> rows key
-_ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{8})-([0-9]+)\.deflate")
+# <key>-<CRC-32 of the XML>-<its length>-<CRC-32 of the compressed bytes>.deflate
+_ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{8})-([0-9]+)-([0-9a-f]{8})\.deflate")
 LEVEL = 6  # zipfile's (and so xlsxwriter's) deflate level
 
 
@@ -126,18 +130,18 @@ class SliceStore:
         m = _ENTRY.fullmatch(p.name)
         assert m is not None
         # Checked whole before it is spliced: the CRC the zip records must be that of what a
-        # reader inflates, or Excel offers to "repair" the ledger.
+        # reader inflates, or Excel offers to "repair" the ledger; these bytes inflate to
+        # that XML while they are the bytes written.
         try:
             data = p.read_bytes()
-            xml = zlib.decompressobj(-15).decompress(data)
-        except (OSError, zlib.error):
+        except OSError:
             self.misses += 1
             return None
-        chunk = Chunk(data, int(m[3]), int(m[2], 16))
-        if len(xml) != chunk.length or zlib.crc32(xml) != chunk.crc:
+        if zlib.crc32(data) != int(m[4], 16):
             p.unlink(missing_ok=True)
             self.misses += 1
             return None
+        chunk = Chunk(data, int(m[3]), int(m[2], 16))
         self.hits += 1
         return chunk
 
@@ -147,7 +151,7 @@ class SliceStore:
         self.used.add(key)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            final = self.root / f"{key}-{chunk.crc:08x}-{chunk.length}.deflate"
+            final = self.root / f"{key}-{chunk.crc:08x}-{chunk.length}-{zlib.crc32(chunk.data):08x}.deflate"
             tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
             tmp.write_bytes(chunk.data)
             os.replace(tmp, final)
