@@ -128,6 +128,9 @@ class OutputStage:
         return self.target
 
     def abort(self) -> None:
+        # A background task writing into this stage (infra.background) ends first, or
+        # never begins: nothing is written into the folder after it is removed.
+        background.wait_all(rerun=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> OutputStage:

@@ -119,21 +119,27 @@ class Task:
         self.forked = pid is not None
         self.failed_in_child = False
         self.taken_over = False  # done here: the child found no token
+        self.cancelled = False  # never done: an error came first (wait(rerun=False))
         self._token = token  # read end of the token pipe (None: nothing to take over)
 
     def wait(self, rerun: bool = True, take_over: bool = False) -> None:
         """Return once the work is done; run it here if the child did not finish it
-        (``rerun=False``: not even then, e.g. while an error is already on its way).
+        (``rerun=False``: not even then, e.g. while an error is already on its way; a child
+        that has not begun the work then never does).
         ``take_over``: if the child has not begun it, do it here now (see the module doc)."""
         if self.pid is None:
             return
         pid, self.pid = self.pid, None
         if self in _running:
             _running.remove(self)
+        if not rerun:
+            self.cancel()
         token, self._token = self._token, None
         if token is not None:
+            mine = False
             try:
-                mine = take_over and self.rerun and rerun and os.read(token, 1) == _TOKEN
+                if take_over and self.rerun:
+                    mine = os.read(token, 1) == _TOKEN
             finally:
                 os.close(token)
             if mine:  # the child has not begun: done here, now (the child exits without it)
@@ -143,6 +149,9 @@ class Task:
                 finally:
                     _reap(pid)
                 return
+        if self.cancelled:
+            _reap(pid)
+            return
         try:
             _, status = os.waitpid(pid, 0)
             ok = os.waitstatus_to_exitcode(status) == 0
@@ -152,6 +161,17 @@ class Task:
             self.failed_in_child = True
             if self.rerun and rerun:
                 self.fn(*self.args)
+
+    def cancel(self) -> None:
+        """If the child has not begun the work, it never will (``cancelled``); a child at
+        work goes on (wait for it)."""
+        token, self._token = self._token, None
+        if token is None:
+            return
+        try:
+            self.cancelled = os.read(token, 1) == _TOKEN
+        finally:
+            os.close(token)
 
 
 _TOKEN = b"t"
@@ -222,7 +242,12 @@ def _wait_for_eof(fd: int) -> None:
 
 
 def wait_all(rerun: bool = True) -> None:
-    """Wait for every task still running (in the order they started); see :meth:`Task.wait`."""
+    """Wait for every task still running (in the order they started); see :meth:`Task.wait`.
+    ``rerun=False``: every task not begun is cancelled first, so none begins while this
+    process waits for the one before it."""
+    if not rerun:
+        for task in _running:
+            task.cancel()
     while _running:
         _running[0].wait(rerun)
     _close_lane()

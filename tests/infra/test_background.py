@@ -249,3 +249,17 @@ def test_a_cache_write_or_a_plain_wait_is_never_taken_over(tmp_path: Path, forki
     slow.wait()
     for name, task in (("cache.txt", cache), ("plain.txt", plain_wait)):
         assert not task.taken_over and _writer(tmp_path / name) != os.getpid()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_after_a_failure_a_task_not_begun_never_begins(tmp_path: Path, forking: None) -> None:
+    """While an error is on its way (``rerun=False``) a child still waiting for its turn
+    is cancelled, so it writes nothing into the outputs stage being removed; a child at
+    work is waited for."""
+    begun = background.start(_log_span, tmp_path / "begun.txt", 0.5)
+    waiting = background.start(_write_pid, tmp_path / "waiting.txt")
+    background.wait_all(rerun=False)
+    assert (tmp_path / "begun.txt").is_file()
+    assert not (tmp_path / "waiting.txt").exists()
+    assert waiting.cancelled and not waiting.failed_in_child and not waiting.taken_over
+    assert not begun.failed_in_child
