@@ -30,7 +30,6 @@ import unicodedata
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from defusedxml import ElementTree as DET
 
@@ -41,6 +40,7 @@ from pipeline.intake.filecheck import (
     Caps,
     FileVerdict,
     SafeZip,
+    SheetPart,
     cell_ref,
     check_file,
     col_letter,
@@ -330,18 +330,8 @@ def formula_cells_without_value(path: Path, sheet_name: str, caps: Caps | None =
     Such cells read as empty (python-calamine only sees cached values): the file was
     written by a program that does not calculate (openpyxl, scripts), or saved without
     recalculation. Returns [] for non-xlsx files and on any trouble; never raises."""
-    caps = caps or Caps()
-    try:
-        with SafeZip(Path(path)) as sz:
-            part = _sheet_part(sz, sheet_name)
-            if part is None:
-                return []
-            info = sz.by_name[part]
-            if not _contains_formula(sz.iter_member(info, caps.max_member_bytes)):
-                return []
-            return _scan_formulas(sz.iter_member(info, caps.max_member_bytes))
-    except Exception:
-        return []
+    with FormulaCells(path, caps) as cells:
+        return cells(sheet_name)
 
 
 class FormulaCells:
@@ -353,7 +343,7 @@ class FormulaCells:
         self.path = Path(path)
         self.caps = caps or Caps()
         self._zip: SafeZip | None = None
-        self._parts: list[Any] | None = None
+        self._parts: list[SheetPart] | None = None
         self._failed = False
 
     def __call__(self, sheet_name: str) -> list[str]:
@@ -392,11 +382,7 @@ class FormulaCells:
         self.close()
 
 
-def _sheet_part(sz: SafeZip, sheet_name: str) -> str | None:
-    return _part_of([p for p in xlsx_sheet_parts(sz) if p.part in sz.by_name], sheet_name)
-
-
-def _part_of(parts: list[Any], sheet_name: str) -> str | None:
+def _part_of(parts: list[SheetPart], sheet_name: str) -> str | None:
     for p in parts:
         if p.name == sheet_name:
             return p.part
