@@ -134,21 +134,15 @@ class Task:
             _running.remove(self)
         if not rerun:
             self.cancel()
-        token, self._token = self._token, None
-        if token is not None:
-            mine = False
+        elif take_over and self.rerun and self._claim():
+            # the child has not begun: done here, now (the child exits without it)
+            self.taken_over = True
             try:
-                if take_over and self.rerun:
-                    mine = os.read(token, 1) == _TOKEN
+                self.fn(*self.args)
             finally:
-                os.close(token)
-            if mine:  # the child has not begun: done here, now (the child exits without it)
-                self.taken_over = True
-                try:
-                    self.fn(*self.args)
-                finally:
-                    _reap(pid)
-                return
+                _reap(pid)
+            return
+        self._claim(read=False)
         if self.cancelled:
             _reap(pid)
             return
@@ -165,11 +159,16 @@ class Task:
     def cancel(self) -> None:
         """If the child has not begun the work, it never will (``cancelled``); a child at
         work goes on (wait for it)."""
+        self.cancelled = self._claim() or self.cancelled
+
+    def _claim(self, read: bool = True) -> bool:
+        """Read this task's token: True when the work is now this process's (the child had
+        not begun it). The pipe is closed either way (``read=False``: only closed)."""
         token, self._token = self._token, None
         if token is None:
-            return
+            return False
         try:
-            self.cancelled = os.read(token, 1) == _TOKEN
+            return read and os.read(token, 1) == _TOKEN
         finally:
             os.close(token)
 

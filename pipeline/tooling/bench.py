@@ -1248,18 +1248,14 @@ def table(r: dict[str, Any]) -> list[str]:
             f' (python -c "import pandas" alone: {pandas:.2f} s):'
         )
         for name, x in r["small"].items():
-            if name == "pledge --help":
-                base = baseline_of(r["small"], name, PASS)
-                lines.append(
-                    f"    {name.ljust(28)} {x['wall']:6.2f}  ({x['wall'] / base:.2f}× python -c pass, {base:.2f} s)"
-                )
-            elif name in (PASS, PANDAS):
+            if name in BASELINES:
                 lines.append(f"    {name.ljust(28)} {x['wall']:6.2f}")
-            else:
-                base = baseline_of(r["small"], name, PANDAS)
-                lines.append(
-                    f"    {name.ljust(28)} {x['wall']:6.2f}  ({x['wall'] / base:.2f}× import pandas, {base:.2f} s)"
-                )
+                continue
+            kind, label = (PASS, "python -c pass") if name == "pledge --help" else (PANDAS, "import pandas")
+            base = baseline_of(r["small"], name, kind)
+            lines.append(
+                f"    {name.ljust(28)} {x['wall']:6.2f}  ({x['wall'] / base:.2f}× {label}, {base:.2f} s)"
+            )
     if r["scale"] != "county":
         lines.append(
             "  (the targets of issue 6 are set for the county scale; below, this scale measured against them;"
