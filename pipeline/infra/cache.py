@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,26 @@ class ParseCache:
             return
         self.put_encoded(sha256, name, data)
 
+    def rules_memo(self, keys: Mapping[str, str]) -> dict[str, Any]:
+        """The last run's rule findings of every unit whose key is in ``keys``
+        (:class:`pipeline.rules.by_unit.RulesMemo`); {} when there are none or they
+        cannot be read. Not counted as a hit or miss (those count returned workbooks)."""
+        from pipeline.rules.by_unit import RulesMemo
+
+        hits, misses = self.hits, self.misses
+        memo = self.get(*RULES_MEMO, expect=RulesMemo)
+        self.hits, self.misses = hits, misses
+        if memo is None:
+            return {}
+        try:
+            return memo.reusable(keys)
+        except Exception:  # a hand-edited or foreign entry: a miss
+            return {}
+
+    def put_rules_memo(self, memo: Any) -> None:
+        """Keep this run's rule findings per unit for the next run (:meth:`rules_memo`)."""
+        self.put(*RULES_MEMO, memo)
+
     def put_encoded(self, sha256: str, name: str, data: bytes) -> None:
         """Store a value encoded elsewhere with :func:`pipeline.infra.plain.dumps` (by the
         worker process that parsed it)."""
@@ -90,6 +111,9 @@ class ParseCache:
         key = self.key(sha256, name)
         self.root.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(self.root / f"{key}{SUFFIX}", self._header(key) + data)
+
+
+RULES_MEMO = ("rules", "by-unit")  # the (sha256, name) of the rule findings kept per unit
 
 
 def _remove_stale(root: Path, keep: Path | None) -> None:

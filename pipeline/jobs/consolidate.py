@@ -108,9 +108,11 @@ def run_consolidation(inputs: Path, outputs: Path, as_of: dt.date, use_cache: bo
         outputs / ".cache" if use_cache else None, settings.fingerprint()
     )  # counts returns only
     archive = Archive(outputs / "archive")
-    n_files = len(discover(inputs / INBOX))
-    with file_progress(n_files) as bar:
-        c = consolidate(inputs, settings, roster, as_of, cache=cache, archive=archive, progress=bar)
+    files = discover(inputs / INBOX)
+    with file_progress(len(files)) as bar:
+        c = consolidate(
+            inputs, settings, roster, as_of, cache=cache, archive=archive, progress=bar, files=files
+        )
     archive.save()
     if use_cache and inputs_digest(inputs) == digest:  # nothing arrived meanwhile
         # keyed by the manifest as this run leaves it: what the next run starts from

@@ -36,11 +36,10 @@ from pipeline.intake.received import plausibility, saved_time
 from pipeline.read import layout as L
 from pipeline.read.parse import ParsedWorkbook, date_fields, parse_workbook, typed_frame
 from pipeline.read.reader import FormulaCells, read_workbook
+from pipeline.rules.by_unit import RulesMemo, merged, rows_of, rules_by_unit, unit_key
 from pipeline.rules.calendar import calendar_finding, outside_campaign
 from pipeline.rules.figures import FigureTable, figures
-from pipeline.rules.logs import log_rules
-from pipeline.rules.plans import plan_rules
-from pipeline.rules.pledges import RuleContext, member_rules, org_rules
+from pipeline.rules.pledges import RuleContext, fix_lost_zeros
 from pipeline.rules.roster import Roster
 from pipeline.rules.sequence import number_inserted_rows
 from pipeline.rules.status import add_status
@@ -154,18 +153,21 @@ def _frames(
 
 def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataFrame) -> list[Finding]:
     """Fill member id and name into cell findings of member rows (from the parsed row)."""
+    out = list(findings)
+    todo = [i for i, x in enumerate(out) if not x.member_id and x.row and x.column]  # cells of rows
+    if not todo:
+        return out
     who: dict[tuple[str, str, int], tuple[str, str]] = {}
-    for df in (members, logs):
-        cols = [df[c].tolist() for c in ("file", "sheet", "excel_row", "member_id", "name")]
-        for f, sh, r, mid, name in zip(*cols, strict=True):
-            who[(f, sh, int(r))] = (mid, name)
-    out = []
-    for x in findings:
-        if x.member_id or not x.row or not x.column:  # not a cell of a row
-            out.append(x)
-            continue
+    for df in (members, logs):  # excel_row is int64: its values are ints
+        file, sheet, row, mid, name = (
+            df[c].tolist() for c in ("file", "sheet", "excel_row", "member_id", "name")
+        )
+        who.update(zip(zip(file, sheet, row, strict=True), zip(mid, name, strict=True), strict=True))
+    for i in todo:
+        x = out[i]
         hit = who.get((x.file, x.sheet, x.row))
-        out.append(replace(x, member_id=hit[0], member_name=hit[1]) if hit else x)
+        if hit:
+            out[i] = replace(x, member_id=hit[0], member_name=hit[1])
     return out
 
 
@@ -204,14 +206,16 @@ def consolidate(
     archive: Archive | None = None,
     now: dt.datetime | None = None,
     progress: object | None = None,
+    files: list[InboxFile] | None = None,
 ) -> Consolidation:
-    """Read every file under ``inputs/returns`` and build the ledger frames and findings."""
+    """Read every file under ``inputs/returns`` and build the ledger frames and findings.
+    ``files``: what :func:`discover` found there, when the caller has just looked."""
     now = now or dt.datetime.now()
     cache = cache or ParseCache(None, settings.fingerprint())
     timings: dict[str, float] = {}
     lap = Laps(timings)
 
-    files = discover(inputs / INBOX)
+    files = discover(inputs / INBOX) if files is None else files
     lap("discover")
     findings = Findings(cap_per_rule=settings.findings_cap)
     findings.extend(calendar_finding(outside_campaign(as_of, settings)))  # T110: said once
@@ -392,14 +396,21 @@ def consolidate(
     bad = {(x.file, x.sheet, x.row, x.column) for x in findings.items if x.rule in ("V101", "V103", "V106")}
     received = {ur.file.rel: ur.file.received.day for ur in used.values() if ur.file.received}
     ctx = RuleContext(settings, roster, as_of, field_cols, bad, received)
-    submitted = {code: ur.file.rel for code, ur in used.items()}
-    org_sheets = {code: ur.parsed.sheet_names.get(L.SHEET_ORG, L.SHEET_ORG) for code, ur in used.items()}
-    members, member_findings = member_rules(members, ctx, submitted)
-    findings.extend(member_findings)
-    findings.extend(org_rules(orgs, ctx, submitted, org_sheets))
-    findings.extend(plan_rules(plans, members, orgs, ctx, used))  # M101–M105 (pipeline.rules.plans)
-    findings.extend(log_rules(logs, members, orgs, ctx))  # T102, T103 (pipeline.rules.logs)
-
+    members, zero_notes = fix_lost_zeros(members, ctx)
+    findings.extend(zero_notes)
+    # The pledge, plan and log rules (pipeline.rules.pledges, .plans, .logs) on the rows of
+    # the units whose findings the last run did not leave (pipeline.rules.by_unit).
+    keys = {code: unit_key(code, ur, ctx) for code, ur in used.items()}
+    by_unit = cache.rules_memo(keys)
+    changed = [code for code in used if code not in by_unit]
+    if changed:
+        if len(changed) < len(used):
+            m, o, p, g = (rows_of(df, changed) for df in (members, orgs, plans, logs))
+        else:
+            m, o, p, g = members, orgs, plans, logs
+        by_unit.update(rules_by_unit(m, o, p, g, ctx, {code: used[code] for code in changed}))
+        cache.put_rules_memo(RulesMemo.of(by_unit, keys))
+    findings.extend(merged(by_unit, used))
     lap("rules")
     final = _with_members(findings.finalised(), members, logs)
     members = members[members["content"] != ""]

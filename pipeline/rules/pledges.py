@@ -529,9 +529,17 @@ def member_rules(
     ``submitted`` maps each unit that returned a workbook to the file used (for members
     with no items at all)."""
     m, out = fix_lost_zeros(m, ctx)
+    sheet = member_sheet(m, ctx)
+    out += run_rules(MEMBER_RULES, sheet, ctx)
+    out += p104_member_without_items(sheet, ctx, submitted)
+    return m, out
+
+
+def member_sheet(m: pd.DataFrame, ctx: RuleContext) -> Sheet:
+    """The 党员承诺 rows (ids already repaired: :func:`fix_lost_zeros`) as the rules see them."""
     rm = ctx.roster.members
     ids = rm["member_id"].tolist()  # unique (roster schema)
-    sheet = Sheet(
+    return Sheet(
         m,
         L.SHEET_MEMBER,
         m["kind"].tolist(),
@@ -539,9 +547,11 @@ def member_rules(
         name_of=dict(zip(ids, rm["name"].tolist(), strict=True)),
         unit_name_of=dict(zip(ids, rm["unit_name"].tolist(), strict=True)),
     )
-    out += run_rules(MEMBER_RULES, sheet, ctx)
-    out += p104_member_without_items(sheet, ctx, submitted)
-    return m, out
+
+
+def org_sheet(o: pd.DataFrame) -> Sheet:
+    """The 组织承诺 rows as the rules see them (org items are deeds for the people)."""
+    return Sheet(o, L.SHEET_ORG, [L.KIND_DEED] * len(o))
 
 
 def p104_member_without_items(sheet: Sheet, ctx: RuleContext, submitted: Mapping[str, str]) -> list[Finding]:
@@ -596,7 +606,7 @@ def org_rules(
     o: pd.DataFrame, ctx: RuleContext, submitted: Mapping[str, str], sheets: Mapping[str, str]
 ) -> list[Finding]:
     """Rules on 组织承诺 rows, and the 3–5 quota per submitting unit."""
-    sheet = Sheet(o, L.SHEET_ORG, [L.KIND_DEED] * len(o))  # org items are deeds for the people
+    sheet = org_sheet(o)
     return run_rules(ORG_RULES, sheet, ctx) + p103_org_quota(sheet, ctx, submitted, sheets)
 
 

@@ -117,6 +117,22 @@ class Roster:
 
         return self.memo("_secretaries", build)
 
+    @property
+    def digest(self) -> str:
+        """A hash of everything the roster holds (both frames: columns, values, order): the
+        rule findings kept per unit (:mod:`pipeline.rules.by_unit`) are keyed by it."""
+
+        def build() -> str:
+            import hashlib
+
+            h = hashlib.sha256()
+            for df in (self.units, self.members):
+                h.update(repr([str(c) for c in df.columns]).encode())
+                h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+            return h.hexdigest()
+
+        return self.memo("_digest", build)
+
     def secretary_of(self, code: str) -> str:
         return self.secretaries.get(code, "")
 

@@ -525,9 +525,9 @@ PHASES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "frames (concat)": (("jobs/consolidation.py", "_frames"),),
     "rules (P/M rules, status)": (
-        ("rules/pledges.py", "member_rules"),
-        ("rules/pledges.py", "org_rules"),
-        ("rules/plans.py", "plan_rules"),
+        ("rules/pledges.py", "fix_lost_zeros"),
+        ("rules/by_unit.py", "rules_by_unit"),
+        ("infra/cache.py", "rules_memo"),
         ("rules/status.py", "add_status"),
         ("jobs/consolidation.py", "_with_members"),
     ),
