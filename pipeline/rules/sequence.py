@@ -33,16 +33,18 @@ def number_inserted_rows(
         return df, []
     seqs = df["seq"].tolist()
     contents = df["content"].tolist()
-    units = df["unit_code"].tolist()
-    files = df["file"].tolist()
-    highest: dict[str, int] = defaultdict(lambda: reserved)
-    for code, seq in zip(units, seqs, strict=True):
-        n = seq_int(seq)
-        if n is not None and n > highest[code]:
-            highest[code] = n
     todo = [i for i, (s, c) in enumerate(zip(seqs, contents, strict=True)) if c and not str(s or "").strip()]
     if not todo:
         return df, []
+    units = df["unit_code"].tolist()
+    files = df["file"].tolist()
+    numbering = {units[i] for i in todo}  # only these units' numbers are needed (issue 16)
+    highest: dict[str, int] = defaultdict(lambda: reserved)
+    for code, seq in zip(units, seqs, strict=True):
+        if code in numbering:
+            n = seq_int(seq)
+            if n is not None and n > highest[code]:
+                highest[code] = n
     findings: list[Finding] = []
     new = list(seqs)
     rows = df["excel_row"].tolist()
