@@ -39,7 +39,7 @@ from pipeline.read.reader import FormulaCells, read_workbook
 from pipeline.rules.by_unit import RulesMemo, merged, rows_of, rules_by_unit, unit_key
 from pipeline.rules.calendar import calendar_finding, outside_campaign
 from pipeline.rules.figures import FigureTable, figures
-from pipeline.rules.pledges import RuleContext, fix_lost_zeros
+from pipeline.rules.pledges import RuleContext, fix_lost_zeros, member_lookups
 from pipeline.rules.roster import Roster
 from pipeline.rules.sequence import number_inserted_rows
 from pipeline.rules.status import add_status
@@ -174,8 +174,7 @@ def _with_members(findings: list[Finding], members: pd.DataFrame, logs: pd.DataF
 def own_members(members: pd.DataFrame, roster: Roster) -> pd.Series:
     """True for 党员承诺 rows whose 党员编号 is a roster member of the row's unit; the
     others failed membership (P119 blank, P112 unknown, P113 of another unit)."""
-    rm = roster.members
-    home = dict(zip(rm["member_id"].tolist(), rm["unit_code"].tolist(), strict=True))
+    home = member_lookups(roster)[0]
     keep = [
         bool(mid) and home.get(mid) == unit
         for mid, unit in zip(members["member_id"].tolist(), members["unit_code"].tolist(), strict=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline.core.findings import NOTICE, Finding
 from pipeline.read import layout as L
 from pipeline.rules.plans import resolve_plans
-from pipeline.rules.pledges import RuleContext
+from pipeline.rules.pledges import RuleContext, member_lookups
 
 
 def t102_log_pledge_missing(
@@ -52,9 +52,7 @@ def t102_log_pledge_missing(
 
 
 def t103_log_member_not_of_unit(logs: pd.DataFrame, ctx: RuleContext) -> list[Finding]:
-    rm = ctx.roster.members
-    home = dict(zip(rm["member_id"].tolist(), rm["unit_code"].tolist(), strict=True))
-    units = dict(zip(rm["member_id"].tolist(), rm["unit_name"].tolist(), strict=True))
+    home, _, units = member_lookups(ctx.roster)
     hits = [
         i
         for i, (mid, unit) in enumerate(

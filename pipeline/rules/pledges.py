@@ -91,8 +91,7 @@ def _blank(s: pd.Series) -> pd.Series:
 def fix_lost_zeros(m: pd.DataFrame, ctx: RuleContext) -> tuple[pd.DataFrame, list[Finding]]:
     """Member ids typed as numbers lose leading zeros (010023 -> 10023): restore them
     when exactly one roster id matches, with a notice."""
-    known = set(ctx.roster.members["member_id"])
-    widths = {len(i) for i in known if i.isdigit()}
+    known, widths = _roster_ids(ctx.roster)
     out: list[Finding] = []
     ids = m["member_id"].tolist()
     candidates = [i for i, mid in enumerate(ids) if mid and mid not in known and mid.isdigit()]
@@ -113,6 +112,32 @@ def fix_lost_zeros(m: pd.DataFrame, ctx: RuleContext) -> tuple[pd.DataFrame, lis
             out.append(replace(f, member_id=fixed))
     m = m.assign(member_id=ids)
     return m, out
+
+
+def _roster_ids(roster: Roster) -> tuple[frozenset[str], frozenset[int]]:
+    """The roster's member ids and the lengths of its all-digit ones, once per roster (the
+    change report runs the rules once per unit's previous version: issue 16)."""
+
+    def build() -> tuple[frozenset[str], frozenset[int]]:
+        known = frozenset(roster.members["member_id"].tolist())
+        return known, frozenset(len(i) for i in known if i.isdigit())
+
+    return roster.memo("_member_ids", build)
+
+
+def member_lookups(roster: Roster) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """member id -> home unit, name and unit name, once per roster (see :func:`_roster_ids`)."""
+
+    def build() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        rm = roster.members
+        ids = rm["member_id"].tolist()  # unique (roster schema)
+        return (
+            dict(zip(ids, rm["unit_code"].tolist(), strict=True)),
+            dict(zip(ids, rm["name"].tolist(), strict=True)),
+            dict(zip(ids, rm["unit_name"].tolist(), strict=True)),
+        )
+
+    return roster.memo("_member_lookups", build)
 
 
 # ------------------------------------------------------------------ one function per rule
@@ -537,16 +562,8 @@ def member_rules(
 
 def member_sheet(m: pd.DataFrame, ctx: RuleContext) -> Sheet:
     """The 党员承诺 rows (ids already repaired: :func:`fix_lost_zeros`) as the rules see them."""
-    rm = ctx.roster.members
-    ids = rm["member_id"].tolist()  # unique (roster schema)
-    return Sheet(
-        m,
-        L.SHEET_MEMBER,
-        m["kind"].tolist(),
-        home_of=dict(zip(ids, rm["unit_code"].tolist(), strict=True)),
-        name_of=dict(zip(ids, rm["name"].tolist(), strict=True)),
-        unit_name_of=dict(zip(ids, rm["unit_name"].tolist(), strict=True)),
-    )
+    home_of, name_of, unit_name_of = member_lookups(ctx.roster)  # shared: the rules only read them
+    return Sheet(m, L.SHEET_MEMBER, m["kind"].tolist(), home_of, name_of, unit_name_of)
 
 
 def org_sheet(o: pd.DataFrame) -> Sheet:
