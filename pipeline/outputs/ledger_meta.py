@@ -106,10 +106,19 @@ def rows_digest(member_rows: Iterable[Sequence[object]], org_rows: Iterable[Sequ
     return h.hexdigest()[:16]
 
 
+_DAYS = frozenset((dt.date, type(None)))
+
+
 def _canonical_column(values: list[object]) -> list[object]:
-    """:func:`canonical` of every value of a column; a column of text only is its own."""
-    if set(map(type, values)) <= {str}:
+    """:func:`canonical` of every value of a column; a column of text only is its own,
+    a column of dates (and blanks) is made from one text per distinct day (a county's
+    rows hold ~1,000,000 dates of a few hundred days: issue 16)."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
         return values
+    if kinds <= _DAYS:  # exact types: equal values have equal texts (not so for 1 and True)
+        text = {v: canonical(v) for v in set(values)}
+        return list(map(text.__getitem__, values))
     return list(map(canonical, values))
 
 

@@ -45,10 +45,11 @@ def test_frames_digest_is_the_rows_digest() -> None:
 def test_columns_digest_is_the_rows_digest() -> None:
     """What the roll-up computes over the cells it reads (one list per column) is the
     row-by-row digest: text, None, whole and other floats, ints, dates, datetimes, bools."""
-    rows = [
-        ("B0001", "001", 1.0, dt.date(2026, 9, 1), True, None),
-        ("B0001", 2, 2.5, dt.datetime(2026, 9, 2, 8, 30), False, ""),
-        (None, "x", float("nan"), None, None, "承诺"),
+    day = dt.date(2026, 9, 1)
+    rows = [  # the last column: dates only (texts made once per distinct day)
+        ("B0001", "001", 1.0, dt.date(2026, 9, 1), True, None, day),
+        ("B0001", 2, 2.5, dt.datetime(2026, 9, 2, 8, 30), False, "", dt.date(2026, 9, 1)),
+        (None, "x", float("nan"), None, None, "承诺", None),
     ]
     org_rows = [("B0002", 3, "通过")]
     columns = [list(c) for c in zip(*rows, strict=True)]
@@ -58,4 +59,8 @@ def test_columns_digest_is_the_rows_digest() -> None:
     assert columns_digest([[] for _ in columns], org_columns) == rows_digest([], org_rows)
     assert columns_digest([], []) == rows_digest([], [])
     columns[0][2] = "B0002"
+    assert columns_digest(columns, org_columns) != want
+    columns[0][2] = None
+    assert columns_digest(columns, org_columns) == want
+    columns[-1][1] = dt.date(2026, 9, 2)
     assert columns_digest(columns, org_columns) != want
