@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.core.findings import ERROR
-    from pipeline.infra.atomic import OutputStage, run_lock
+    from pipeline.infra import background
+    from pipeline.infra.atomic import DISCARDED, OutputStage, empty_discarded, run_lock
     from pipeline.infra.written_cache import WrittenCache
     from pipeline.jobs.consolidate import (
         BRANCH_DIR,
@@ -28,11 +29,18 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.outputs.slices import SliceStore
 
     with run_lock(args.outputs):
+        cache = args.outputs / ".cache" if not args.no_cache else None
+        discarded = cache / DISCARDED if cache is not None else None
+        if (
+            discarded is not None and discarded.is_dir()
+        ):  # the last run's replaced folder, removed on the other core
+            background.start(empty_discarded, discarded)
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
         with OutputStage(
-            args.outputs / args.as_of.isoformat(), owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR}
+            args.outputs / args.as_of.isoformat(),
+            owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR},
+            discard_to=discarded,
         ) as stage:
-            cache = args.outputs / ".cache" if not args.no_cache else None
             table = write_outputs(c, stage, WrittenCache(cache), SliceStore(cache))
     for line in summary_lines(c, args.outputs / args.as_of.isoformat(), table):
         args.console.say(line)
