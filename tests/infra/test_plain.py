@@ -61,6 +61,9 @@ def test_round_trip_any_plain_value(value: object) -> None:
     got = plain.loads(plain.dumps(Box(value)), Box)
     assert got == Box(value)
     assert repr(got) == repr(Box(value))  # types too: 1 stays int, True stays bool, tuples stay tuples
+    # rebuilt while parsed (loads) or from parsed data (from_plain): the same value
+    walked = plain.from_plain(json.loads(plain.dumps(Box(value))), Box)
+    assert repr(walked) == repr(got)
 
 
 def test_dataclasses_columns_and_escaped_keys() -> None:
@@ -76,12 +79,18 @@ def test_dataclasses_columns_and_escaped_keys() -> None:
     got = plain.loads(data, Outer)
     assert got == value
     assert got.rows["date"][0] is got.rows["date"][2]  # one object per distinct value
+    assert plain.from_plain(json.loads(data), Outer) == value
 
 
 def test_only_expected_classes_can_be_named() -> None:
     evil = json.dumps({"$c": "Popen", "v": {"args": ["rm", "-rf", "/"]}}).encode()
     with pytest.raises(KeyError):
         plain.loads(evil, FileResult)
+    with pytest.raises(KeyError):
+        plain.from_plain(json.loads(evil), FileResult)
+    nested = json.dumps({"$c": "FileResult", "v": {"ok": {"$c": "Popen", "v": {}}}}).encode()
+    with pytest.raises(KeyError):  # not even inside an allowed class
+        plain.loads(nested, FileResult)
     assert set(plain.known_types(FileResult)) == {"FileResult", "ParsedWorkbook", "Finding"}
     finding = Finding("提醒", "V102", "x", file="a.xlsx", row=5, column=2)
     with pytest.raises(plain.PlainError):  # a Finding is not a FileResult
