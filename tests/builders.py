@@ -181,3 +181,20 @@ def write_return(
     ts = (mtime or when).timestamp()
     os.utime(path, (ts, ts))
     return path
+
+
+def resend_first_pledge(inputs: Path, content: str | None, unit: str = "D01") -> None:
+    """``unit`` re-sends its November workbook with the 承诺事项 of its first 党员承诺 row set
+    to ``content`` (None: blanked), saved before the demo's AS_OF."""
+    import openpyxl
+
+    from pipeline.tooling.stamp import stamp_saved_time
+
+    path = next((inputs / "returns" / "2026-11").glob(f"{unit}_*.xlsx"))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["党员承诺"]
+    header = [c.value for c in ws[1]]
+    col = next(j for j, h in enumerate(header, 1) if h and "承诺事项" in str(h))
+    ws.cell(row=2, column=col, value=content)
+    wb.save(path)
+    stamp_saved_time(path, dt.datetime(2026, 11, 19, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))

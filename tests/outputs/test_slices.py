@@ -24,7 +24,7 @@ from pipeline.cli import main
 from pipeline.infra import background
 from pipeline.outputs import slices as S
 from pipeline.outputs.zip_splice import deflate_pieces
-from pipeline.tooling.stamp import stamp_saved_time
+from tests.builders import resend_first_pledge
 
 DEMO = Path(__file__).resolve().parents[2] / "inputs"
 AS_OF = "2026-11-20"
@@ -78,14 +78,7 @@ def test_spliced_ledger_equals_the_ordinary_one(project: Path) -> None:
 
 def _edit_one_return(inputs: Path) -> None:
     """D01 re-sends its workbook with one pledge reworded (saved before AS_OF)."""
-    path = next((inputs / "returns" / "2026-11").glob("D01_*.xlsx"))
-    wb = openpyxl.load_workbook(path)
-    ws = wb["党员承诺"]
-    header = [c.value for c in ws[1]]
-    col = next(j for j, h in enumerate(header, 1) if h and "承诺事项" in str(h))
-    ws.cell(row=2, column=col, value="为社区老人开展免费量血压服务 3 次，并建立健康档案")
-    wb.save(path)
-    stamp_saved_time(path, dt.datetime(2026, 11, 19, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    resend_first_pledge(inputs, "为社区老人开展免费量血压服务 3 次，并建立健康档案")
 
 
 def _edit_roster(inputs: Path) -> None:

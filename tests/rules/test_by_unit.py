@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 
 from pipeline.core.findings import Finding
@@ -20,9 +19,8 @@ from pipeline.rules import by_unit as B
 from pipeline.rules import pledges as P
 from pipeline.rules.logs import log_rules
 from pipeline.rules.plans import plan_rules
-from pipeline.tooling.stamp import stamp_saved_time
 from pipeline.tooling.synth import ensure_campaign
-from tests.builders import DEMO_SETTINGS, load
+from tests.builders import DEMO_SETTINGS, load, resend_first_pledge
 from tests.demo_project import DemoProject
 
 AS_OF = dt.date(2026, 11, 20)
@@ -132,19 +130,6 @@ def test_the_key_names_the_file_its_day_and_the_roster(monkeypatch: pytest.Monke
     assert B.unit_key(code, ur, other_roster) != key
 
 
-def _reword_one_return(inputs: Path) -> str:
-    """D01 re-sends its workbook with one 承诺事项 blanked; returns its unit code."""
-    path = next((inputs / "returns" / "2026-11").glob("D01_*.xlsx"))
-    wb = openpyxl.load_workbook(path)
-    ws = wb["党员承诺"]
-    header = [c.value for c in ws[1]]
-    col = next(j for j, h in enumerate(header, 1) if h and "承诺事项" in str(h))
-    ws.cell(row=2, column=col, value=None)  # a row without its 承诺事项: P105
-    wb.save(path)
-    stamp_saved_time(path, dt.datetime(2026, 11, 19, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
-    return "D01"
-
-
 def test_a_warm_run_reruns_the_rules_of_the_changed_unit_only(
     demo_build: DemoProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,7 +141,8 @@ def test_a_warm_run_reruns_the_rules_of_the_changed_unit_only(
     assert len(calls) == 1 and set(calls[0][5]) == set(first.used)
     again, calls = _run(inputs, ParseCache(cache_dir, settings.fingerprint()), monkeypatch)
     assert calls == [] and again.findings == first.findings  # every unit's findings kept
-    code = _reword_one_return(inputs)
+    code = "D01"
+    resend_first_pledge(inputs, None, code)  # a row without its 承诺事项
     warm, calls = _run(inputs, ParseCache(cache_dir, settings.fingerprint()), monkeypatch)
     assert [set(c[5]) for c in calls] == [{code}]
     assert set(calls[0][0]["unit_code"]) == {code}  # the rules saw that unit's rows only
