@@ -138,6 +138,10 @@ class OutputStage:
         os.chmod(self.dir, 0o777 & ~umask)
         self.written: set[str] = set()
 
+    def previous(self, path: Path) -> Path:
+        """Where the outputs this stage replaces hold the file staged at ``path``."""
+        return self.target / path.relative_to(self.dir)
+
     def path(self, relative: str) -> Path:
         p = self.dir / relative
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -205,7 +205,7 @@ def write_outputs(
         report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
-            keep = kept.job(fn, path, *args)
+            keep = kept.job(fn, path, *args, previous=stage.previous(path))
             if keep is not True:  # not reused: written by a worker (and kept for the next run)
                 jobs.submit(run_kept, fn, path, resolved(args), keep or None)
 

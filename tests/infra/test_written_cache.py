@@ -130,6 +130,25 @@ def test_output_edited_in_place_does_not_change_the_kept_copy(tmp_path: Path) ->
     assert (tmp_path / "b" / "x.txt").read_text(encoding="utf-8") == "甲"
 
 
+def test_an_unchanged_previous_output_is_linked_an_edited_one_is_not(tmp_path: Path) -> None:
+    """Where the last run's output still holds the kept bytes it is hard-linked (no new file
+    written); an output edited in place, or missing, gives a copy of the kept file."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    first = WrittenCache(tmp_path / "cache")
+    _run(first, a / "x.txt", "甲")
+    _run(first, a / "y.txt", "乙")
+    (a / "y.txt").write_text("被人改过", encoding="utf-8")  # the last run's output, edited in place
+    second = WrittenCache(tmp_path / "cache")
+    assert second.job(write_text, b / "x.txt", "甲", previous=a / "x.txt") is True
+    assert second.job(write_text, b / "y.txt", "乙", previous=a / "y.txt") is True
+    assert second.job(write_text, b / "z.txt", "甲", previous=a / "z.txt") is True  # no such output
+    assert second.hits == 3
+    assert (b / "x.txt").stat().st_ino == (a / "x.txt").stat().st_ino  # linked
+    assert (b / "y.txt").read_text(encoding="utf-8") == "乙"  # the kept bytes, not the edit
+    assert (b / "y.txt").stat().st_ino != (a / "y.txt").stat().st_ino
+    assert (b / "z.txt").read_text(encoding="utf-8") == "甲"
+
+
 def test_code_change_or_no_cache_means_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = WrittenCache(tmp_path / "cache")
     _run(first, tmp_path / "a" / "x.txt", "甲")
@@ -159,6 +178,9 @@ def test_second_consolidation_reuses_every_unit_file_and_gives_the_same_outputs(
     assert main(args) == 0
     assert compare_outputs(out / AS_OF, first) == []
     assert sorted(p.name for p in (out / ".cache" / WRITTEN_DIR).iterdir()) == kept
+    # placed as links to the replaced outputs (waiting in .cache/discarded), not written again
+    placed = [p for d in ("反馈", "支部台账") for p in (out / AS_OF / d).iterdir()]
+    assert len(placed) == n_unit_files and all(p.stat().st_nlink == 2 for p in placed)
     assert main([*args, "--no-cache"]) == 0
     assert compare_outputs(out / AS_OF, first) == []
 
