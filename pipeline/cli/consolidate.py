@@ -31,10 +31,8 @@ def run(args: argparse.Namespace) -> int:
     with run_lock(args.outputs):
         cache = args.outputs / ".cache" if not args.no_cache else None
         discarded = cache / DISCARDED if cache is not None else None
-        if (
-            discarded is not None and discarded.is_dir()
-        ):  # the last run's replaced folder, removed on the other core
-            background.start(empty_discarded, discarded)
+        if discarded is not None and discarded.is_dir():
+            background.start(empty_discarded, discarded)  # the last run's replaced folder, on the other core
         c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
         with OutputStage(
             args.outputs / args.as_of.isoformat(),

@@ -93,9 +93,10 @@ def discard(folder: Path, into: Path | None) -> None:
     if into is not None:
         try:
             into.mkdir(parents=True, exist_ok=True)
-            os.rename(
-                folder, into / f"{folder.name.lstrip('.')}-{os.urandom(8).hex()}"
-            )  # a new name (Windows)
+            fresh = (
+                into / f"{folder.name.lstrip('.')}-{os.urandom(8).hex()}"
+            )  # Windows: never an existing name
+            os.rename(folder, fresh)
             return
         except OSError:
             pass

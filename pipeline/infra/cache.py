@@ -51,10 +51,11 @@ class ParseCache:
     def _header(self, key: str) -> bytes:
         return MAGIC + key.encode("ascii") + b"\n"
 
-    def get(self, sha256: str, name: str, expect: type, keep: str = "") -> Any | None:
+    def get(self, sha256: str, name: str, expect: type, keep: str = "", count: bool = True) -> Any | None:
         """The stored ``expect`` instance, or None (a miss) when there is none, it cannot
         be read or decoded, it was stored under another key, or it is not an ``expect``.
-        ``keep``: a field whose bytes :attr:`encoded` keeps (for the snapshot)."""
+        ``keep``: a field whose bytes :attr:`encoded` keeps (for the snapshot); ``count``:
+        whether it counts as a hit or miss (those count returned workbooks)."""
         if self.root is None:
             return None
         key = self.key(sha256, name)
@@ -66,9 +67,9 @@ class ParseCache:
                 raise ValueError("not an entry of this key")
             value = plain.loads(memoryview(data)[len(header) :], expect)
         except Exception:
-            self.misses += 1
+            self.misses += count
             return None
-        self.hits += 1
+        self.hits += count
         if keep:
             self.encoded.add_member(value, keep, memoryview(data)[len(header) :])
         return value
@@ -89,9 +90,7 @@ class ParseCache:
         cannot be read. Not counted as a hit or miss (those count returned workbooks)."""
         from pipeline.rules.by_unit import RulesMemo
 
-        hits, misses = self.hits, self.misses
-        memo = self.get(*RULES_MEMO, expect=RulesMemo)
-        self.hits, self.misses = hits, misses
+        memo = self.get(*RULES_MEMO, expect=RulesMemo, count=False)
         if memo is None:
             return {}
         try:

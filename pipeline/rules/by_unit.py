@@ -67,6 +67,10 @@ def unit_key(code: str, ur: Any, ctx: RuleContext) -> str:
 UnitFindings = tuple[list[Finding], ...]  # one list per segment
 
 
+def _no_findings() -> UnitFindings:
+    return tuple([] for _ in SEGMENTS)
+
+
 def rules_by_unit(
     members: pd.DataFrame,
     orgs: pd.DataFrame,
@@ -92,7 +96,7 @@ def rules_by_unit(
         [f for f in plan if f.rule != "M104"],
         log_rules(logs, members, orgs, ctx),
     )
-    out: dict[str, UnitFindings] = {code: tuple([] for _ in SEGMENTS) for code in used}
+    out: dict[str, UnitFindings] = {code: _no_findings() for code in used}
     for k, group in enumerate(groups):
         for f in group:
             lists = out.get(f.unit_code)
@@ -135,7 +139,7 @@ class RulesMemo:
         if tuple(self.fields) != _FIELDS or len(self.columns) != len(_FIELDS):
             return {}
         same = {code for code, key in keys.items() if self.keys.get(code) == key}
-        out: dict[str, UnitFindings] = {code: tuple([] for _ in SEGMENTS) for code in same}
+        out: dict[str, UnitFindings] = {code: _no_findings() for code in same}
         code_at = _FIELDS.index("unit_code")
         for k, values in zip(self.segment, zip(*self.columns, strict=True), strict=True):
             lists = out.get(values[code_at])

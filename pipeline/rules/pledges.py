@@ -91,7 +91,8 @@ def _blank(s: pd.Series) -> pd.Series:
 def fix_lost_zeros(m: pd.DataFrame, ctx: RuleContext) -> tuple[pd.DataFrame, list[Finding]]:
     """Member ids typed as numbers lose leading zeros (010023 -> 10023): restore them
     when exactly one roster id matches, with a notice."""
-    known, widths = _roster_ids(ctx.roster)
+    known = member_lookups(ctx.roster)[0].keys()  # the roster ids (a set view: `in`, `&`)
+    widths = _digit_id_widths(ctx.roster)
     out: list[Finding] = []
     ids = m["member_id"].tolist()
     candidates = [i for i, mid in enumerate(ids) if mid and mid not in known and mid.isdigit()]
@@ -114,19 +115,16 @@ def fix_lost_zeros(m: pd.DataFrame, ctx: RuleContext) -> tuple[pd.DataFrame, lis
     return m, out
 
 
-def _roster_ids(roster: Roster) -> tuple[frozenset[str], frozenset[int]]:
-    """The roster's member ids and the lengths of its all-digit ones, once per roster (the
-    change report runs the rules once per unit's previous version: issue 16)."""
-
-    def build() -> tuple[frozenset[str], frozenset[int]]:
-        known = frozenset(roster.members["member_id"].tolist())
-        return known, frozenset(len(i) for i in known if i.isdigit())
-
-    return roster.memo("_member_ids", build)
+def _digit_id_widths(roster: Roster) -> frozenset[int]:
+    """The lengths of the roster's all-digit member ids, once per roster."""
+    return roster.memo(
+        "_digit_id_widths", lambda: frozenset(len(i) for i in member_lookups(roster)[0] if i.isdigit())
+    )
 
 
 def member_lookups(roster: Roster) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """member id -> home unit, name and unit name, once per roster (see :func:`_roster_ids`)."""
+    """member id -> home unit, name and unit name, once per roster (the change report runs the
+    rules once per unit's previous version: issue 16)."""
 
     def build() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
         rm = roster.members
