@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.infra.plain import ColumnsRepr
 from pipeline.outputs import print_layout as P
 from pipeline.outputs.fast_sheet import FastSheet, style_attrs
 from pipeline.outputs.slices import Chunk, SliceStore, compress
@@ -197,6 +198,7 @@ def _slices(
     style_head = repr([style_attrs(s) for s in styles])
     head = repr(list(widths)) + style_head
     keys = columns[group]
+    values_of = ColumnsRepr(columns)  # repr([col[i:j] for col in columns]), made faster
     chunks: list[Chunk] = []
     total = 0
     i, n = 0, len(keys)
@@ -204,11 +206,11 @@ def _slices(
         j = i + 1
         while j < n and keys[j] == keys[i]:
             j += 1
-        part = [col[i:j] for col in columns]
-        values = repr(part)
+        values = values_of(i, j)
         layout_key = store.key(head + values)
         chunk = store.by_alias(layout_key)
         if chunk is None:
+            part = [col[i:j] for col in columns]
             heights = P.row_heights(part, widths)
             rows_key = store.key(style_head + values + repr(heights))
             chunk = store.get(rows_key)
