@@ -179,6 +179,9 @@ def pool_map(
         return out
     from concurrent.futures import ProcessPoolExecutor
 
+    from pipeline.infra import hashing
+
+    hashing.cancel()  # both cores are for parsing now (a cold run)
     with ProcessPoolExecutor(
         workers, mp_context=start_method("fork"), initializer=_die_with_parent, initargs=(os.getpid(),)
     ) as pool:

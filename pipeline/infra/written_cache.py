@@ -33,6 +33,7 @@ from typing import Any
 
 from pipeline.infra import plain
 from pipeline.infra.fingerprint import code_fingerprint
+from pipeline.infra.hashing import file_hash
 
 WRITTEN_DIR = "written"
 _ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{64})(\.[^.]+)")
@@ -148,7 +149,7 @@ class WrittenCache:
         drive has no hard links; a file changed while it was checked is not used either."""
         try:
             before = os.stat(previous)
-            if _sha256(previous) != sha:
+            if file_hash(previous) != sha:  # hashed early, on the other core, where it could be
                 return False
             os.link(previous, dst)
         except OSError:

@@ -14,18 +14,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import hashlib
 import io
-import os
 import re
 import shutil
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.infra.atomic import atomic_path, write_text_atomic
+from pipeline.infra.hashing import file_hash
 from pipeline.intake.arrivals import LOG_NAME, MAIL_DIR, Arrival
 from pipeline.intake.received import MTIME, TRUST, Plausibility, Received, choose, from_timestamp
 from pipeline.read.textnorm import norm_code
@@ -81,34 +79,6 @@ class InboxFile:
     @property
     def received_described(self) -> str:
         return f"{self.received_text}，来源：{self.received_label}"
-
-
-_HASHES: dict[tuple[str, int, int, int, int], str] = {}  # this process's hashes, by path and stat
-
-
-def file_hash(path: Path) -> str:
-    """SHA-256 of the file's content. Hashed once per process while the file's size,
-    modification and change times and inode stay the same (a run hashes its inputs for
-    the snapshot key before and after consolidating them, and the inbox in between)."""
-    try:
-        st = os.stat(path)
-        stamp = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-    except OSError:
-        stamp = None
-    if stamp is not None and stamp in _HASHES:
-        return _HASHES[stamp]
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    digest = h.hexdigest()
-    # As git does for "racy" files: a file changed in the last seconds could change again
-    # within the clock's granularity without its stat changing, so it is not remembered.
-    if stamp is not None and max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - 2_000_000_000:
-        if len(_HASHES) > 100_000:  # a long-lived process (the test suite): start again
-            _HASHES.clear()
-        _HASHES[stamp] = digest
-    return digest
 
 
 def discover(inbox: Path) -> list[InboxFile]:

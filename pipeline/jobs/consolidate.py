@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.core.findings import ERROR, NOTICE, Finding
 from pipeline.core.settings import load_settings
-from pipeline.infra import background
+from pipeline.infra import background, hashing
 from pipeline.infra.atomic import OutputStage
 from pipeline.infra.parallel import MIN_JOBS, without_gc
 from pipeline.intake.inbox import Archive, discover
@@ -155,7 +155,8 @@ def write_outputs(
     the ledger's unit slices of the last run (:mod:`pipeline.outputs.slices`). Returns the
     unit figures they were written with (for :func:`summary_lines`)."""
     from pipeline.jobs.changes import collect_changes
-    from pipeline.outputs.changes import CHANGES_FILE, write_change_report
+    from pipeline.outputs.changes import CHANGES_FILE, CHANGES_SLICES, write_change_report
+    from pipeline.outputs.slices import SliceStore
 
     _need(
         "Jobs",
@@ -169,6 +170,7 @@ def write_outputs(
         "safe_filename",
     )
     kept = kept or WrittenCache(None)
+    hashing.collect()  # the last outputs' hashes, made on the other core (pipeline.cli.consolidate)
     clock = Laps(c.timings, "write.")
     # 变更记录.xlsx (issue 4): its T101 notices join 问题清单; the workbook itself is written
     # on the other core where it can (infra.background) while this process goes on, or
@@ -202,7 +204,13 @@ def write_outputs(
         # The change report after the ledger on the other core: by the time this process
         # waits for it, it has usually not begun, and is written here beside the ledger
         # (infra.background takes over a task whose turn has not come).
-        report = background.start(write_change_report, c, changes, stage.path(CHANGES_FILE))
+        report = background.start(
+            write_change_report,
+            c,
+            changes,
+            stage.path(CHANGES_FILE),
+            SliceStore(slices.root.parent, CHANGES_SLICES) if slices is not None and slices.root else None,
+        )
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:
             keep = kept.job(fn, path, *args, previous=stage.previous(path))
@@ -242,6 +250,14 @@ def write_outputs(
     clock("background")
     kept.prune()
     return table
+
+
+def previous_unit_folders(target: Path) -> list[Path]:
+    """The folders of the unit workbooks (feedback, then branch ledgers) in the outputs at
+    ``target``: a warm run links the unchanged ones into its own outputs once their bytes
+    are checked (:meth:`pipeline.infra.written_cache.WrittenCache.job`)."""
+    _need("BRANCH_DIR")
+    return [target / FEEDBACK_DIR, target / BRANCH_DIR]
 
 
 def _ledger_and_slices(c: Consolidation, path: Path, slices: SliceStore | None, table: FigureTable) -> None:

@@ -28,9 +28,10 @@ from typing import TypedDict
 from pipeline.core.findings import ERROR, NOTICE, Finding, Findings
 from pipeline.core.settings import Settings
 from pipeline.infra.atomic import atomic_path
+from pipeline.infra.hashing import file_hash
 from pipeline.intake.arrivals import MAIL_DIR, Arrival, append_arrivals, load_arrivals, log_path
 from pipeline.intake.filecheck import MB
-from pipeline.intake.inbox import file_hash, identify_by_name
+from pipeline.intake.inbox import identify_by_name
 from pipeline.intake.mail.message import Attachment, Letter, Limits, parse_message, parse_msg_file
 from pipeline.intake.mail.names import name_was_changed, safe_attachment_name
 from pipeline.intake.mail.sources import ImapSource, Incoming, arrival_order

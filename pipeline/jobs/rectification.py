@@ -26,7 +26,8 @@ from pipeline.assessment.policy import load_policy
 from pipeline.core.findings import Finding, findings_frame
 from pipeline.core.settings import Settings
 from pipeline.infra.atomic import OutputStage, atomic_path
-from pipeline.intake.inbox import Archive, InboxFile, file_hash
+from pipeline.infra.hashing import file_hash
+from pipeline.intake.inbox import Archive, InboxFile
 from pipeline.office import forms as O
 from pipeline.office.reader import read_inbox
 from pipeline.office.rectify import follow_up, issue_rows, rule_text

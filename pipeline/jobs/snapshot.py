@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pipeline.infra import plain
 from pipeline.infra.atomic import atomic_path
 from pipeline.infra.fingerprint import code_fingerprint
-from pipeline.intake.inbox import file_hash
+from pipeline.infra.hashing import file_hash
 
 if TYPE_CHECKING:
     from pipeline.core.settings import Settings

@@ -68,8 +68,11 @@ def compress(xml: bytes) -> Chunk:
 class SliceStore:
     """Kept slices in ``root/slices`` (``root`` None: nothing kept, every slice rendered)."""
 
-    def __init__(self, root: Path | None) -> None:
-        self.root = root / SLICES_DIR if root is not None else None
+    def __init__(self, root: Path | None, folder: str = SLICES_DIR) -> None:
+        """``root``: the cache folder (None: nothing kept); ``folder``: this store's own
+        folder in it (one per workbook: a store's :meth:`prune` removes what its run
+        did not use)."""
+        self.root = root / folder if root is not None else None
         self.salt = code_fingerprint().encode() if root is not None else b""
         self._index: dict[str, Path] | None = None
         self._aliases: dict[str, str] | None = None

@@ -23,6 +23,7 @@ from python_calamine import CalamineWorkbook
 from pipeline.cli import main
 from pipeline.infra import background
 from pipeline.outputs import slices as S
+from pipeline.outputs.changes import CHANGES_SLICES
 from pipeline.outputs.zip_splice import deflate_pieces
 from tests.builders import resend_first_pledge
 
@@ -105,11 +106,13 @@ def test_a_warm_run_after_a_change_gives_the_cells_of_a_cold_run(
 ) -> None:
     consolidate(project)
     change(project / "inputs")
-    rendered: list[str] = []
+    rendered: list[str] = []  # the ledger's slices rendered again
+    rendered_changes: list[str] = []  # 变更明细's
     put = S.SliceStore.put
 
     def spy(self: S.SliceStore, key: str, chunk: S.Chunk) -> None:
-        rendered.append(key)
+        assert self.root is not None
+        (rendered if self.root.name == S.SLICES_DIR else rendered_changes).append(key)
         put(self, key, chunk)
 
     monkeypatch.setattr(S.SliceStore, "put", spy)
@@ -127,6 +130,9 @@ def test_a_warm_run_after_a_change_gives_the_cells_of_a_cold_run(
         # D01's slices again (its pledge rows, its problem rows), every other unit's reused
         assert 0 < len(rendered) <= 4, rendered
         assert total > 20
+        # 变更明细: D01's rows only (it has changes now), every other unit's reused
+        kept_changes = list((project / "outputs/.cache" / CHANGES_SLICES).glob("*.deflate"))
+        assert len(rendered_changes) == 1 and len(kept_changes) == 4, rendered_changes
 
 
 def test_a_damaged_kept_slice_is_rendered_again(project: Path) -> None:
