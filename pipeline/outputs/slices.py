@@ -1,5 +1,8 @@
 """Each unit's rows of the ledger sheets, kept compressed and spliced into the next run (issue 16).
 
+(变更明细 in 变更记录.xlsx is written the same way, from a store of its own:
+:data:`pipeline.outputs.changes.CHANGES_SLICES`.)
+
 After one unit re-sent its workbook, every other unit's rows of 党员承诺, 组织承诺, 履诺记实,
 履诺计划 and 问题清单 are what they were. Rendering them again (row heights, SpreadsheetML,
 deflate) is most of what a warm run of a county spends on the ledger. So the rows of a
