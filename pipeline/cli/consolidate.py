@@ -45,14 +45,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             c = run_consolidation(args.inputs, args.outputs, args.as_of, use_cache=not args.no_cache)
             with OutputStage(
-                args.outputs / args.as_of.isoformat(),
+                target,
                 owned={LEDGER, FEEDBACK_DIR, BRANCH_DIR},
                 discard_to=discarded,
             ) as stage:
                 table = write_outputs(c, stage, WrittenCache(cache), SliceStore(cache))
         finally:
             hashing.cancel()
-    for line in summary_lines(c, args.outputs / args.as_of.isoformat(), table):
+    for line in summary_lines(c, target, table):
         args.console.say(line)
     if args.strict and c.count(ERROR):
         return 1

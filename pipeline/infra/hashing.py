@@ -41,6 +41,13 @@ def _settled(mtime_ns: int, ctime_ns: int) -> bool:
     return mtime_ns < now - _RACY_NS and ctime_ns < now - _RACY_CTIME_NS
 
 
+def _stamp(path: str | Path) -> tuple[str, int, int, int, int]:
+    """What identifies a file's content for the memo: path, size, modification and change
+    times, inode."""
+    st = os.stat(path)
+    return (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 _HASHES: dict[tuple[str, int, int, int, int], str] = {}  # this process's hashes, by path and stat
 _MEMO_MAX = 100_000  # a long-lived process (the test suite) starts again past this many
 _RACY_NS = 2_000_000_000
@@ -51,8 +58,7 @@ def file_hash(path: Path) -> str:
     """SHA-256 of the file's content. Hashed once per process while the file's size,
     modification and change times and inode stay the same."""
     try:
-        st = os.stat(path)
-        stamp = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        stamp: tuple[str, int, int, int, int] | None = _stamp(path)
     except OSError:
         stamp = None
     if stamp is not None:
@@ -64,7 +70,7 @@ def file_hash(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     digest = h.hexdigest()
-    if stamp is not None and _settled(st.st_mtime_ns, st.st_ctime_ns):
+    if stamp is not None and _settled(stamp[2], stamp[3]):
         if len(_HASHES) > _MEMO_MAX:
             _HASHES.clear()
         _HASHES[stamp] = digest
@@ -74,11 +80,6 @@ def file_hash(path: Path) -> str:
 _child: tuple[int, int] | None = None  # (pid, read end of its pipe) of the running prehash
 _stopped: list[int] = []  # children told to stop, not yet waited for
 _stop = False  # in the child: asked to stop hashing (SIGUSR1)
-
-
-def _stamp(path: str) -> tuple[str, int, int, int, int]:
-    st = os.stat(path)
-    return (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _hash_folders(folders: list[Path]) -> bytes:

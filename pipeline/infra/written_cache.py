@@ -39,14 +39,6 @@ WRITTEN_DIR = "written"
 _ENTRY = re.compile(r"([0-9a-f]{64})-([0-9a-f]{64})(\.[^.]+)")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def kept_entries(root: Path | None, pattern: re.Pattern[str]) -> list[tuple[Path, re.Match[str]]]:
     """The files of a keeping folder whose names match ``pattern`` (an unreadable or
     missing folder has none), for the caches that name entries by key."""
@@ -79,7 +71,7 @@ def run_kept(fn: Callable[..., None], path: Path, args: tuple[Any, ...], keep: P
         keep.parent.mkdir(parents=True, exist_ok=True)
         tmp = keep.with_name(f".{keep.name}.{os.getpid()}.tmp")
         shutil.copyfile(path, tmp)
-        os.replace(tmp, keep.with_name(f"{keep.stem}-{_sha256(tmp)}{keep.suffix}"))
+        os.replace(tmp, keep.with_name(f"{keep.stem}-{file_hash(tmp)}{keep.suffix}"))
 
 
 class WrittenCache:

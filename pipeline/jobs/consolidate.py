@@ -156,7 +156,6 @@ def write_outputs(
     unit figures they were written with (for :func:`summary_lines`)."""
     from pipeline.jobs.changes import collect_changes
     from pipeline.outputs.changes import CHANGES_FILE, CHANGES_SLICES, write_change_report
-    from pipeline.outputs.slices import SliceStore
 
     _need(
         "Jobs",
@@ -209,7 +208,7 @@ def write_outputs(
             c,
             changes,
             stage.path(CHANGES_FILE),
-            SliceStore(slices.root.parent, CHANGES_SLICES) if slices is not None and slices.root else None,
+            slices.beside(CHANGES_SLICES) if slices is not None else None,
         )
 
         def submit(fn: Callable[..., None], path: Path, *args: Any) -> None:

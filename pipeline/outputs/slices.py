@@ -84,6 +84,10 @@ class SliceStore:
         self.hits = 0
         self.misses = 0
 
+    def beside(self, folder: str) -> SliceStore:
+        """A store of its own folder in the same cache (another workbook's slices)."""
+        return SliceStore(self.root.parent if self.root is not None else None, folder)
+
     def key(self, material: str) -> str:
         h = hashlib.sha256(self.salt)
         h.update(material.encode("utf-8", "surrogatepass"))

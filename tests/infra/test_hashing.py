@@ -46,13 +46,7 @@ def test_a_file_changed_just_now_is_not_remembered(tmp_path: Path) -> None:
     p = tmp_path / "fresh.xlsx"
     p.write_bytes(b"x")
     hashing.file_hash(p)
-    st = os.stat(p)
-    assert (os.path.abspath(p), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) not in hashing._HASHES
-
-
-def _stamp(p: Path) -> tuple[str, int, int, int, int]:
-    st = os.stat(p)
-    return (os.path.abspath(p), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    assert hashing._stamp(p) not in hashing._HASHES
 
 
 @pytest.fixture
@@ -73,11 +67,11 @@ def test_prehash_fills_the_memo_from_a_child(tmp_path: Path, settled: None, fork
     files += [_old(branches / f"{i}.xlsx", bytes([i + 9]) * 100) for i in range(3)]
     (feedback / "below").mkdir()  # a folder in it: not hashed, no error
     for p in files:
-        hashing._HASHES.pop(_stamp(p), None)
+        hashing._HASHES.pop(hashing._stamp(p), None)
     hashing.prehash([feedback, branches, tmp_path / "missing"])
     assert hashing.collect() == len(files)
     for p in files:
-        assert hashing._HASHES[_stamp(p)] == hashlib.sha256(p.read_bytes()).hexdigest()
+        assert hashing._HASHES[hashing._stamp(p)] == hashlib.sha256(p.read_bytes()).hexdigest()
     assert hashing.collect() == 0  # nothing running any more
 
 
@@ -93,11 +87,11 @@ def test_a_file_changed_after_the_child_hashed_it_is_hashed_again(
 
 def test_cancel_ends_the_child_and_nothing_is_used(tmp_path: Path, settled: None, forking: None) -> None:
     p = _old(tmp_path / "a.xlsx", b"x" * 10)
-    hashing._HASHES.pop(_stamp(p), None)
+    hashing._HASHES.pop(hashing._stamp(p), None)
     hashing.prehash([tmp_path])
     hashing.cancel()
     assert hashing.collect() == 0
-    assert _stamp(p) not in hashing._HASHES
+    assert hashing._stamp(p) not in hashing._HASHES
     assert hashing.file_hash(p) == hashlib.sha256(b"x" * 10).hexdigest()
 
 
@@ -132,4 +126,4 @@ def test_the_folder_sharing_the_files_is_removed_first_and_they_are_still_sent(
     assert list(discarded.iterdir()) == []
     for p in files:
         assert os.stat(p).st_nlink == 1
-        assert hashing._HASHES[_stamp(p)] == hashlib.sha256(p.read_bytes()).hexdigest()
+        assert hashing._HASHES[hashing._stamp(p)] == hashlib.sha256(p.read_bytes()).hexdigest()
